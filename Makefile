@@ -1,0 +1,26 @@
+# The two README commands: `make test` (set up, build, run every test) and `make bench`
+# (set up, build in release, run the GEMM and convolution benchmarks). Both install what they need.
+SHELL := /bin/bash
+export PATH := $(PATH):/opt/swift/usr/bin
+
+.PHONY: setup test build release bench docs clean
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	swift build
+
+test: setup
+	swift build --build-tests
+	bash scripts/run-tests.sh
+
+release: setup
+	swift build -c release --product s2igan
+
+bench: release
+	.build/release/s2igan bench gemm
+	.build/release/s2igan bench conv
+
+clean:
+	rm -rf .build

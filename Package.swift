@@ -1,0 +1,40 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// A system library found through pkg-config, with the Debian package that provides it.
+func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
+    .systemLibrary(name: name, pkgConfig: pkgConfig, providers: [.apt([apt])])
+}
+
+let package = Package(
+    name: "S2IGAN",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Tensor", targets: ["Tensor"]),
+        .executable(name: "s2igan", targets: ["s2igan-cli"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries (system-library targets; see scripts/setup.sh for the Debian packages).
+        systemLibrary("COpenBLAS", pkgConfig: "openblas", apt: "libopenblas-dev"),
+        systemLibrary("CLAPACKE", pkgConfig: "lapacke", apt: "liblapacke-dev"),
+        systemLibrary("CSndfile", pkgConfig: "sndfile", apt: "libsndfile1-dev"),
+        systemLibrary("CFFTW", pkgConfig: "fftw3f", apt: "libfftw3-dev"),
+        systemLibrary("CJPEG", pkgConfig: "libjpeg", apt: "libjpeg-dev"),
+        systemLibrary("CPNG", pkgConfig: "libpng", apt: "libpng-dev"),
+        .target(name: "CTensorSupport", linkerSettings: [.linkedLibrary("dl")]),
+
+        // Layers.
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CLAPACKE", "CTensorSupport"]),
+        .executableTarget(
+            name: "s2igan-cli",
+            dependencies: ["Tensor", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        // Tests: one target per library target, plus the link checks of the C libraries.
+        .testTarget(name: "CShimsTests", dependencies: ["COpenBLAS", "CLAPACKE", "CSndfile", "CFFTW", "CJPEG", "CPNG", "CTensorSupport"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
+    ]
+)

@@ -1,0 +1,173 @@
+/// The shapes of one 2-D pooling window sweep (PyTorch `max_pool2d` / `avg_pool2d` rules, including
+/// `ceil_mode`, where the last window must start inside the input or its left padding).
+public struct Pool2dGeometry: Sendable, Equatable {
+    public let batch, channels, height, width: Int
+    public let kernel, stride, padding: IntPair
+    public let ceilMode: Bool
+    public let outHeight, outWidth: Int
+
+    public init(inputShape: [Int], kernel: IntPair, stride: IntPair? = nil, padding: IntPair = 0, ceilMode: Bool = false) throws {
+        guard inputShape.count == 4 else {
+            throw TensorError.shapeMismatch("pool2d: input must be [N, C, H, W], got \(inputShape)")
+        }
+        let stride = stride ?? kernel
+        guard kernel.height > 0 && kernel.width > 0 && stride.height > 0 && stride.width > 0 else {
+            throw TensorError.invalidArgument("pool2d: kernel \(kernel) and stride \(stride) must be positive")
+        }
+        guard padding.height >= 0 && padding.width >= 0 && 2 * padding.height <= kernel.height && 2 * padding.width <= kernel.width else {
+            throw TensorError.invalidArgument("pool2d: padding \(padding) must be at most half the kernel \(kernel)")
+        }
+        (batch, channels, height, width) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
+        (self.kernel, self.stride, self.padding, self.ceilMode) = (kernel, stride, padding, ceilMode)
+        func outSize(_ n: Int, _ k: Int, _ s: Int, _ p: Int) -> Int {
+            let span = n + 2 * p - k
+            if span < 0 { return 0 }
+            var o = (span + (ceilMode ? s - 1 : 0)) / s + 1
+            if ceilMode && (o - 1) * s >= n + p { o -= 1 }
+            return o
+        }
+        outHeight = outSize(height, kernel.height, stride.height, padding.height)
+        outWidth = outSize(width, kernel.width, stride.width, padding.width)
+        guard outHeight > 0 && outWidth > 0 else {
+            throw TensorError.shapeMismatch("pool2d: kernel \(kernel) with padding \(padding) does not fit input \(height)×\(width)")
+        }
+    }
+
+    public var outputShape: [Int] { [batch, channels, outHeight, outWidth] }
+    var planes: Int { batch * channels }
+}
+
+extension Tensor {
+    /// Max pooling, as `torch.nn.functional.max_pool2d(..., return_indices=True)`: the indices are
+    /// flat positions `y * W + x` inside each input plane (padding never wins). NaN propagates.
+    public static func maxPool2d(_ input: Tensor, kernel: IntPair, stride: IntPair? = nil, padding: IntPair = 0,
+                                 ceilMode: Bool = false) throws -> (output: Tensor, indices: IndexTensor) {
+        let g = try Pool2dGeometry(inputShape: input.shape, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode)
+        let result = Tensor(uninitializedShape: g.outputShape)
+        var indices = [Int](repeating: 0, count: result.count)
+        let x = input.storage.pointer, out = result.storage.pointer
+        let (h, w, oh, ow) = (g.height, g.width, g.outHeight, g.outWidth)
+        indices.withUnsafeMutableBufferPointer { idx in
+            let ip = idx.baseAddress!
+            Parallel.forRanges(g.planes, cost: oh * ow * g.kernel.height * g.kernel.width) { planes in
+                for plane in planes {
+                    let src = x + plane * h * w
+                    for y in 0..<oh {
+                        let y0 = y * g.stride.height - g.padding.height
+                        let yStart = Swift.max(y0, 0), yEnd = Swift.min(y0 + g.kernel.height, h)
+                        for xo in 0..<ow {
+                            let x0 = xo * g.stride.width - g.padding.width
+                            let xStart = Swift.max(x0, 0), xEnd = Swift.min(x0 + g.kernel.width, w)
+                            var best = -Float.infinity
+                            var at = yStart * w + xStart
+                            search: for iy in yStart..<yEnd {
+                                for ix in xStart..<xEnd {
+                                    let v = src[iy * w + ix]
+                                    if v > best || v.isNaN {
+                                        best = v
+                                        at = iy * w + ix
+                                        if v.isNaN { break search }
+                                    }
+                                }
+                            }
+                            out[(plane * oh + y) * ow + xo] = best
+                            ip[(plane * oh + y) * ow + xo] = at
+                        }
+                    }
+                }
+            }
+        }
+        return (result, IndexTensor(validShape: g.outputShape, indices: indices))
+    }
+
+    /// Gradient of `maxPool2d` with respect to its input: each output gradient goes to the position
+    /// that won its window (accumulating where windows overlap).
+    public static func maxPool2dBackward(_ gradOutput: Tensor, indices: IndexTensor, inputShape: [Int]) throws -> Tensor {
+        guard inputShape.count == 4, gradOutput.rank == 4, indices.shape == gradOutput.shape,
+              gradOutput.shape[0] == inputShape[0], gradOutput.shape[1] == inputShape[1] else {
+            throw TensorError.shapeMismatch("maxPool2dBackward: gradient \(gradOutput.shape), indices \(indices.shape) and input \(inputShape) do not match")
+        }
+        let result = try Tensor.zeros(inputShape)
+        let planeIn = inputShape[2] * inputShape[3]
+        let planeOut = gradOutput.shape[2] * gradOutput.shape[3]
+        let gy = gradOutput.storage.pointer, gx = result.storage.pointer
+        for i in indices.indices where i < 0 || i >= planeIn {
+            throw TensorError.invalidArgument("maxPool2dBackward: index \(i) is outside an input plane of \(planeIn) values")
+        }
+        indices.indices.withUnsafeBufferPointer { idx in
+            Parallel.forRanges(inputShape[0] * inputShape[1], cost: planeOut) { planes in
+                for plane in planes {
+                    for j in 0..<planeOut {
+                        gx[plane * planeIn + idx[plane * planeOut + j]] += gy[plane * planeOut + j]
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    /// Average pooling, as `torch.nn.functional.avg_pool2d`. With `countIncludePad` the divisor is the
+    /// window size clipped to the padded input; without, the number of real input values in the window.
+    public static func avgPool2d(_ input: Tensor, kernel: IntPair, stride: IntPair? = nil, padding: IntPair = 0,
+                                 ceilMode: Bool = false, countIncludePad: Bool = true) throws -> Tensor {
+        let g = try Pool2dGeometry(inputShape: input.shape, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode)
+        let result = Tensor(uninitializedShape: g.outputShape)
+        let x = input.storage.pointer, out = result.storage.pointer
+        let (h, w, oh, ow) = (g.height, g.width, g.outHeight, g.outWidth)
+        Parallel.forRanges(g.planes, cost: oh * ow * g.kernel.height * g.kernel.width) { planes in
+            for plane in planes {
+                let src = x + plane * h * w
+                for y in 0..<oh {
+                    for xo in 0..<ow {
+                        let (ys, ye, xs, xe, divisor) = g.averageWindow(y, xo, countIncludePad: countIncludePad)
+                        var acc: Float = 0
+                        for iy in ys..<ye { for ix in xs..<xe { acc += src[iy * w + ix] } }
+                        out[(plane * oh + y) * ow + xo] = acc / divisor
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    /// Gradient of `avgPool2d` with respect to its input.
+    public static func avgPool2dBackward(_ gradOutput: Tensor, inputShape: [Int], kernel: IntPair, stride: IntPair? = nil,
+                                         padding: IntPair = 0, ceilMode: Bool = false, countIncludePad: Bool = true) throws -> Tensor {
+        let g = try Pool2dGeometry(inputShape: inputShape, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode)
+        guard gradOutput.shape == g.outputShape else {
+            throw TensorError.shapeMismatch("avgPool2dBackward: gradient \(gradOutput.shape) does not match output \(g.outputShape)")
+        }
+        let result = try Tensor.zeros(inputShape)
+        let gy = gradOutput.storage.pointer, gx = result.storage.pointer
+        let (h, w, oh, ow) = (g.height, g.width, g.outHeight, g.outWidth)
+        Parallel.forRanges(g.planes, cost: oh * ow * g.kernel.height * g.kernel.width) { planes in
+            for plane in planes {
+                let dst = gx + plane * h * w
+                for y in 0..<oh {
+                    for xo in 0..<ow {
+                        let (ys, ye, xs, xe, divisor) = g.averageWindow(y, xo, countIncludePad: countIncludePad)
+                        let v = gy[(plane * oh + y) * ow + xo] / divisor
+                        for iy in ys..<ye { for ix in xs..<xe { dst[iy * w + ix] += v } }
+                    }
+                }
+            }
+        }
+        return result
+    }
+}
+
+extension Pool2dGeometry {
+    /// The input rows/columns of one averaging window and its divisor (PyTorch's rule: the window is
+    /// first clipped to the padded input for the padded count, then to the input itself).
+    @inline(__always)
+    func averageWindow(_ y: Int, _ x: Int, countIncludePad: Bool) -> (Int, Int, Int, Int, Float) {
+        var ys = y * stride.height - padding.height, xs = x * stride.width - padding.width
+        var ye = Swift.min(ys + kernel.height, height + padding.height)
+        var xe = Swift.min(xs + kernel.width, width + padding.width)
+        let padded = (ye - ys) * (xe - xs)
+        ys = Swift.max(ys, 0); xs = Swift.max(xs, 0)
+        ye = Swift.min(ye, height); xe = Swift.min(xe, width)
+        let divisor = countIncludePad ? padded : (ye - ys) * (xe - xs)
+        return (ys, ye, xs, xe, Float(Swift.max(divisor, 1)))
+    }
+}

@@ -1,0 +1,78 @@
+/// Shape arithmetic shared by the kernels.
+enum Shape {
+    /// Number of elements of a shape (1 for a scalar shape `[]`).
+    static func count(_ shape: [Int]) -> Int {
+        var n = 1
+        for d in shape { n *= d }
+        return n
+    }
+
+    /// Row-major (C order) strides of a shape, in elements.
+    static func strides(_ shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var s = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+            strides[i] = s
+            s *= shape[i]
+        }
+        return strides
+    }
+
+    /// Resolves a possibly negative axis against `rank`.
+    static func axis(_ axis: Int, rank: Int, _ op: String) throws -> Int {
+        let a = axis < 0 ? axis + rank : axis
+        guard a >= 0 && a < rank else {
+            throw TensorError.invalidArgument("\(op): axis \(axis) is out of range for a tensor of rank \(rank)")
+        }
+        return a
+    }
+
+    /// Resolves a list of axes (negative allowed, no repeats) and returns them sorted.
+    static func axes(_ axes: [Int], rank: Int, _ op: String) throws -> [Int] {
+        var seen = [Bool](repeating: false, count: rank)
+        var result: [Int] = []
+        for a in axes {
+            let r = try axis(a, rank: rank, op)
+            guard !seen[r] else { throw TensorError.invalidArgument("\(op): axis \(a) is repeated in \(axes)") }
+            seen[r] = true
+            result.append(r)
+        }
+        return result.sorted()
+    }
+
+    /// The NumPy broadcast of two shapes, or an error naming the operation and both shapes.
+    static func broadcast(_ a: [Int], _ b: [Int], _ op: String) throws -> [Int] {
+        let rank = max(a.count, b.count)
+        var result = [Int](repeating: 1, count: rank)
+        for i in 0..<rank {
+            let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
+            let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
+            if da == db || db == 1 {
+                result[i] = da
+            } else if da == 1 {
+                result[i] = db
+            } else {
+                throw TensorError.shapeMismatch("\(op): shapes \(a) and \(b) do not broadcast (axis \(i): \(da) vs \(db))")
+            }
+        }
+        return result
+    }
+
+    /// Strides for reading a tensor of shape `shape` as if it had the (broadcast) shape `target`:
+    /// 0 along broadcast axes.
+    static func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
+        let own = strides(shape)
+        let offset = target.count - shape.count
+        var result = [Int](repeating: 0, count: target.count)
+        for i in 0..<shape.count where shape[i] != 1 {
+            result[i + offset] = own[i]
+        }
+        return result
+    }
+
+    static func validate(_ shape: [Int], _ op: String) throws {
+        for d in shape where d < 0 {
+            throw TensorError.invalidArgument("\(op): negative dimension in shape \(shape)")
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import Tensor
+
+/// One convolution of the S2IGAN models, as benchmarked.
+struct ConvCase {
+    var name: String
+    var batch, inChannels, outChannels, size, kernel, stride, padding: Int
+}
+
+struct ConvBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conv",
+        abstract: "The convolutions of the S2IGAN discriminators (4×4 stride 2) and generator (3×3), forward and both backward kernels."
+    )
+
+    @OptionGroup var options: BenchOptions
+
+    @Option(help: "Batch size (the reference trains with 24).")
+    var batch = 24
+
+    @Option(help: "Comma-separated case names to run (default: all).")
+    var only: String?
+
+    /// Discriminator trunk of D_NET256 (and the first layers of D_NET64/128) and the generator's 3×3
+    /// convolutions at 64, 128 and 256 px, from the reference architecture.
+    func cases() -> [ConvCase] {
+        let b = batch
+        return [
+            ConvCase(name: "d64_conv1", batch: b, inChannels: 3, outChannels: 64, size: 64, kernel: 4, stride: 2, padding: 1),
+            ConvCase(name: "d128_conv1", batch: b, inChannels: 3, outChannels: 64, size: 128, kernel: 4, stride: 2, padding: 1),
+            ConvCase(name: "d256_conv1", batch: b, inChannels: 3, outChannels: 64, size: 256, kernel: 4, stride: 2, padding: 1),
+            ConvCase(name: "d256_conv2", batch: b, inChannels: 64, outChannels: 128, size: 128, kernel: 4, stride: 2, padding: 1),
+            ConvCase(name: "d256_conv3", batch: b, inChannels: 128, outChannels: 256, size: 64, kernel: 4, stride: 2, padding: 1),
+            ConvCase(name: "d256_conv4", batch: b, inChannels: 256, outChannels: 512, size: 32, kernel: 4, stride: 2, padding: 1),
+            ConvCase(name: "d256_down1", batch: b, inChannels: 512, outChannels: 1024, size: 16, kernel: 4, stride: 2, padding: 1),
+            ConvCase(name: "d256_down2", batch: b, inChannels: 1024, outChannels: 2048, size: 8, kernel: 4, stride: 2, padding: 1),
+            ConvCase(name: "g64_up", batch: b, inChannels: 128, outChannels: 128, size: 64, kernel: 3, stride: 1, padding: 1),
+            ConvCase(name: "g64_joint", batch: b, inChannels: 192, outChannels: 128, size: 64, kernel: 3, stride: 1, padding: 1),
+            ConvCase(name: "g64_res", batch: b, inChannels: 64, outChannels: 128, size: 64, kernel: 3, stride: 1, padding: 1),
+            ConvCase(name: "g128_up", batch: b, inChannels: 128, outChannels: 64, size: 128, kernel: 3, stride: 1, padding: 1),
+            ConvCase(name: "g128_joint", batch: b, inChannels: 160, outChannels: 64, size: 128, kernel: 3, stride: 1, padding: 1),
+            ConvCase(name: "g128_res", batch: b, inChannels: 32, outChannels: 64, size: 128, kernel: 3, stride: 1, padding: 1),
+            ConvCase(name: "g256_up", batch: b, inChannels: 64, outChannels: 32, size: 256, kernel: 3, stride: 1, padding: 1),
+            ConvCase(name: "g256_image", batch: b, inChannels: 16, outChannels: 3, size: 256, kernel: 3, stride: 1, padding: 1),
+        ]
+    }
+
+    func run() throws {
+        options.apply()
+        var list = cases()
+        if let only {
+            let names = Set(only.split(separator: ",").map(String.init))
+            let unknown = names.subtracting(list.map(\.name))
+            guard unknown.isEmpty else { throw ValidationError("--only: unknown case(s) \(unknown.sorted().joined(separator: ", "))") }
+            list = list.filter { names.contains($0.name) }
+        }
+        var rng = RandomGenerator(seed: 0)
+        for c in list {
+            let x = try Tensor.normal([c.batch, c.inChannels, c.size, c.size], using: &rng)
+            let w = try Tensor.normal([c.outChannels, c.inChannels, c.kernel, c.kernel], std: 0.05, using: &rng)
+            let stride = IntPair(c.stride, c.stride), padding = IntPair(c.padding, c.padding)
+            let y = try Tensor.conv2d(x, weight: w, stride: stride, padding: padding)
+            let gy = try Tensor.normal(y.shape, using: &rng)
+            let geometry = try Conv2dGeometry(inputShape: x.shape, weightShape: w.shape, stride: stride, padding: padding,
+                                              dilation: 1, groups: 1)
+            let flops = geometry.forwardFLOPs
+            let passes: [(String, () throws -> Void)] = [
+                ("forward", { _ = try Tensor.conv2d(x, weight: w, stride: stride, padding: padding) }),
+                ("backward_input", { _ = try Tensor.conv2dBackwardInput(gy, weight: w, inputShape: x.shape, stride: stride, padding: padding) }),
+                ("backward_weight", { _ = try Tensor.conv2dBackwardWeight(gy, input: x, weightShape: w.shape, stride: stride, padding: padding) }),
+            ]
+            for (pass, body) in passes {
+                let t = try options.timing.median(body)
+                var row = options.context
+                row.merge(["bench": "conv", "case": c.name, "pass": pass, "batch": c.batch, "in_channels": c.inChannels,
+                           "out_channels": c.outChannels, "size": c.size, "kernel": c.kernel, "stride": c.stride,
+                           "padding": c.padding, "ms_median": t.milliseconds, "iters": t.runs,
+                           "gflops_median": flops / (t.milliseconds * 1e6)]) { $1 }
+                printJSON(row)
+            }
+        }
+    }
+}

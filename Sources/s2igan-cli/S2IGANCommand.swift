@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct S2IGANCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "s2igan",
+        abstract: "Speech-to-image generation (S2IGAN) in Swift.",
+        subcommands: [Bench.self]
+    )
+
+    /// Usage errors exit with code 2 (ArgumentParser's message); any other error prints one line on
+    /// stderr and exits with code 1.
+    static func main() {
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            try command.run()
+        } catch let error as CleanExit {
+            exit(withError: error)
+        } catch let error as ExitCode {
+            exit(withError: error)
+        } catch {
+            FileHandle.standardError.write(Data("s2igan: \(error)\n".utf8))
+            Foundation.exit(1)
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Testing
+@testable import Tensor
+
+@Suite struct ConvolutionTests {
+    let f: SafeTensorsFile
+    let cases: [String: [String: Any]]
+
+    init() throws {
+        f = try Fixtures.load("conv")
+        cases = try Fixtures.cases(f)
+    }
+
+    func pair(_ c: [String: Any], _ key: String) -> IntPair {
+        let v = (c[key] as? [Any] ?? []).ints
+        return v.count == 2 ? IntPair(v[0], v[1]) : IntPair(v[0], v[0])
+    }
+
+    @Test(arguments: ["c1", "c2", "c3", "c4", "c5"])
+    func conv2dForwardAndBackwardMatchPyTorch(_ name: String) throws {
+        let c = try #require(cases[name])
+        let x = try f.tensor("\(name).x"), w = try f.tensor("\(name).w")
+        let hasBias = c["bias"] as? Bool ?? false
+        let bias = hasBias ? try f.tensor("\(name).bias") : nil
+        let (s, p, d) = (pair(c, "stride"), pair(c, "padding"), pair(c, "dilation"))
+        let groups = c["groups"] as? Int ?? 1
+        let y = try Tensor.conv2d(x, weight: w, bias: bias, stride: s, padding: p, dilation: d, groups: groups)
+        expectClose(y, try f.tensor("\(name).out"), rtol: 1e-4, atol: 1e-4, "\(name) forward")
+        let gy = try f.tensor("\(name).grad_out")
+        let gx = try Tensor.conv2dBackwardInput(gy, weight: w, inputShape: x.shape, stride: s, padding: p, dilation: d, groups: groups)
+        expectClose(gx, try f.tensor("\(name).grad_x"), rtol: 1e-4, atol: 1e-4, "\(name) grad input")
+        let gw = try Tensor.conv2dBackwardWeight(gy, input: x, weightShape: w.shape, stride: s, padding: p, dilation: d, groups: groups)
+        expectClose(gw, try f.tensor("\(name).grad_w"), rtol: 1e-4, atol: 1e-4, "\(name) grad weight")
+        if hasBias {
+            expectClose(try gy.sum(axes: [0, 2, 3]), try f.tensor("\(name).grad_bias"), rtol: 1e-4, atol: 1e-4, "\(name) grad bias")
+        }
+    }
+
+    @Test(arguments: ["d1", "d2"])
+    func conv1dForwardAndBackwardMatchPyTorch(_ name: String) throws {
+        let c = try #require(cases[name])
+        let x = try f.tensor("\(name).x"), w = try f.tensor("\(name).w")
+        let bias = (c["bias"] as? Bool ?? false) ? try f.tensor("\(name).bias") : nil
+        let s = (c["stride"] as? [Any] ?? []).ints[0], p = (c["padding"] as? [Any] ?? []).ints[0]
+        let d = (c["dilation"] as? [Any] ?? []).ints[0]
+        let y = try Tensor.conv1d(x, weight: w, bias: bias, stride: s, padding: p, dilation: d)
+        expectClose(y, try f.tensor("\(name).out"), rtol: 1e-4, atol: 1e-4, "\(name) forward")
+        let gy = try f.tensor("\(name).grad_out")
+        expectClose(try Tensor.conv1dBackwardInput(gy, weight: w, inputShape: x.shape, stride: s, padding: p, dilation: d),
+                    try f.tensor("\(name).grad_x"), rtol: 1e-4, atol: 1e-4, "\(name) grad input")
+        expectClose(try Tensor.conv1dBackwardWeight(gy, input: x, weightShape: w.shape, stride: s, padding: p, dilation: d),
+                    try f.tensor("\(name).grad_w"), rtol: 1e-4, atol: 1e-4, "\(name) grad weight")
+    }
+
+    /// Large enough that several samples share one GEMM (the chunked path) and im2col runs in parallel;
+    /// checked against the single-sample path, which the fixtures above cover.
+    @Test func chunkedBatchAgreesWithPerSampleConvolution() throws {
+        var rng = RandomGenerator(seed: 7)
+        let x = try Tensor.normal([5, 6, 12, 12], using: &rng), w = try Tensor.normal([8, 6, 4, 4], using: &rng)
+        let y = try Tensor.conv2d(x, weight: w, stride: 2, padding: 1)
+        let gy = try Tensor.normal(y.shape, using: &rng)
+        let gx = try Tensor.conv2dBackwardInput(gy, weight: w, inputShape: x.shape, stride: 2, padding: 1)
+        var gwSum = try Tensor.zeros(w.shape)
+        for n in 0..<5 {
+            let xn = try x.slice(axis: 0, start: n, end: n + 1), gyn = try gy.slice(axis: 0, start: n, end: n + 1)
+            expectClose(try y.slice(axis: 0, start: n, end: n + 1), try Tensor.conv2d(xn, weight: w, stride: 2, padding: 1),
+                        rtol: 1e-4, atol: 1e-4, "sample \(n)")
+            expectClose(try gx.slice(axis: 0, start: n, end: n + 1),
+                        try Tensor.conv2dBackwardInput(gyn, weight: w, inputShape: xn.shape, stride: 2, padding: 1),
+                        rtol: 1e-4, atol: 1e-4, "grad input sample \(n)")
+            gwSum = try gwSum + Tensor.conv2dBackwardWeight(gyn, input: xn, weightShape: w.shape, stride: 2, padding: 1)
+        }
+        expectClose(try Tensor.conv2dBackwardWeight(gy, input: x, weightShape: w.shape, stride: 2, padding: 1), gwSum,
+                    rtol: 1e-3, atol: 1e-3, "grad weight")
+    }
+
+    @Test func handDerivedConvolution() throws {
+        // A 2×2 box filter over a 3×3 ramp: each output is the sum of a 2×2 window.
+        let x = try Tensor.arange(0, 9).reshaped([1, 1, 3, 3])
+        let w = try Tensor.ones([1, 1, 2, 2])
+        #expect(try Tensor.conv2d(x, weight: w).scalars == [8, 12, 20, 24])
+        #expect(try Tensor.conv2d(x, weight: w, bias: Tensor([1])).scalars == [9, 13, 21, 25])
+    }
+
+    @Test func invalidConvolutionsThrow() throws {
+        let x = try Tensor.zeros([1, 3, 4, 4])
+        #expect(throws: TensorError.self) { try Tensor.conv2d(x, weight: try Tensor.zeros([2, 4, 3, 3])) }
+        #expect(throws: TensorError.self) { try Tensor.conv2d(x, weight: try Tensor.zeros([2, 3, 5, 5])) }
+        #expect(throws: TensorError.self) { try Tensor.conv2d(x, weight: try Tensor.zeros([2, 3, 3, 3]), stride: 0) }
+        #expect(throws: TensorError.self) { try Tensor.conv2d(x, weight: try Tensor.zeros([2, 3, 3, 3]), bias: Tensor([1])) }
+        #expect(throws: TensorError.self) { try Tensor.conv2d(try Tensor.zeros([3, 4, 4]), weight: try Tensor.zeros([2, 3, 3, 3])) }
+    }
+}

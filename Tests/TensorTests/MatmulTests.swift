@@ -1,0 +1,39 @@
+import Testing
+@testable import Tensor
+
+@Suite struct MatmulTests {
+    let f: SafeTensorsFile
+    init() throws { f = try Fixtures.load("matmul") }
+
+    @Test func matrixProductsMatchPyTorch() throws {
+        expectClose(try Tensor.matmul(f.tensor("m_a"), f.tensor("m_b")), try f.tensor("m_out"), "2-D")
+        expectClose(try Tensor.matmul(f.tensor("t_a"), f.tensor("t_b"), transposeA: true, transposeB: true),
+                    try f.tensor("t_out"), "transposes as flags")
+        expectClose(try Tensor.matmul(f.tensor("m_a"), f.tensor("v_x")), try f.tensor("mv_out"), "matrix-vector")
+        expectClose(try Tensor.matmul(f.tensor("b_a"), f.tensor("b_b")), try f.tensor("b_out"), "batched × matrix")
+        expectClose(try Tensor.matmul(f.tensor("bb_a"), f.tensor("bb_b"), transposeB: true), try f.tensor("bb_out"),
+                    "broadcast batches")
+    }
+
+    @Test func handDerivedProduct() throws {
+        let a = try Tensor(rows: [[1, 2], [3, 4]]), b = try Tensor(rows: [[5, 6], [7, 8]])
+        #expect(try a.matmul(b).scalars == [19, 22, 43, 50])
+        #expect(try a.matmul(b, transposeSelf: true).scalars == [26, 30, 38, 44])
+        #expect(try Tensor.matmul(try Tensor.zeros([2, 0]), try Tensor.zeros([0, 3])).scalars == [0, 0, 0, 0, 0, 0])
+    }
+
+    @Test func mismatchedInnerDimensionsThrow() throws {
+        #expect {
+            try Tensor.matmul(try Tensor.zeros([2, 3]), try Tensor.zeros([4, 5]))
+        } throws: { "\($0)".contains("inner dimensions differ") }
+        #expect(throws: TensorError.self) { try Tensor.matmul(try Tensor.zeros([2, 2, 3]), try Tensor.zeros([3, 3, 2])) }
+    }
+
+    @Test func blasUsesTheBestKernelsTheCPUSupports() throws {
+        // The kernel choice is observable; on an AVX-512 CPU with Debian's OpenBLAS it must not be Haswell
+        // unless the user asked for it.
+        let name = try #require(BLAS.coreName)
+        #expect(!name.isEmpty)
+        if BLAS.switchedToAVX512 { #expect(name == "SkylakeX") }
+    }
+}

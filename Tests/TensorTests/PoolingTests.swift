@@ -1,0 +1,60 @@
+import Testing
+@testable import Tensor
+
+@Suite struct PoolingTests {
+    let f: SafeTensorsFile
+    let cases: [String: [String: Any]]
+    let x: Tensor
+
+    init() throws {
+        f = try Fixtures.load("pool")
+        cases = try Fixtures.cases(f)
+        x = try f.tensor("x")
+    }
+
+    func pair(_ c: [String: Any], _ key: String) -> IntPair {
+        let v = (c[key] as? [Any] ?? []).ints
+        return IntPair(v[0], v[1])
+    }
+
+    @Test(arguments: ["mp1", "mp2", "mp3"])
+    func maxPoolingMatchesPyTorch(_ name: String) throws {
+        let c = try #require(cases[name])
+        let (k, s, p) = (pair(c, "kernel"), pair(c, "stride"), pair(c, "padding"))
+        let ceil = c["ceil_mode"] as? Bool ?? false
+        let (y, indices) = try Tensor.maxPool2d(x, kernel: k, stride: s, padding: p, ceilMode: ceil)
+        expectClose(y, try f.tensor("\(name).out"), "\(name) forward")
+        #expect(indices.indices == intValues(try f.tensor("\(name).indices")))
+        let gx = try Tensor.maxPool2dBackward(f.tensor("\(name).grad_out"), indices: indices, inputShape: x.shape)
+        expectClose(gx, try f.tensor("\(name).grad_x"), "\(name) backward")
+    }
+
+    @Test(arguments: ["ap1", "ap2", "ap3", "ap4"])
+    func averagePoolingMatchesPyTorch(_ name: String) throws {
+        let c = try #require(cases[name])
+        let (k, s, p) = (pair(c, "kernel"), pair(c, "stride"), pair(c, "padding"))
+        let ceil = c["ceil_mode"] as? Bool ?? false, include = c["count_include_pad"] as? Bool ?? true
+        let y = try Tensor.avgPool2d(x, kernel: k, stride: s, padding: p, ceilMode: ceil, countIncludePad: include)
+        expectClose(y, try f.tensor("\(name).out"), "\(name) forward")
+        let gx = try Tensor.avgPool2dBackward(f.tensor("\(name).grad_out"), inputShape: x.shape, kernel: k, stride: s,
+                                              padding: p, ceilMode: ceil, countIncludePad: include)
+        expectClose(gx, try f.tensor("\(name).grad_x"), "\(name) backward")
+    }
+
+    @Test func handDerivedPooling() throws {
+        let x = try Tensor.arange(0, 16).reshaped([1, 1, 4, 4])
+        let (y, i) = try Tensor.maxPool2d(x, kernel: 2)
+        #expect(y.scalars == [5, 7, 13, 15] && i.indices == [5, 7, 13, 15])
+        #expect(try Tensor.avgPool2d(x, kernel: 2).scalars == [2.5, 4.5, 10.5, 12.5])
+        // With one pixel of padding, the corner window holds one real value: 0/4 with the pad counted, 0/1 without.
+        let counted = try Tensor.avgPool2d(x + 1, kernel: 2, stride: 2, padding: 1)
+        let uncounted = try Tensor.avgPool2d(x + 1, kernel: 2, stride: 2, padding: 1, countIncludePad: false)
+        #expect(counted.scalars[0] == 0.25 && uncounted.scalars[0] == 1)
+    }
+
+    @Test func invalidPoolingThrows() throws {
+        #expect(throws: TensorError.self) { try Tensor.maxPool2d(x, kernel: 9) }
+        #expect(throws: TensorError.self) { try Tensor.maxPool2d(x, kernel: 2, padding: 2) }
+        #expect(throws: TensorError.self) { try Tensor.avgPool2d(try Tensor.zeros([3, 4]), kernel: 2) }
+    }
+}
