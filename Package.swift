@@ -11,6 +11,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Tensor", targets: ["Tensor"]),
+        .library(name: "Autograd", targets: ["Autograd"]),
+        .library(name: "NN", targets: ["NN"]),
         .executable(name: "s2igan", targets: ["s2igan-cli"]),
     ],
     dependencies: [
@@ -28,13 +30,17 @@ let package = Package(
 
         // Layers.
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CLAPACKE", "CTensorSupport"]),
+        .target(name: "Autograd", dependencies: ["Tensor"]),
+        .target(name: "NN", dependencies: ["Autograd", "Tensor"]),
         .executableTarget(
             name: "s2igan-cli",
-            dependencies: ["Tensor", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Tensor", "Autograd", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Tests: one target per library target, plus the link checks of the C libraries.
         .testTarget(name: "CShimsTests", dependencies: ["COpenBLAS", "CLAPACKE", "CSndfile", "CFFTW", "CJPEG", "CPNG", "CTensorSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "Tensor"], exclude: ["Fixtures"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "Tensor"], exclude: ["Fixtures"]),
     ]
 )

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CTensorSupport.h"
 #include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +26,20 @@ int s2_cpu_supports_avx512_skylakex(void) {
                             | (1u << 30) /* BW */ | (1u << 31) /* VL */;
     return (b & need) == need;
 }
+
+int s2_cpu_amd_family(void) {
+    unsigned int a, b, c, d;
+    if (!__get_cpuid(0, &a, &b, &c, &d)) return 0;
+    /* "AuthenticAMD" is returned in EBX, EDX, ECX. */
+    if (b != 0x68747541u || d != 0x69746e65u || c != 0x444d4163u) return 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    unsigned int family = (a >> 8) & 0xF;
+    if (family == 0xF) family += (a >> 20) & 0xFF;
+    return (int)family;
+}
 #else
 int s2_cpu_supports_avx512_skylakex(void) { return 0; }
+int s2_cpu_amd_family(void) { return 0; }
 #endif
 
 const char *s2_openblas_core_name(void) {
@@ -34,22 +47,38 @@ const char *s2_openblas_core_name(void) {
     return corename ? corename() : NULL;
 }
 
-int s2_openblas_prefer_avx512(void) {
-    if (getenv("OPENBLAS_CORETYPE") != NULL) return 0; /* the user's explicit choice wins */
-    if (!s2_cpu_supports_avx512_skylakex()) return 0;
+const char *s2_preferred_openblas_core(void) {
+    if (!s2_cpu_supports_avx512_skylakex()) return NULL;
+    const int family = s2_cpu_amd_family();
+    /* Zen 4 executes AVX-512 on 256-bit units: OpenBLAS's AVX2 kernels are as fast on large products and
+       clearly faster on the skinny ones convolutions produce (Docs/benchmarks.md). */
+    if (family == 0x19) return "Haswell";
+    /* Zen 5 and later have full-width AVX-512 units. */
+    if (family >= 0x1A) return "SkylakeX";
+    /* Intel: OpenBLAS knows its AVX-512 parts; only correct a fallback to the AVX2 kernels. */
+    const char *current = s2_openblas_core_name();
+    if (current && (strcmp(current, "Haswell") == 0 || strcmp(current, "Zen") == 0)) return "SkylakeX";
+    return NULL;
+}
+
+const char *s2_openblas_select_core(void) {
+    if (getenv("OPENBLAS_CORETYPE") != NULL) return NULL; /* the user's explicit choice wins */
+    const char *wanted = s2_preferred_openblas_core();
+    if (!wanted) return NULL;
     void (*dyn_init)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init");
     void (*dyn_quit)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit");
-    const char *name = s2_openblas_core_name();
-    if (!dyn_init || !dyn_quit || !name) return 0; /* not a DYNAMIC_ARCH build: nothing to choose */
-    if (!dlsym(RTLD_DEFAULT, "gotoblas_SKYLAKEX")) return 0; /* built without the AVX-512 kernels */
-    /* Only upgrade from the AVX2-level kernel sets; never override a better or unusual choice. */
-    if (strcmp(name, "Haswell") != 0 && strcmp(name, "Zen") != 0) return 0;
-    /* OpenBLAS reads OPENBLAS_CORETYPE in gotoblas_dynamic_init; re-run it with the variable set,
-       then remove the variable again so child processes detect for themselves. */
-    setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+    const char *current = s2_openblas_core_name();
+    if (!dyn_init || !dyn_quit || !current) return NULL; /* not a DYNAMIC_ARCH build: nothing to choose */
+    if (strcmp(current, wanted) == 0) return NULL;
+    char table[64];
+    snprintf(table, sizeof table, "gotoblas_%s", strcmp(wanted, "SkylakeX") == 0 ? "SKYLAKEX" : "HASWELL");
+    if (!dlsym(RTLD_DEFAULT, table)) return NULL; /* built without that kernel set */
+    /* OpenBLAS reads OPENBLAS_CORETYPE in gotoblas_dynamic_init; re-run it with the variable set, then
+       remove the variable again so that child processes detect for themselves. */
+    setenv("OPENBLAS_CORETYPE", wanted, 1);
     dyn_quit();
     dyn_init();
     unsetenv("OPENBLAS_CORETYPE");
-    name = s2_openblas_core_name();
-    return (name && strcmp(name, "SkylakeX") == 0) ? 1 : 0;
+    current = s2_openblas_core_name();
+    return (current && strcmp(current, wanted) == 0) ? wanted : NULL;
 }

@@ -4,18 +4,19 @@ import Foundation
 
 /// The BLAS library behind the matrix kernels, and which of its kernel sets is in use.
 ///
-/// Debian's OpenBLAS 0.3.21 detects recent AVX-512 AMD CPUs as "Haswell" and runs its AVX2 kernels,
-/// at about half the speed its AVX-512 ("SkylakeX") kernels reach on the same machine. Before the
-/// first BLAS call, this module switches such a library to the SkylakeX kernels when the CPU and
-/// the OS support AVX-512. Setting `OPENBLAS_CORETYPE` yourself (for example `Haswell`) keeps your
-/// choice and disables the switch.
+/// Debian's OpenBLAS 0.3.21 picks its kernels when it loads, and on recent AMD CPUs it picks badly:
+/// AVX2 ("Haswell") kernels on Zen 5, which has full-width AVX-512 units and runs the AVX-512
+/// ("SkylakeX") kernels about twice as fast; AVX-512 ("Cooperlake") kernels on Zen 4, whose AVX-512 runs
+/// on 256-bit units and where the AVX2 kernels are up to 1.6× faster on the skinny products of
+/// convolutions. Before the first BLAS call this module re-runs OpenBLAS's selection with the better
+/// kernel set for such CPUs. Setting `OPENBLAS_CORETYPE` yourself keeps your choice and disables this.
 public enum BLAS {
     /// Runs once, before the first BLAS call of any kernel in this module.
-    static let configured: Bool = s2_openblas_prefer_avx512() == 1
+    static let selection: String? = s2_openblas_select_core().map { String(cString: $0) }
 
     /// Makes sure the kernel set has been chosen; cheap after the first call.
     @inline(__always)
-    static func prepare() { _ = configured }
+    static func prepare() { _ = selection }
 
     /// The OpenBLAS kernel set in use (e.g. `SkylakeX`, `Haswell`), or `nil` if unknown.
     public static var coreName: String? {
@@ -23,8 +24,11 @@ public enum BLAS {
         return s2_openblas_core_name().map { String(cString: $0) }
     }
 
-    /// Whether this module switched OpenBLAS to its AVX-512 kernels.
-    public static var switchedToAVX512: Bool { configured }
+    /// The kernel set this module switched OpenBLAS to, or `nil` if it kept OpenBLAS's own choice.
+    public static var selectedCore: String? { selection }
+
+    /// The kernel set this module prefers on this CPU, or `nil` where OpenBLAS's own choice stands.
+    public static var preferredCore: String? { s2_preferred_openblas_core().map { String(cString: $0) } }
 
     /// Number of threads OpenBLAS uses for one call.
     public static var threadCount: Int {

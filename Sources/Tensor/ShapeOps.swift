@@ -238,12 +238,28 @@ extension Tensor {
     /// Pads the last `widths.count` axes; `widths[i]` is `(before, after)` for axis `rank - widths.count + i`.
     /// - Throws: on negative widths, more widths than axes, or reflect padding not smaller than the axis.
     public func padded(_ widths: [(before: Int, after: Int)], mode: PaddingMode = .constant(0)) throws -> Tensor {
+        let (outShape, sources) = try Tensor.padSources(shape, widths, mode)
+        var fill: Float = 0
+        if case .constant(let v) = mode { fill = v }
+        let result = Tensor(uninitializedShape: outShape)
+        let src = storage.pointer, dst = result.storage.pointer
+        sources.withUnsafeBufferPointer { from in
+            Parallel.forRanges(from.count) { r in
+                for i in r { dst[i] = from[i] < 0 ? fill : src[from[i]] }
+            }
+        }
+        return result
+    }
+
+    /// The padded shape, and for every padded element the flat input position it copies (−1: the fill value).
+    static func padSources(_ shape: [Int], _ widths: [(before: Int, after: Int)], _ mode: PaddingMode) throws -> ([Int], [Int]) {
+        let rank = shape.count
         guard widths.count <= rank else {
             throw TensorError.invalidArgument("pad: \(widths.count) (before, after) pairs for a tensor of rank \(rank)")
         }
         let first = rank - widths.count
         var outShape = shape
-        // maps[d][o] = source index along axis d for output index o, or -1 for the constant fill.
+        // maps[d][o]: source index along axis d for output index o, or -1 for the constant fill.
         var maps: [[Int]] = []
         for d in 0..<rank {
             let n = shape[d]
@@ -268,12 +284,9 @@ extension Tensor {
                 }
             })
         }
-        var fill: Float = 0
-        if case .constant(let v) = mode { fill = v }
-        let result = Tensor(uninitializedShape: outShape)
-        let total = result.count
-        guard total > 0 else { return result }
-        let src = storage.pointer, dst = result.storage.pointer
+        let total = Shape.count(outShape)
+        var sources = [Int](repeating: -1, count: total)
+        guard total > 0 else { return (outShape, sources) }
         let inStrides = Shape.strides(shape)
         let inner = outShape[rank - 1]
         let innerMap = maps[rank - 1]
@@ -286,14 +299,8 @@ extension Tensor {
                 if m < 0 { valid = false; break }
                 base += m * inStrides[d]
             }
-            let out = dst + row * inner
             if valid {
-                for j in 0..<inner {
-                    let m = innerMap[j]
-                    out[j] = m < 0 ? fill : src[base + m]
-                }
-            } else {
-                out.update(repeating: fill, count: inner)
+                for j in 0..<inner where innerMap[j] >= 0 { sources[row * inner + j] = base + innerMap[j] }
             }
             var d = rank - 2
             while d >= 0 {
@@ -303,7 +310,7 @@ extension Tensor {
                 d -= 1
             }
         }
-        return result
+        return (outShape, sources)
     }
 
     /// The entries at the given positions along `axis` (`torch.index_select`); positions may repeat.

@@ -5,13 +5,19 @@
 /// (F, CD, BW, DQ, VL) that OpenBLAS's SkylakeX kernels use, 0 otherwise.
 int s2_cpu_supports_avx512_skylakex(void);
 
+/// The CPU family of an AMD processor (0x19 for Zen 3/4, 0x1A for Zen 5), or 0 for other vendors.
+int s2_cpu_amd_family(void);
+
 /// Name of the kernel set the loaded OpenBLAS uses ("Haswell", "SkylakeX", ...), or NULL when the
 /// library was built without runtime kernel selection.
 const char *s2_openblas_core_name(void);
 
-/// If the loaded OpenBLAS runs a weaker kernel set than the CPU supports (Debian's 0.3.21 picks
-/// "Haswell" on AVX-512 AMD CPUs) and the user has not chosen one with OPENBLAS_CORETYPE, switch it
-/// to its SkylakeX (AVX-512) kernels. Must run before the first BLAS call. Returns 1 if it switched.
-int s2_openblas_prefer_avx512(void);
+/// The OpenBLAS kernel set this CPU runs fastest, where OpenBLAS 0.3.21's own detection is known to
+/// choose worse; NULL to keep OpenBLAS's choice.
+const char *s2_preferred_openblas_core(void);
+
+/// Switches the loaded OpenBLAS to `s2_preferred_openblas_core()` unless the user set
+/// OPENBLAS_CORETYPE. Must run before the first BLAS call. Returns the kernel set switched to, or NULL.
+const char *s2_openblas_select_core(void);
 
 #endif

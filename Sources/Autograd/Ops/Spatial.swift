@@ -1,0 +1,74 @@
+import Tensor
+
+// Convolution, pooling and resizing: the backward kernels live in the Tensor layer beside the forward ones.
+extension Variable {
+    /// `F.conv2d`: input `[N, C, H, W]`, weight `[outC, C/groups, kH, kW]`, optional bias `[outC]`.
+    public static func conv2d(_ input: Variable, weight: Variable, bias: Variable? = nil, stride: IntPair = 1,
+                              padding: IntPair = 0, dilation: IntPair = 1, groups: Int = 1) throws -> Variable {
+        let x = input.value, w = weight.value
+        let out = try Tensor.conv2d(x, weight: w, bias: bias?.value, stride: stride, padding: padding,
+                                    dilation: dilation, groups: groups)
+        let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
+        return record("conv2d", out, inputs) { g, needs in
+            var grads: [Tensor?] = [
+                needs[0] ? try Tensor.conv2dBackwardInput(g, weight: w, inputShape: x.shape, stride: stride, padding: padding,
+                                                          dilation: dilation, groups: groups) : nil,
+                needs[1] ? try Tensor.conv2dBackwardWeight(g, input: x, weightShape: w.shape, stride: stride, padding: padding,
+                                                           dilation: dilation, groups: groups) : nil,
+            ]
+            if needs.count > 2 { grads.append(needs[2] ? try g.sum(axes: [0, 2, 3]) : nil) }
+            return grads
+        }
+    }
+
+    /// `F.conv1d`: input `[N, C, L]`, weight `[outC, C/groups, k]`, optional bias `[outC]`.
+    public static func conv1d(_ input: Variable, weight: Variable, bias: Variable? = nil, stride: Int = 1,
+                              padding: Int = 0, dilation: Int = 1, groups: Int = 1) throws -> Variable {
+        let x = input.value, w = weight.value
+        let out = try Tensor.conv1d(x, weight: w, bias: bias?.value, stride: stride, padding: padding,
+                                    dilation: dilation, groups: groups)
+        let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
+        return record("conv1d", out, inputs) { g, needs in
+            var grads: [Tensor?] = [
+                needs[0] ? try Tensor.conv1dBackwardInput(g, weight: w, inputShape: x.shape, stride: stride, padding: padding,
+                                                          dilation: dilation, groups: groups) : nil,
+                needs[1] ? try Tensor.conv1dBackwardWeight(g, input: x, weightShape: w.shape, stride: stride, padding: padding,
+                                                           dilation: dilation, groups: groups) : nil,
+            ]
+            if needs.count > 2 { grads.append(needs[2] ? try g.sum(axes: [0, 2]) : nil) }
+            return grads
+        }
+    }
+
+    public func maxPool2d(kernel: IntPair, stride: IntPair? = nil, padding: IntPair = 0, ceilMode: Bool = false) throws -> Variable {
+        let shape = self.shape
+        let (out, indices) = try Tensor.maxPool2d(value, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode)
+        return Variable.record("maxPool2d", out, [self]) { g, _ in
+            [try Tensor.maxPool2dBackward(g, indices: indices, inputShape: shape)]
+        }
+    }
+
+    public func avgPool2d(kernel: IntPair, stride: IntPair? = nil, padding: IntPair = 0, ceilMode: Bool = false,
+                          countIncludePad: Bool = true) throws -> Variable {
+        let shape = self.shape
+        let out = try Tensor.avgPool2d(value, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode,
+                                       countIncludePad: countIncludePad)
+        return Variable.record("avgPool2d", out, [self]) { g, _ in
+            [try Tensor.avgPool2dBackward(g, inputShape: shape, kernel: kernel, stride: stride, padding: padding,
+                                          ceilMode: ceilMode, countIncludePad: countIncludePad)]
+        }
+    }
+
+    public func upsampledNearest(scale: Int) throws -> Variable {
+        Variable.record("upsampleNearest", try value.upsampledNearest(scale: scale), [self]) { g, _ in
+            [try g.upsampleNearestBackward(scale: scale)]
+        }
+    }
+
+    public func resizedBilinear(height: Int, width: Int) throws -> Variable {
+        let (h, w) = (shape[2], shape[3])
+        return Variable.record("resizeBilinear", try value.resizedBilinear(height: height, width: width), [self]) { g, _ in
+            [try g.resizeBilinearBackward(height: h, width: w)]
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Autograd
+import Foundation
+import Tensor
+
+/// Adam (`torch.optim.Adam`), with L2 weight decay added to the gradient, or — with `decoupled` —
+/// AdamW's decay of the parameters themselves. The arithmetic follows PyTorch's single-tensor
+/// implementation step by step, so trajectories match it to float32 rounding.
+public final class Adam: Optimizer {
+    public let parameters: [Variable]
+    public var learningRate: Float
+    public let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
+    public let decoupled: Bool
+    private var state: OptimizerState
+
+    public init(parameters: [Variable], learningRate: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
+                epsilon: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false) throws {
+        guard learningRate >= 0, epsilon >= 0, weightDecay >= 0, (0..<1).contains(betas.0), (0..<1).contains(betas.1) else {
+            throw TensorError.invalidArgument("Adam: invalid learning rate \(learningRate), betas \(betas), epsilon \(epsilon) or weight decay \(weightDecay)")
+        }
+        self.parameters = parameters
+        (self.learningRate, beta1, beta2, self.epsilon, self.weightDecay, self.decoupled) =
+            (learningRate, betas.0, betas.1, epsilon, weightDecay, decoupled)
+        state = OptimizerState(kind: decoupled ? "AdamW" : "Adam",
+                               slots: ["exp_avg": Array(repeating: nil, count: parameters.count),
+                                       "exp_avg_sq": Array(repeating: nil, count: parameters.count)],
+                               steps: Array(repeating: 0, count: parameters.count))
+    }
+
+    /// AdamW (`torch.optim.AdamW`): decoupled weight decay, default 0.01.
+    public static func adamW(parameters: [Variable], learningRate: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
+                             epsilon: Float = 1e-8, weightDecay: Float = 1e-2) throws -> Adam {
+        try Adam(parameters: parameters, learningRate: learningRate, betas: betas, epsilon: epsilon,
+                 weightDecay: weightDecay, decoupled: true)
+    }
+
+    public func step() throws {
+        for i in parameters.indices {
+            guard let grad = try validatedGradient(i) else { continue }
+            let p = parameters[i]
+            state.steps[i] += 1
+            let t = Double(state.steps[i])
+            let stepSize = Float(Double(learningRate) / (1 - Foundation.pow(Double(beta1), t)))
+            let correction2 = Float((1 - Foundation.pow(Double(beta2), t)).squareRoot())
+            var m = try state.slots["exp_avg"]![i] ?? Tensor.zeros(p.value.shape)
+            var v = try state.slots["exp_avg_sq"]![i] ?? Tensor.zeros(p.value.shape)
+            state.slots["exp_avg"]![i] = nil
+            state.slots["exp_avg_sq"]![i] = nil
+            let (b1, b2, eps, wd, lr) = (beta1, beta2, epsilon, weightDecay, learningRate)
+            let decoupled = self.decoupled
+            let weight = 1 - b1
+            p.value.withUnsafeMutableBufferPointer { x in
+                m.withUnsafeMutableBufferPointer { mp in
+                    v.withUnsafeMutableBufferPointer { vp in
+                        grad.withUnsafeBufferPointer { gp in
+                            for j in 0..<x.count {
+                                var g = gp[j]
+                                if decoupled {
+                                    x[j] *= 1 - lr * wd
+                                } else if wd != 0 {
+                                    g += wd * x[j]
+                                }
+                                // torch.lerp's two formulas, chosen by the weight as PyTorch does.
+                                mp[j] = weight < 0.5 ? mp[j] + weight * (g - mp[j]) : g - (g - mp[j]) * (1 - weight)
+                                vp[j] = vp[j] * b2 + (1 - b2) * g * g
+                                let denominator = vp[j].squareRoot() / correction2 + eps
+                                x[j] += -stepSize * (mp[j] / denominator)
+                            }
+                        }
+                    }
+                }
+            }
+            state.slots["exp_avg"]![i] = m
+            state.slots["exp_avg_sq"]![i] = v
+        }
+    }
+
+    public func stateDict() throws -> SafeTensorsFile { state.file(learningRate: learningRate) }
+
+    public func load(stateDict: SafeTensorsFile) throws {
+        let (loaded, lr) = try OptimizerState.read(stateDict, kind: state.kind, slotNames: ["exp_avg", "exp_avg_sq"],
+                                                   parameters: parameters)
+        state = loaded
+        learningRate = lr
+    }
+}

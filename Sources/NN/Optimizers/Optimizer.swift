@@ -1,0 +1,80 @@
+import Autograd
+import Foundation
+import Tensor
+
+/// Updates parameters from their accumulated gradients. Parameters without a gradient, or frozen
+/// (`requiresGrad == false`), are left alone. State saves and loads with ``stateDict()`` /
+/// ``load(stateDict:)`` so that training resumes exactly.
+public protocol Optimizer: AnyObject {
+    /// The parameters, in the order their state is saved.
+    var parameters: [Variable] { get }
+    var learningRate: Float { get set }
+    /// One update.
+    func step() throws
+    /// The optimiser's state: per-parameter tensors named `state.<index>.<name>` and scalars in the metadata.
+    func stateDict() throws -> SafeTensorsFile
+    /// Restores a state saved by ``stateDict()``.
+    func load(stateDict: SafeTensorsFile) throws
+}
+
+extension Optimizer {
+    /// Clears the gradients of all parameters.
+    public func zeroGrad() { for p in parameters { p.zeroGrad() } }
+
+    /// Checks a gradient before an update: its shape, and that it holds no NaN or infinity (which would
+    /// silently destroy the parameters).
+    func validatedGradient(_ index: Int) throws -> Tensor? {
+        let p = parameters[index]
+        guard p.requiresGrad, let g = p.grad else { return nil }
+        guard g.shape == p.value.shape else {
+            throw TensorError.shapeMismatch("optimizer: gradient \(g.shape) of parameter \(index)\(p.name.map { " '\($0)'" } ?? "") does not match its value \(p.value.shape)")
+        }
+        guard g.isFinite else {
+            throw TensorError.invalidArgument("optimizer: the gradient of parameter \(index)\(p.name.map { " '\($0)'" } ?? "") contains NaN or infinity")
+        }
+        return g
+    }
+}
+
+/// Per-parameter tensor state shared by the optimisers' save and load.
+struct OptimizerState {
+    var kind: String
+    var slots: [String: [Tensor?]]
+    var steps: [Int]
+
+    func file(learningRate: Float, extra: [String: String] = [:]) -> SafeTensorsFile {
+        var f = SafeTensorsFile(metadata: ["optimizer": kind, "learning_rate": "\(learningRate)",
+                                           "steps": steps.map(String.init).joined(separator: ",")])
+        f.metadata.merge(extra) { $1 }
+        for (name, values) in slots {
+            for (i, t) in values.enumerated() { if let t { f.arrays["state.\(i).\(name)"] = TypedArray(t) } }
+        }
+        return f
+    }
+
+    /// Reads the state back, checking the optimiser kind and every tensor's shape against the parameters.
+    static func read(_ f: SafeTensorsFile, kind: String, slotNames: [String], parameters: [Variable]) throws -> (OptimizerState, Float) {
+        guard f.metadata["optimizer"] == kind else {
+            throw TensorError.invalidArgument("optimizer state: saved by '\(f.metadata["optimizer"] ?? "unknown")', loading into \(kind)")
+        }
+        guard let lrText = f.metadata["learning_rate"], let lr = Float(lrText) else {
+            throw TensorError.invalidArgument("optimizer state: missing or invalid learning_rate")
+        }
+        let stepText = f.metadata["steps"] ?? ""
+        let steps = stepText.isEmpty ? [] : stepText.split(separator: ",").compactMap { Int($0) }
+        guard steps.count == parameters.count else {
+            throw TensorError.invalidArgument("optimizer state: \(steps.count) step counters for \(parameters.count) parameters")
+        }
+        var slots: [String: [Tensor?]] = [:]
+        for name in slotNames {
+            slots[name] = try parameters.enumerated().map { i, p in
+                guard let t = try? f.tensor("state.\(i).\(name)") else { return nil }
+                guard t.shape == p.value.shape else {
+                    throw TensorError.shapeMismatch("optimizer state: 'state.\(i).\(name)' is \(t.shape), parameter \(i) is \(p.value.shape)")
+                }
+                return t
+            }
+        }
+        return (OptimizerState(kind: kind, slots: slots, steps: steps), lr)
+    }
+}

@@ -1,0 +1,55 @@
+import Autograd
+import Tensor
+
+/// Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and L2 weight
+/// decay (`torch.optim.SGD`).
+public final class SGD: Optimizer {
+    public let parameters: [Variable]
+    public var learningRate: Float
+    public let momentum: Float, dampening: Float, weightDecay: Float
+    public let nesterov: Bool
+    private var state: OptimizerState
+
+    public init(parameters: [Variable], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
+                weightDecay: Float = 0, nesterov: Bool = false) throws {
+        guard learningRate >= 0, momentum >= 0, weightDecay >= 0 else {
+            throw TensorError.invalidArgument("SGD: invalid learning rate \(learningRate), momentum \(momentum) or weight decay \(weightDecay)")
+        }
+        guard !nesterov || (momentum > 0 && dampening == 0) else {
+            throw TensorError.invalidArgument("SGD: Nesterov momentum needs momentum > 0 and no dampening")
+        }
+        self.parameters = parameters
+        (self.learningRate, self.momentum, self.dampening, self.weightDecay, self.nesterov) =
+            (learningRate, momentum, dampening, weightDecay, nesterov)
+        state = OptimizerState(kind: "SGD", slots: ["momentum_buffer": Array(repeating: nil, count: parameters.count)],
+                               steps: Array(repeating: 0, count: parameters.count))
+    }
+
+    public func step() throws {
+        for i in parameters.indices {
+            guard var g = try validatedGradient(i) else { continue }
+            let p = parameters[i]
+            state.steps[i] += 1
+            if weightDecay != 0 { g = try g + p.value * weightDecay }
+            if momentum != 0 {
+                let buffer: Tensor
+                if let previous = state.slots["momentum_buffer"]![i] {
+                    buffer = try previous * momentum + g * (1 - dampening)
+                } else {
+                    buffer = g
+                }
+                state.slots["momentum_buffer"]![i] = buffer
+                g = nesterov ? try g + buffer * momentum : buffer
+            }
+            p.value = try p.value + g * -learningRate
+        }
+    }
+
+    public func stateDict() throws -> SafeTensorsFile { state.file(learningRate: learningRate) }
+
+    public func load(stateDict: SafeTensorsFile) throws {
+        let (loaded, lr) = try OptimizerState.read(stateDict, kind: "SGD", slotNames: ["momentum_buffer"], parameters: parameters)
+        state = loaded
+        learningRate = lr
+    }
+}

@@ -1,0 +1,83 @@
+import Testing
+import Tensor
+@testable import Autograd
+
+/// Every differentiable operation against PyTorch: forward value and the gradient of `sum(out · g)`
+/// with respect to each input.
+@Suite struct OperationTests {
+    typealias Op = (inputs: [String], function: ([Variable], SafeTensorsFile) throws -> Variable)
+
+    nonisolated(unsafe) static let operations: [String: Op] = [
+        "add": (["a", "b"], { v, _ in try v[0] + v[1] }),
+        "sub": (["a", "b"], { v, _ in try v[0] - v[1] }),
+        "mul": (["a", "b"], { v, _ in try v[0] * v[1] }),
+        "div": (["a", "b"], { v, _ in try v[0] / v[1] }),
+        "pow": (["a", "b"], { v, _ in try v[0].pow(v[1]) }),
+        "powscalar": (["a"], { v, _ in v[0].pow(2.5) }),
+        "exp": (["a"], { v, _ in v[0].exp() }),
+        "log": (["a"], { v, _ in v[0].log() }),
+        "sqrt": (["a"], { v, _ in v[0].sqrt() }),
+        "tanh": (["a"], { v, _ in v[0].tanh() }),
+        "sigmoid": (["a"], { v, _ in v[0].sigmoid() }),
+        "relu": (["a"], { v, _ in v[0].relu() }),
+        "abs": (["a"], { v, _ in v[0].abs() }),
+        "leaky_relu": (["a"], { v, _ in v[0].leakyRelu(negativeSlope: 0.2) }),
+        "clamp": (["a"], { v, _ in try v[0].clamped(min: -0.5, max: 0.5) }),
+        "sum_axes": (["a"], { v, _ in try v[0].sum(axes: [1, 3]) }),
+        "mean_keep": (["a"], { v, _ in try v[0].mean(axes: [2], keepDims: true) }),
+        "var": (["a"], { v, _ in try v[0].variance(axes: [0, 2]) }),
+        "amax": (["a"], { v, _ in try v[0].max(axes: [1]) }),
+        "max_dim": (["a"], { v, _ in try v[0].max(alongAxis: 0).values }),
+        "logsumexp": (["a"], { v, _ in try v[0].logSumExp(axes: [1]) }),
+        "softmax": (["a"], { v, _ in try v[0].softmax(axis: 1) }),
+        "log_softmax": (["a"], { v, _ in try v[0].logSoftmax(axis: -1) }),
+        "normalize": (["a"], { v, _ in try v[0].l2Normalized(axis: 1) }),
+        "matmul": (["a", "b"], { v, _ in try v[0].matmul(v[1]) }),
+        "matmul_tt": (["a", "b"], { v, _ in try v[0].matmul(v[1], transposeSelf: true, transposeOther: true) }),
+        "bmm": (["a", "b"], { v, _ in try v[0].matmul(v[1]) }),
+        "permute": (["a"], { v, _ in try v[0].permuted([2, 0, 1]) }),
+        "reshape": (["a"], { v, _ in try v[0].reshaped([4, 6]) }),
+        "slice": (["a"], { v, _ in try v[0].slice(axis: 0, start: 1, end: 4, step: 2) }),
+        "cat": (["a", "b"], { v, _ in try Variable.concatenate([v[0], v[1]], axis: 1) }),
+        "stack": (["a", "b"], { v, _ in try Variable.stack([v[0], v[1]], axis: 0) }),
+        "pad_reflect": (["a"], { v, _ in try v[0].padded([(1, 2), (2, 1)], mode: .reflect) }),
+        "pad_const": (["a"], { v, _ in try v[0].padded([(1, 2)], mode: .constant(0.5)) }),
+        "index_select": (["a"], { v, _ in try v[0].indexSelect(axis: 0, indices: [3, 0, 3]) }),
+        "gather": (["a"], { v, f in
+            let idx = try f.tensor("gather.idx")
+            return try v[0].gather(axis: 1, index: IndexTensor(shape: idx.shape, indices: idx.scalars.map { Int($0) }))
+        }),
+        "masked_fill": (["a"], { v, f in try v[0].maskedFill(f.tensor("masked_fill.mask"), with: -1e9) }),
+        "where": (["a", "b"], { v, f in try Variable.where(f.tensor("where.cond"), v[0], v[1]) }),
+        "conv2d": (["x", "w", "bias"], { v, _ in try Variable.conv2d(v[0], weight: v[1], bias: v[2], stride: 2, padding: 1) }),
+        "conv1d": (["x", "w", "bias"], { v, _ in try Variable.conv1d(v[0], weight: v[1], bias: v[2], stride: 2, padding: 1) }),
+        "maxpool": (["x"], { v, _ in try v[0].maxPool2d(kernel: 3, stride: 2, padding: 1) }),
+        "avgpool": (["x"], { v, _ in try v[0].avgPool2d(kernel: 3, stride: 2, padding: 1, countIncludePad: false) }),
+        "upsample": (["x"], { v, _ in try v[0].upsampledNearest(scale: 2) }),
+        "bilinear": (["x"], { v, _ in try v[0].resizedBilinear(height: 7, width: 3) }),
+        "chain": (["x", "w"], { v, _ in
+            let h = try v[0].matmul(v[1]).tanh()
+            return try (h * h).sum(axes: [0]) + h.mean(axes: [0])
+        }),
+    ]
+
+    @Test(arguments: operations.keys.sorted())
+    func matchesPyTorch(_ name: String) throws {
+        let f = try Fixtures.load("autograd")
+        let op = try #require(Self.operations[name])
+        let inputs = try op.inputs.map { Variable(try f.tensor("\(name).\($0)"), requiresGrad: true) }
+        let out = try op.function(inputs, f)
+        expectClose(out.value, try f.tensor("\(name).out"), "\(name) forward")
+        try out.backward(gradient: f.tensor("\(name).g"))
+        for (input, label) in zip(inputs, op.inputs) {
+            let grad = try #require(input.grad, "\(name): no gradient for \(label)")
+            expectClose(grad, try f.tensor("\(name).grad_\(label)"), rtol: 1e-4, atol: 1e-4, "\(name) d/d\(label)")
+        }
+    }
+
+    @Test func everyFixtureCaseIsCovered() throws {
+        let f = try Fixtures.load("autograd")
+        let cases = Set(f.names.filter { $0.hasSuffix(".out") }.map { String($0.dropLast(4)) })
+        #expect(cases == Set(Self.operations.keys))
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+import Tensor
+import Autograd
+@testable import NN
+
+/// Five steps of each optimiser on `mean((X Wᵀ + b − Y)²)` against PyTorch's trajectories.
+@Suite struct OptimizerTests {
+    let f: SafeTensorsFile
+    init() throws { f = try Fixtures.load("optim") }
+
+    func problem() throws -> (w: Variable, b: Variable, loss: () throws -> Variable) {
+        let w = Variable.parameter(try f.tensor("init.W")), b = Variable.parameter(try f.tensor("init.b"))
+        let x = Variable(try f.tensor("X")), y = Variable(try f.tensor("Y"))
+        return (w, b, { try (Variable.linear(x, weight: w, bias: b) - y).square().mean() })
+    }
+
+    func run(_ name: String, _ make: ([Variable]) throws -> any Optimizer, schedule: ((any Optimizer) throws -> StepDecay)? = nil) throws {
+        let (w, b, loss) = try problem()
+        let optimizer = try make([w, b])
+        let decay = try schedule?(optimizer)
+        let losses = try f.tensor("\(name).loss").scalars
+        for k in 1...5 {
+            optimizer.zeroGrad()
+            let l = try loss()
+            #expect(abs(try l.item() - losses[k - 1]) <= 1e-5 * Swift.max(1, abs(losses[k - 1])), "\(name) loss \(k)")
+            try l.backward()
+            try optimizer.step()
+            decay?.step()
+            expectClose(w.value, try f.tensor("\(name).step\(k).W"), rtol: 1e-5, atol: 1e-6, "\(name) W step \(k)")
+            expectClose(b.value, try f.tensor("\(name).step\(k).b"), rtol: 1e-5, atol: 1e-6, "\(name) b step \(k)")
+        }
+    }
+
+    @Test func adamWithCoupledWeightDecay() throws {
+        try run("adam") { try Adam(parameters: $0, learningRate: 1e-2, betas: (0.95, 0.999), weightDecay: 1e-3) }
+    }
+
+    @Test func adamW() throws {
+        try run("adamw") { try Adam.adamW(parameters: $0, learningRate: 1e-2) }
+    }
+
+    @Test func sgdWithMomentum() throws {
+        try run("sgd") { try SGD(parameters: $0, learningRate: 0.1, momentum: 0.9) }
+    }
+
+    @Test func sgdNesterovWithWeightDecay() throws {
+        try run("sgd_nesterov_wd") { try SGD(parameters: $0, learningRate: 0.05, momentum: 0.9, weightDecay: 1e-3, nesterov: true) }
+    }
+
+    @Test func adamWithStepDecay() throws {
+        try run("adam_step", { try Adam(parameters: $0, learningRate: 0.1, betas: (0.5, 0.999)) },
+                schedule: { try StepDecay(optimizer: $0, stepSize: 2, gamma: 0.5) })
+    }
+
+    @Test func exponentialMovingAverageOfAdam() throws {
+        let (w, b, loss) = try problem()
+        let adam = try Adam(parameters: [w, b], learningRate: 1e-2, betas: (0.95, 0.999), weightDecay: 1e-3)
+        let ema = try ExponentialMovingAverage(parameters: [w, b], decay: 0.999)
+        for k in 1...5 {
+            adam.zeroGrad()
+            try loss().backward()
+            try adam.step()
+            try ema.update()
+            expectClose(ema.averages[0], try f.tensor("ema.step\(k).W"), rtol: 1e-5, atol: 1e-6, "EMA W \(k)")
+            expectClose(ema.averages[1], try f.tensor("ema.step\(k).b"), rtol: 1e-5, atol: 1e-6, "EMA b \(k)")
+        }
+    }
+
+    /// Saving after two steps and resuming in a fresh optimiser continues the same trajectory.
+    @Test func stateSavesAndResumesExactly() throws {
+        let (w, b, loss) = try problem()
+        let adam = try Adam(parameters: [w, b], learningRate: 1e-2, betas: (0.95, 0.999), weightDecay: 1e-3)
+        for _ in 0..<2 { adam.zeroGrad(); try loss().backward(); try adam.step() }
+        let saved = try SafeTensorsFile.decode(try adam.stateDict().encoded())
+        let resumed = try Adam(parameters: [w, b], learningRate: 5, betas: (0.95, 0.999), weightDecay: 1e-3)
+        try resumed.load(stateDict: saved)
+        #expect(resumed.learningRate == 1e-2)
+        for k in 3...5 {
+            resumed.zeroGrad(); try loss().backward(); try resumed.step()
+            expectClose(w.value, try f.tensor("adam.step\(k).W"), rtol: 1e-5, atol: 1e-6, "resumed W step \(k)")
+        }
+        #expect(throws: TensorError.self) { try SGD(parameters: [w, b], learningRate: 0.1).load(stateDict: saved) }
+    }
+
+    @Test func badGradientsAndSettingsThrow() throws {
+        let p = Variable.parameter(Tensor([1, 2]))
+        p.grad = Tensor([Float.nan, 0])
+        #expect(throws: TensorError.self) { try SGD(parameters: [p], learningRate: 0.1).step() }
+        #expect(throws: TensorError.self) { try Adam(parameters: [p], betas: (1, 0.9)) }
+        #expect(throws: TensorError.self) { try SGD(parameters: [p], learningRate: 0.1, nesterov: true) }
+    }
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# One run of the Tensor-layer benchmarks and their PyTorch / NumPy counterparts on this machine, one
+# configuration per process, one after the other (never in parallel: the ratios are what count).
+#
+#   PYTHON=../venv/bin/python bash Tools/bench/run_tensor_benchmarks.sh [OUTDIR]
+#
+# PYTHON needs torch 2.15.0 and numpy 2.4.6 (see Tools/bench/torch_conv.py). The PyTorch GEMM script is
+# the project's shared one (../shared/bench/01_gemm.py). Writes OUTDIR/*.jsonl (default
+# Docs/benchmark-results) and prints the markdown tables of Docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:-Docs/benchmark-results}
+python=${PYTHON:-python3}
+shared=${SHARED:-../shared}
+mkdir -p "$out"
+make release >/dev/null
+bin=.build/release/s2igan
+
+echo "gemm: s2igan (default kernel choice)" >&2
+$bin bench gemm > "$out/gemm_swift.jsonl"
+echo "gemm: s2igan with OPENBLAS_CORETYPE=Haswell" >&2
+OPENBLAS_CORETYPE=Haswell $bin bench gemm > "$out/gemm_swift_haswell.jsonl"
+echo "gemm: numpy and torch" >&2
+rm -f "$out/gemm_python.jsonl"
+$python "$shared/bench/01_gemm.py" --threads 2 --lib both --tag default --out "$out/gemm_python.jsonl" >/dev/null
+echo "conv: s2igan" >&2
+$bin bench conv > "$out/conv_swift.jsonl"
+echo "conv: torch NCHW" >&2
+$python Tools/bench/torch_conv.py --threads 2 > "$out/conv_torch.jsonl"
+echo "conv: torch channels_last" >&2
+$python Tools/bench/torch_conv.py --threads 2 --channels-last > "$out/conv_torch_cl.jsonl"
+python3 Tools/bench/tensor_tables.py "$out"

@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Markdown tables for Docs/benchmarks.md from the JSON lines run_tensor_benchmarks.sh writes."""
+import json
+import sys
+from pathlib import Path
+
+
+def rows(path):
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+def gemm_table(d):
+    swift = {(r["M"], r["N"], r["K"]): r for r in rows(d / "gemm_swift.jsonl")}
+    haswell = {(r["M"], r["N"], r["K"]): r for r in rows(d / "gemm_swift_haswell.jsonl")}
+    py = {}
+    for r in rows(d / "gemm_python.jsonl"):
+        if r.get("threads") == 2:
+            py[(r["lib"], r["M"], r["N"], r["K"])] = r
+    core = next(iter(swift.values()))["openblas_core"]
+    print(f"| M x N x K | s2igan ({core}) | s2igan (Haswell kernels) | NumPy (its OpenBLAS) | torch.mm (MKL) | s2igan / best other |")
+    print("|---|---|---|---|---|---|")
+    for key, r in swift.items():
+        others = [x["gflops_median"] for x in (py.get(("numpy",) + key), py.get(("torch",) + key)) if x]
+        h = haswell.get(key, {}).get("gflops_median", float("nan"))
+        n = py.get(("numpy",) + key, {}).get("gflops_median", float("nan"))
+        t = py.get(("torch",) + key, {}).get("gflops_median", float("nan"))
+        best = max(others + [h]) if others else h
+        print(f"| {key[0]}x{key[1]}x{key[2]} | {r['gflops_median']:.0f} | {h:.0f} | {n:.0f} | {t:.0f} | {r['gflops_median'] / best:.2f} |")
+
+
+def conv_table(d):
+    swift = {(r["case"], r["pass"]): r for r in rows(d / "conv_swift.jsonl")}
+    torch = {(r["case"], r["pass"]): r for r in rows(d / "conv_torch.jsonl")}
+    cl = {(r["case"], r["pass"]): r for r in rows(d / "conv_torch_cl.jsonl")}
+    print("| case (batch 24) | shape | pass | s2igan ms | torch NCHW ms | torch channels_last ms | speed-up vs NCHW | vs best torch |")
+    print("|---|---|---|---|---|---|---|---|")
+    for key, r in swift.items():
+        t, c = torch.get(key), cl.get(key)
+        shape = f"{r['in_channels']}→{r['out_channels']} k{r['kernel']} s{r['stride']} @{r['size']}"
+        tm = t["ms_median"] if t else float("nan")
+        cm = c["ms_median"] if c else float("nan")
+        best = min(tm, cm)
+        print(f"| {key[0]} | {shape} | {key[1]} | {r['ms_median']:.1f} | {tm:.1f} | {cm:.1f} | {tm / r['ms_median']:.2f} | {best / r['ms_median']:.2f} |")
+
+
+def main():
+    d = Path(sys.argv[1] if len(sys.argv) > 1 else "Docs/benchmark-results")
+    print("### GEMM, GFLOP/s (2 threads, median)\n")
+    gemm_table(d)
+    print("\n### Convolution, milliseconds per call (2 threads, median; speed-up > 1 means s2igan is faster)\n")
+    conv_table(d)
+
+
+if __name__ == "__main__":
+    main()
