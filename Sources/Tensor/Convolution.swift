@@ -48,31 +48,162 @@ public struct Conv2dGeometry: Sendable, Equatable {
         kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0
     }
 
-    /// Number of samples whose columns are built together in the batched strategy, so that one GEMM
-    /// covers them, keeping the column buffer under about 64 MiB.
-    var samplesPerChunk: Int {
-        let perSample = Swift.max(1, columnRows * outPlane)
-        return Swift.max(1, Swift.min(batch, (16 << 20) / perSample))
+    /// One unit of convolution work: `samples` consecutive samples from `first`, output rows `rows`
+    /// (all rows when a tile holds more than one sample).
+    struct Tile {
+        let first: Int, samples: Int, rows: Range<Int>
     }
 
-    /// Convolutions with many output pixels per sample run as tiles of whole output rows, each tile's
-    /// columns built in cache and multiplied on the worker's own core. Small feature maps instead
-    /// batch several samples into one GEMM that OpenBLAS spreads over the cores.
-    var usesTiles: Bool { outPlane >= 1024 && Parallel.coreCount > 1 && batch * tilesPerSample >= 2 * Parallel.coreCount }
-
-    /// Output rows per tile: the column tile holds about 128k floats (512 KiB), half a core's L2.
-    var tileRows: Int {
-        let cached = (1 << 17) / Swift.max(1, columnRows * outWidth)
-        let wide = (minimumTileColumns + outWidth - 1) / outWidth
-        return Swift.max(1, Swift.min(outHeight, Swift.max(cached, wide)))
-    }
     /// GEMMs narrower than this lose more to packing overhead than they gain from cache.
-    var minimumTileColumns: Int { 512 }
-    var tilesPerSample: Int { (outHeight + tileRows - 1) / tileRows }
+    static let minimumTileColumns = 512
+    /// The sequential strategy keeps its column buffer under 16M floats (64 MiB).
+    static let sequentialColumnBudget = 16 << 20
+
+    /// How the work is cut. With small weights, many tiles of at least 512 output columns whose column
+    /// matrix fits in a core's cache run in parallel, one core each, with single-threaded GEMMs: whole
+    /// rows bands of one sample for large feature maps, several whole samples for small ones. Large
+    /// weights (deep layers) would be re-packed by every small GEMM, so they instead run as a few large
+    /// tiles one after another, each GEMM spread over the cores by OpenBLAS.
+    func plan() -> (tiles: [Tile], parallel: Bool) {
+        let cores = Parallel.coreCount
+        if cores > 1 && groupOutChannels * columnRows <= 1 << 20 {
+            var tiles: [Tile] = []
+            if outPlane >= Conv2dGeometry.minimumTileColumns {
+                let cached = (1 << 17) / Swift.max(1, columnRows * outWidth)
+                let wide = (Conv2dGeometry.minimumTileColumns + outWidth - 1) / outWidth
+                let band = Swift.max(1, Swift.min(outHeight, Swift.max(cached, wide)))
+                for n in 0..<batch {
+                    for y in Swift.stride(from: 0, to: outHeight, by: band) {
+                        tiles.append(Tile(first: n, samples: 1, rows: y..<Swift.min(outHeight, y + band)))
+                    }
+                }
+            } else {
+                let wanted = (Conv2dGeometry.minimumTileColumns + outPlane - 1) / outPlane
+                let perTile = Swift.max(1, Swift.min(wanted, batch / (2 * cores)))
+                for n in Swift.stride(from: 0, to: batch, by: perTile) {
+                    tiles.append(Tile(first: n, samples: Swift.min(perTile, batch - n), rows: 0..<outHeight))
+                }
+            }
+            if tiles.count >= 2 * cores { return (tiles, true) }
+        }
+        var tiles: [Tile] = []
+        let perSample = Swift.max(1, columnRows * outPlane)
+        let perTile = Swift.max(1, Swift.min(batch, Conv2dGeometry.sequentialColumnBudget / perSample))
+        if perTile == 1 {
+            let band = Swift.max(1, Swift.min(outHeight, Conv2dGeometry.sequentialColumnBudget / Swift.max(1, columnRows * outWidth)))
+            for n in 0..<batch {
+                for y in Swift.stride(from: 0, to: outHeight, by: band) {
+                    tiles.append(Tile(first: n, samples: 1, rows: y..<Swift.min(outHeight, y + band)))
+                }
+            }
+        } else {
+            for n in Swift.stride(from: 0, to: batch, by: perTile) {
+                tiles.append(Tile(first: n, samples: Swift.min(perTile, batch - n), rows: 0..<outHeight))
+            }
+        }
+        return (tiles, false)
+    }
+
+    /// Output columns of a tile: its rows of one sample, or whole planes of several.
+    func columns(_ t: Tile) -> Int { t.samples == 1 ? t.rows.count * outWidth : t.samples * outPlane }
+
+    /// The largest tile's column count, for sizing buffers.
+    func maximumColumns(_ tiles: [Tile]) -> Int { tiles.map(columns).max() ?? 0 }
 
     /// The FLOPs of the forward pass (2 per multiply-add), for benchmarks.
     public var forwardFLOPs: Double {
         2 * Double(batch) * Double(outChannels) * Double(outPlane) * Double(columnRows)
+    }
+
+    /// The column matrix of a tile for `group` as a GEMM operand `[columnRows, columns]`: read in place
+    /// for a pointwise convolution of one sample, otherwise built in `col`. `parallel` spreads the
+    /// building over the cores (for the sequential strategy).
+    func columnMatrix(_ x: UnsafePointer<Float>, _ t: Tile, group: Int, col: UnsafeMutablePointer<Float>,
+                      parallel: Bool) -> (pointer: UnsafePointer<Float>, ld: Int) {
+        let ld = columns(t), sampleSize = inChannels * inPlane
+        if isPointwise && t.samples == 1 {
+            let offset: Int = t.first * sampleSize + group * groupInChannels * inPlane + t.rows.lowerBound * outWidth
+            return (x + offset, inPlane)
+        }
+        let build = { (kRows: Range<Int>) in
+            for j in 0..<t.samples {
+                self.im2col(x + (t.first + j) * sampleSize, group: group, kRows: kRows, outRows: t.rows,
+                            into: col + j * self.outPlane, ld: ld)
+            }
+        }
+        if parallel {
+            Parallel.forRanges(columnRows, cost: ld) { build($0) }
+        } else {
+            build(0..<columnRows)
+        }
+        return (UnsafePointer(col), ld)
+    }
+
+    /// The output-shaped operand `[groupOutChannels, columns]` of a tile (output gradients): in place for
+    /// one sample, otherwise gathered from NCHW into `buffer`.
+    func outputMatrix(_ y: UnsafePointer<Float>, _ t: Tile, group: Int, buffer: UnsafeMutablePointer<Float>) -> (pointer: UnsafePointer<Float>, ld: Int) {
+        if t.samples == 1 {
+            let offset: Int = (t.first * outChannels + group * groupOutChannels) * outPlane + t.rows.lowerBound * outWidth
+            return (y + offset, outPlane)
+        }
+        let ld = columns(t)
+        for o in 0..<groupOutChannels {
+            for j in 0..<t.samples {
+                let from: Int = ((t.first + j) * outChannels + group * groupOutChannels + o) * outPlane
+                (buffer + o * ld + j * outPlane).update(from: y + from, count: outPlane)
+            }
+        }
+        return (UnsafePointer(buffer), ld)
+    }
+
+    /// Where a tile's GEMM writes its output `[groupOutChannels, columns]`: straight into NCHW for one
+    /// sample, else into `buffer`, to be spread out by `scatterOutputs`.
+    func outputTarget(_ out: UnsafeMutablePointer<Float>, _ t: Tile, group: Int, buffer: UnsafeMutablePointer<Float>) -> (pointer: UnsafeMutablePointer<Float>, ld: Int) {
+        if t.samples == 1 {
+            let offset: Int = (t.first * outChannels + group * groupOutChannels) * outPlane + t.rows.lowerBound * outWidth
+            return (out + offset, outPlane)
+        }
+        return (buffer, columns(t))
+    }
+
+    /// Copies a several-sample GEMM output from `buffer` to its NCHW places.
+    func scatterOutputs(_ buffer: UnsafePointer<Float>, _ t: Tile, group: Int, into out: UnsafeMutablePointer<Float>) {
+        guard t.samples > 1 else { return }
+        let ld = columns(t)
+        for o in 0..<groupOutChannels {
+            for j in 0..<t.samples {
+                let to: Int = ((t.first + j) * outChannels + group * groupOutChannels + o) * outPlane
+                (out + to).update(from: buffer + o * ld + j * outPlane, count: outPlane)
+            }
+        }
+    }
+
+    /// Where a tile's input-gradient GEMM writes `[columnRows, columns]`: straight into the input gradient
+    /// for a pointwise convolution of one sample, else into `col`, to be added back by `addColumns`.
+    func columnTarget(_ gx: UnsafeMutablePointer<Float>, _ t: Tile, group: Int, col: UnsafeMutablePointer<Float>) -> (pointer: UnsafeMutablePointer<Float>, ld: Int) {
+        if isPointwise && t.samples == 1 {
+            let offset: Int = t.first * inChannels * inPlane + group * groupInChannels * inPlane + t.rows.lowerBound * outWidth
+            return (gx + offset, inPlane)
+        }
+        return (col, columns(t))
+    }
+
+    /// Adds a tile's column gradients back onto the input gradient (col2im; a copy for pointwise).
+    /// `parallel` spreads the work over channels, which never write to the same place.
+    func addColumns(_ col: UnsafePointer<Float>, _ t: Tile, group: Int, into gx: UnsafeMutablePointer<Float>, parallel: Bool) {
+        if isPointwise && t.samples == 1 { return }
+        let ld = columns(t), sampleSize = inChannels * inPlane
+        let add = { (channels: Range<Int>) in
+            for j in 0..<t.samples {
+                self.col2im(col + j * self.outPlane, ld: ld, group: group, channels: channels, outRows: t.rows,
+                            into: gx + (t.first + j) * sampleSize)
+            }
+        }
+        if parallel {
+            Parallel.forRanges(groupInChannels, cost: kernelHeight * kernelWidth * ld) { add($0) }
+        } else {
+            add(0..<groupInChannels)
+        }
     }
 
     /// im2col of one sample: rows `kRows` of the column matrix (`row = (c * kH + kh) * kW + kw`, channels
@@ -145,65 +276,6 @@ public struct Conv2dGeometry: Sendable, Equatable {
         }
     }
 
-    /// Batched strategy: columns of `samples` samples side by side (`ld = samples * outPlane`), built in parallel.
-    func im2colBatch(_ input: UnsafePointer<Float>, first: Int, samples: Int, group: Int, into col: UnsafeMutablePointer<Float>) {
-        let ld = samples * outPlane, sampleSize = inChannels * inPlane
-        Parallel.forRanges(columnRows, cost: ld) { rows in
-            for s in 0..<samples {
-                let sample = input + (first + s) * sampleSize
-                im2col(sample, group: group, kRows: rows, outRows: 0..<outHeight, into: col + s * outPlane, ld: ld)
-            }
-        }
-    }
-
-    /// Batched strategy: the inverse of `im2colBatch`, accumulated into the input gradient.
-    func col2imBatch(_ col: UnsafePointer<Float>, first: Int, samples: Int, group: Int, into gradInput: UnsafeMutablePointer<Float>) {
-        let ld = samples * outPlane, sampleSize = inChannels * inPlane
-        Parallel.forRanges(groupInChannels * samples, cost: kernelHeight * kernelWidth * outPlane) { items in
-            for item in items {
-                let c = item / samples, s = item % samples
-                col2im(col + s * outPlane, ld: ld, group: group, channels: c..<(c + 1), outRows: 0..<outHeight,
-                       into: gradInput + (first + s) * sampleSize)
-            }
-        }
-    }
-
-    /// The column matrix of a pointwise convolution: the group's channels of `samples` samples side by side.
-    func gatherPointwise(_ input: UnsafePointer<Float>, first: Int, samples: Int, group: Int, into col: UnsafeMutablePointer<Float>) {
-        let plane = inPlane, c0 = group * groupInChannels
-        for c in 0..<groupInChannels {
-            for s in 0..<samples {
-                let from: Int = ((first + s) * inChannels + c0 + c) * plane
-                (col + (c * samples + s) * plane).update(from: input + from, count: plane)
-            }
-        }
-    }
-
-    /// The inverse of `gatherPointwise`, writing into the input gradient.
-    func scatterPointwise(_ col: UnsafePointer<Float>, first: Int, samples: Int, group: Int, into gradInput: UnsafeMutablePointer<Float>) {
-        let plane = inPlane, c0 = group * groupInChannels
-        for c in 0..<groupInChannels {
-            for s in 0..<samples {
-                let to: Int = ((first + s) * inChannels + c0 + c) * plane
-                (gradInput + to).update(from: col + (c * samples + s) * plane, count: plane)
-            }
-        }
-    }
-}
-
-/// Copies `[outChannels, samples * plane]` (GEMM layout) to `[samples, outChannels, plane]` (NCHW), or back.
-func shuffleSamples(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, channels: Int, samples: Int, plane: Int, toNCHW: Bool) {
-    Parallel.forRanges(channels * samples, cost: plane) { items in
-        for item in items {
-            let c = item / samples, s = item % samples
-            let gemm = c * samples * plane + s * plane, nchw = (s * channels + c) * plane
-            if toNCHW {
-                (dst + nchw).update(from: src + gemm, count: plane)
-            } else {
-                (dst + gemm).update(from: src + nchw, count: plane)
-            }
-        }
-    }
 }
 
 extension Tensor {
@@ -211,8 +283,7 @@ extension Tensor {
     /// `[outC, C/groups, kH, kW]`, optional bias `[outC]` → `[N, outC, outH, outW]` with
     /// `out = (in + 2·padding − dilation·(k − 1) − 1) / stride + 1`.
     ///
-    /// Computed as im2col + OpenBLAS GEMM: in cache-sized tiles of output rows, one tile per core at a
-    /// time, for large feature maps; with several samples per GEMM for small ones.
+    /// Computed as im2col + OpenBLAS GEMM over tiles of the output (see ``Conv2dGeometry``).
     public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: IntPair = 1,
                               padding: IntPair = 0, dilation: IntPair = 1, groups: Int = 1) throws -> Tensor {
         let g = try Conv2dGeometry(inputShape: input.shape, weightShape: weight.shape, stride: stride,
@@ -225,10 +296,17 @@ extension Tensor {
         let x = input.storage.pointer, w = weight.storage.pointer, out = result.storage.pointer
         if g.columnRows == 0 {
             out.update(repeating: 0, count: result.count)
-        } else if g.usesTiles {
-            convForwardTiled(g, x, w, out)
         } else {
-            convForwardBatched(g, x, w, out)
+            let (k, ocg) = (g.columnRows, g.groupOutChannels)
+            g.run { tile, col, buffer, parallel in
+                for group in 0..<g.groups {
+                    let b = g.columnMatrix(x, tile, group: group, col: col, parallel: parallel)
+                    let c = g.outputTarget(out, tile, group: group, buffer: buffer)
+                    sgemm(transA: false, transB: false, m: ocg, n: g.columns(tile), k: k, a: w + group * ocg * k, lda: k,
+                          b: b.pointer, ldb: b.ld, c: c.pointer, ldc: c.ld)
+                    g.scatterOutputs(buffer, tile, group: group, into: out)
+                }
+            }
         }
         if let bias {
             let b = bias.storage.pointer, plane = g.outPlane
@@ -243,77 +321,6 @@ extension Tensor {
         return result
     }
 
-    private static func convForwardTiled(_ g: Conv2dGeometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                                         _ out: UnsafeMutablePointer<Float>) {
-        let (k, ocg, plane, ow) = (g.columnRows, g.groupOutChannels, g.outPlane, g.outWidth)
-        let tiles = g.tilesPerSample, sampleSize = g.inChannels * g.inPlane
-        BLAS.singleThreaded {
-            Parallel.forRanges(g.batch * tiles, cost: 1 << 20) { items in
-                Scratch.withBuffer(count: g.isPointwise ? 0 : k * g.tileRows * ow) { col in
-                    for item in items {
-                        let n = item / tiles, y0 = (item % tiles) * g.tileRows
-                        let rows = y0..<Swift.min(g.outHeight, y0 + g.tileRows)
-                        let columns = rows.count * ow
-                        for group in 0..<g.groups {
-                            let outOffset: Int = (n * g.outChannels + group * ocg) * plane + y0 * ow
-                            if g.isPointwise {
-                                let inOffset: Int = n * sampleSize + group * g.groupInChannels * plane + y0 * ow
-                                sgemm(transA: false, transB: false, m: ocg, n: columns, k: k, a: w + group * ocg * k, lda: k,
-                                      b: x + inOffset, ldb: plane, c: out + outOffset, ldc: plane)
-                            } else {
-                                g.im2col(x + n * sampleSize, group: group, kRows: 0..<k, outRows: rows, into: col, ld: columns)
-                                sgemm(transA: false, transB: false, m: ocg, n: columns, k: k, a: w + group * ocg * k, lda: k,
-                                      b: col, ldb: columns, c: out + outOffset, ldc: plane)
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    private static func convForwardBatched(_ g: Conv2dGeometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                                           _ out: UnsafeMutablePointer<Float>) {
-        let (k, ocg, plane) = (g.columnRows, g.groupOutChannels, g.outPlane)
-        let chunk = g.samplesPerChunk
-        let colCount = k * chunk * plane
-        Scratch.withBuffer(count: colCount + (chunk > 1 ? g.outChannels * chunk * plane : 0)) { scratch in
-            let col = scratch, gemmOut = scratch + colCount
-            var first = 0
-            while first < g.batch {
-                let samples = Swift.min(chunk, g.batch - first)
-                for group in 0..<g.groups {
-                    let wg = w + group * ocg * k
-                    if samples == 1 {
-                        let outOffset: Int = (first * g.outChannels + group * ocg) * plane
-                        if g.isPointwise {
-                            let inOffset: Int = (first * g.inChannels + group * g.groupInChannels) * plane
-                            sgemm(transA: false, transB: false, m: ocg, n: plane, k: k, a: wg, lda: k, b: x + inOffset,
-                                  ldb: plane, c: out + outOffset, ldc: plane)
-                        } else {
-                            g.im2colBatch(x, first: first, samples: 1, group: group, into: col)
-                            sgemm(transA: false, transB: false, m: ocg, n: plane, k: k, a: wg, lda: k, b: col, ldb: plane,
-                                  c: out + outOffset, ldc: plane)
-                        }
-                        continue
-                    }
-                    if g.isPointwise {
-                        g.gatherPointwise(x, first: first, samples: samples, group: group, into: col)
-                    } else {
-                        g.im2colBatch(x, first: first, samples: samples, group: group, into: col)
-                    }
-                    sgemm(transA: false, transB: false, m: ocg, n: samples * plane, k: k, a: wg, lda: k, b: col,
-                          ldb: samples * plane, c: gemmOut + group * ocg * samples * plane, ldc: samples * plane)
-                }
-                if samples > 1 {
-                    shuffleSamples(gemmOut, out + first * g.outChannels * plane, channels: g.outChannels,
-                                   samples: samples, plane: plane, toNCHW: true)
-                }
-                first += samples
-            }
-        }
-    }
-
     /// Gradient of `conv2d` with respect to its input, given the gradient of its output.
     public static func conv2dBackwardInput(_ gradOutput: Tensor, weight: Tensor, inputShape: [Int], stride: IntPair = 1,
                                            padding: IntPair = 0, dilation: IntPair = 1, groups: Int = 1) throws -> Tensor {
@@ -325,87 +332,18 @@ extension Tensor {
         let result = try Tensor.zeros(inputShape)
         guard result.count > 0 && gradOutput.count > 0 && g.columnRows > 0 else { return result }
         let gy = gradOutput.storage.pointer, w = weight.storage.pointer, gx = result.storage.pointer
-        // Tiles of one sample overlap in the input, so the tiled strategy gives each worker whole samples.
-        if g.usesTiles && g.batch >= Parallel.coreCount {
-            convBackwardInputTiled(g, gy, w, gx)
-        } else {
-            convBackwardInputBatched(g, gy, w, gx)
+        let (k, ocg) = (g.columnRows, g.groupOutChannels)
+        // Row bands of one sample overlap in the input: they must run on one worker.
+        g.run(keepingSamplesTogether: true) { tile, col, buffer, parallel in
+            for group in 0..<g.groups {
+                let b = g.outputMatrix(gy, tile, group: group, buffer: buffer)
+                let c = g.columnTarget(gx, tile, group: group, col: col)
+                sgemm(transA: true, transB: false, m: k, n: g.columns(tile), k: ocg, a: w + group * ocg * k, lda: k,
+                      b: b.pointer, ldb: b.ld, c: c.pointer, ldc: c.ld)
+                g.addColumns(col, tile, group: group, into: gx, parallel: parallel)
+            }
         }
         return result
-    }
-
-    private static func convBackwardInputTiled(_ g: Conv2dGeometry, _ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                                               _ gx: UnsafeMutablePointer<Float>) {
-        let (k, ocg, plane, ow) = (g.columnRows, g.groupOutChannels, g.outPlane, g.outWidth)
-        let sampleSize = g.inChannels * g.inPlane
-        BLAS.singleThreaded {
-            Parallel.forRanges(g.batch, cost: 1 << 20) { samples in
-                Scratch.withBuffer(count: g.isPointwise ? 0 : k * g.tileRows * ow) { col in
-                    for n in samples {
-                        for tile in 0..<g.tilesPerSample {
-                            let y0 = tile * g.tileRows
-                            let rows = y0..<Swift.min(g.outHeight, y0 + g.tileRows)
-                            let columns = rows.count * ow
-                            for group in 0..<g.groups {
-                                let gyOffset: Int = (n * g.outChannels + group * ocg) * plane + y0 * ow
-                                if g.isPointwise {
-                                    let gxOffset: Int = n * sampleSize + group * g.groupInChannels * plane + y0 * ow
-                                    sgemm(transA: true, transB: false, m: k, n: columns, k: ocg, a: w + group * ocg * k, lda: k,
-                                          b: gy + gyOffset, ldb: plane, c: gx + gxOffset, ldc: plane)
-                                } else {
-                                    sgemm(transA: true, transB: false, m: k, n: columns, k: ocg, a: w + group * ocg * k, lda: k,
-                                          b: gy + gyOffset, ldb: plane, c: col, ldc: columns)
-                                    g.col2im(col, ld: columns, group: group, channels: 0..<g.groupInChannels, outRows: rows,
-                                             into: gx + n * sampleSize)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    private static func convBackwardInputBatched(_ g: Conv2dGeometry, _ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                                                 _ gx: UnsafeMutablePointer<Float>) {
-        let (k, ocg, plane) = (g.columnRows, g.groupOutChannels, g.outPlane)
-        let chunk = g.samplesPerChunk
-        let colCount = k * chunk * plane
-        Scratch.withBuffer(count: colCount + (chunk > 1 ? g.outChannels * chunk * plane : 0)) { scratch in
-            let col = scratch, gemmIn = scratch + colCount
-            var first = 0
-            while first < g.batch {
-                let samples = Swift.min(chunk, g.batch - first)
-                if samples > 1 {
-                    shuffleSamples(gy + first * g.outChannels * plane, gemmIn, channels: g.outChannels,
-                                   samples: samples, plane: plane, toNCHW: false)
-                }
-                for group in 0..<g.groups {
-                    let source: UnsafePointer<Float>
-                    if samples > 1 {
-                        let offset: Int = group * ocg * samples * plane
-                        source = UnsafePointer(gemmIn + offset)
-                    } else {
-                        let offset: Int = (first * g.outChannels + group * ocg) * plane
-                        source = gy + offset
-                    }
-                    if g.isPointwise && samples == 1 {
-                        let gxOffset: Int = (first * g.inChannels + group * g.groupInChannels) * plane
-                        sgemm(transA: true, transB: false, m: k, n: plane, k: ocg, a: w + group * ocg * k, lda: k,
-                              b: source, ldb: plane, c: gx + gxOffset, ldc: plane)
-                        continue
-                    }
-                    sgemm(transA: true, transB: false, m: k, n: samples * plane, k: ocg, a: w + group * ocg * k, lda: k,
-                          b: source, ldb: samples * plane, c: col, ldc: samples * plane)
-                    if g.isPointwise {
-                        g.scatterPointwise(col, first: first, samples: samples, group: group, into: gx)
-                    } else {
-                        g.col2imBatch(col, first: first, samples: samples, group: group, into: gx)
-                    }
-                }
-                first += samples
-            }
-        }
     }
 
     /// Gradient of `conv2d` with respect to its weight, given the input and the gradient of the output.
@@ -419,95 +357,29 @@ extension Tensor {
         let result = try Tensor.zeros(weightShape)
         guard result.count > 0 && gradOutput.count > 0 else { return result }
         let gy = gradOutput.storage.pointer, x = input.storage.pointer, gw = result.storage.pointer
-        if g.usesTiles {
-            convBackwardWeightTiled(g, gy, x, gw)
-        } else {
-            convBackwardWeightBatched(g, gy, x, gw)
-        }
-        return result
-    }
-
-    private static func convBackwardWeightTiled(_ g: Conv2dGeometry, _ gy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-                                                _ gw: UnsafeMutablePointer<Float>) {
-        let (k, ocg, plane, ow) = (g.columnRows, g.groupOutChannels, g.outPlane, g.outWidth)
-        let tiles = g.tilesPerSample, sampleSize = g.inChannels * g.inPlane
-        let weightCount = g.outChannels * k
-        let items = g.batch * tiles, chunks = Parallel.chunkCount(items, cost: 1 << 20)
-        // Each worker accumulates into its own copy of the weight gradient; the copies are added at the end.
-        Scratch.withBuffer(count: weightCount * chunks) { partials in
-            partials.update(repeating: 0, count: weightCount * chunks)
-            BLAS.singleThreaded {
-                Parallel.forChunks(items, cost: 1 << 20) { chunk, range in
-                    let partial = partials + chunk * weightCount
-                    Scratch.withBuffer(count: g.isPointwise ? 0 : k * g.tileRows * ow) { col in
-                        for item in range {
-                            let n = item / tiles, y0 = (item % tiles) * g.tileRows
-                            let rows = y0..<Swift.min(g.outHeight, y0 + g.tileRows)
-                            let columns = rows.count * ow
-                            for group in 0..<g.groups {
-                                let gyOffset: Int = (n * g.outChannels + group * ocg) * plane + y0 * ow
-                                if g.isPointwise {
-                                    let xOffset: Int = n * sampleSize + group * g.groupInChannels * plane + y0 * ow
-                                    sgemm(transA: false, transB: true, m: ocg, n: k, k: columns, a: gy + gyOffset, lda: plane,
-                                          b: x + xOffset, ldb: plane, beta: 1, c: partial + group * ocg * k, ldc: k)
-                                } else {
-                                    g.im2col(x + n * sampleSize, group: group, kRows: 0..<k, outRows: rows, into: col, ld: columns)
-                                    sgemm(transA: false, transB: true, m: ocg, n: k, k: columns, a: gy + gyOffset, lda: plane,
-                                          b: col, ldb: columns, beta: 1, c: partial + group * ocg * k, ldc: k)
-                                }
-                            }
-                        }
-                    }
+        let (k, ocg) = (g.columnRows, g.groupOutChannels)
+        let weightCount = result.count
+        let (tiles, parallel) = g.plan()
+        // Parallel workers accumulate into private copies of the gradient, added up at the end.
+        let copies = parallel ? Parallel.chunkCount(tiles.count, cost: 1 << 20) : 1
+        Scratch.withBuffer(count: weightCount * copies) { partials in
+            partials.update(repeating: 0, count: weightCount * copies)
+            g.run(tiles: tiles, parallel: parallel) { chunk, tile, col, buffer in
+                let partial = partials + chunk * weightCount
+                for group in 0..<g.groups {
+                    let a = g.outputMatrix(gy, tile, group: group, buffer: buffer)
+                    let b = g.columnMatrix(x, tile, group: group, col: col, parallel: !parallel)
+                    sgemm(transA: false, transB: true, m: ocg, n: k, k: g.columns(tile), a: a.pointer, lda: a.ld,
+                          b: b.pointer, ldb: b.ld, beta: 1, c: partial + group * ocg * k, ldc: k)
                 }
             }
             gw.update(from: partials, count: weightCount)
-            for chunk in 1..<Swift.max(chunks, 1) {
-                let p = partials + chunk * weightCount
+            for copy in 1..<Swift.max(copies, 1) {
+                let p = partials + copy * weightCount
                 for i in 0..<weightCount { gw[i] += p[i] }
             }
         }
-    }
-
-    private static func convBackwardWeightBatched(_ g: Conv2dGeometry, _ gy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-                                                  _ gw: UnsafeMutablePointer<Float>) {
-        let (k, ocg, plane) = (g.columnRows, g.groupOutChannels, g.outPlane)
-        let chunk = g.samplesPerChunk
-        let colCount = k * chunk * plane
-        Scratch.withBuffer(count: colCount + (chunk > 1 ? g.outChannels * chunk * plane : 0)) { scratch in
-            let col = scratch, gemmIn = scratch + colCount
-            var first = 0
-            while first < g.batch {
-                let samples = Swift.min(chunk, g.batch - first)
-                if samples > 1 {
-                    shuffleSamples(gy + first * g.outChannels * plane, gemmIn, channels: g.outChannels,
-                                   samples: samples, plane: plane, toNCHW: false)
-                }
-                for group in 0..<g.groups {
-                    let source: UnsafePointer<Float>
-                    if samples > 1 {
-                        let offset: Int = group * ocg * samples * plane
-                        source = UnsafePointer(gemmIn + offset)
-                    } else {
-                        let offset: Int = (first * g.outChannels + group * ocg) * plane
-                        source = gy + offset
-                    }
-                    let columns: UnsafePointer<Float>
-                    if g.isPointwise && samples == 1 {
-                        let offset: Int = (first * g.inChannels + group * g.groupInChannels) * plane
-                        columns = x + offset
-                    } else if g.isPointwise {
-                        g.gatherPointwise(x, first: first, samples: samples, group: group, into: col)
-                        columns = UnsafePointer(col)
-                    } else {
-                        g.im2colBatch(x, first: first, samples: samples, group: group, into: col)
-                        columns = UnsafePointer(col)
-                    }
-                    sgemm(transA: false, transB: true, m: ocg, n: k, k: samples * plane, a: source, lda: samples * plane,
-                          b: columns, ldb: samples * plane, beta: 1, c: gw + group * ocg * k, ldc: k)
-                }
-                first += samples
-            }
-        }
+        return result
     }
 
     /// 1-D cross-correlation, as `torch.nn.functional.conv1d`: input `[N, C, L]`, weight
@@ -551,5 +423,44 @@ extension Tensor {
             throw TensorError.shapeMismatch("\(op): weight must be [outChannels, inChannels/groups, k], got \(weightShape)")
         }
         return (try input.unsqueezed(axis: 2), [weightShape[0], weightShape[1], 1, weightShape[2]])
+    }
+}
+
+extension Conv2dGeometry {
+    /// Runs `body(tile, col, buffer, innerParallel)` over the planned tiles with per-worker buffers:
+    /// in parallel with single-threaded GEMMs, or one after another with multi-threaded GEMMs and
+    /// `innerParallel` set. With `keepingSamplesTogether`, all tiles of one sample go to the same worker.
+    func run(keepingSamplesTogether: Bool = false,
+             _ body: (Tile, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Bool) -> Void) {
+        let (tiles, parallel) = plan()
+        var groups = tiles.map { [$0] }
+        if parallel && keepingSamplesTogether {
+            groups = Dictionary(grouping: tiles, by: \.first).sorted { $0.key < $1.key }.map(\.value)
+        }
+        run(groups, tiles: tiles, parallel: parallel) { _, tile, col, buffer in body(tile, col, buffer, !parallel) }
+    }
+
+    /// The tile loop with the worker's chunk number, for private accumulators.
+    func run(tiles: [Tile], parallel: Bool, _ body: (Int, Tile, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        run(tiles.map { [$0] }, tiles: tiles, parallel: parallel, body)
+    }
+
+    private func run(_ groups: [[Tile]], tiles: [Tile], parallel: Bool,
+                     _ body: (Int, Tile, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        let widest = maximumColumns(tiles)
+        let colCount = columnRows * widest, bufferCount = Swift.max(groupOutChannels, 1) * widest
+        if parallel {
+            BLAS.singleThreaded {
+                Parallel.forChunks(groups.count, cost: 1 << 20) { chunk, range in
+                    Scratch.withBuffer(count: colCount + bufferCount) { scratch in
+                        for i in range { for tile in groups[i] { body(chunk, tile, scratch, scratch + colCount) } }
+                    }
+                }
+            }
+        } else {
+            Scratch.withBuffer(count: colCount + bufferCount) { scratch in
+                for tile in tiles { body(0, tile, scratch, scratch + colCount) }
+            }
+        }
     }
 }

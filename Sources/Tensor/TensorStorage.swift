@@ -1,17 +1,18 @@
 /// The buffer behind a tensor: 64-byte aligned Float32 memory, shared between tensor values until one
-/// of them is mutated (copy-on-write).
+/// of them is mutated (copy-on-write). Large buffers come from, and go back to, ``MemoryPool``.
 @usableFromInline
 final class TensorStorage: @unchecked Sendable {
     @usableFromInline let pointer: UnsafeMutablePointer<Float>
     @usableFromInline let count: Int
+    let capacity: Int
 
     /// Uninitialised memory for `count` floats.
     @usableFromInline
     init(uninitializedCount count: Int) {
         self.count = count
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        let block = MemoryPool.allocate(Swift.max(count, 1) * MemoryLayout<Float>.stride)
+        capacity = block.capacity
+        pointer = block.pointer.bindMemory(to: Float.self, capacity: Swift.max(count, 1))
     }
 
     convenience init(repeating value: Float, count: Int) {
@@ -27,6 +28,6 @@ final class TensorStorage: @unchecked Sendable {
     }
 
     deinit {
-        UnsafeMutableRawPointer(pointer).deallocate()
+        MemoryPool.release(UnsafeMutableRawPointer(pointer), capacity: capacity)
     }
 }

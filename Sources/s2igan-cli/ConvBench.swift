@@ -22,12 +22,15 @@ struct ConvBench: ParsableCommand {
     @Option(help: "Comma-separated case names to run (default: all).")
     var only: String?
 
-    /// Discriminator trunk of D_NET256 (and the first layers of D_NET64/128) and the generator's 3×3
+    /// The trunk of D_NET64, the first layers of D_NET128/256 and the rest of the D_NET256 trunk and the generator's 3×3
     /// convolutions at 64, 128 and 256 px, from the reference architecture.
     func cases() -> [ConvCase] {
         let b = batch
         return [
             ConvCase(name: "d64_conv1", batch: b, inChannels: 3, outChannels: 64, size: 64, kernel: 4, stride: 2, padding: 1),
+            ConvCase(name: "d64_conv2", batch: b, inChannels: 64, outChannels: 128, size: 32, kernel: 4, stride: 2, padding: 1),
+            ConvCase(name: "d64_conv3", batch: b, inChannels: 128, outChannels: 256, size: 16, kernel: 4, stride: 2, padding: 1),
+            ConvCase(name: "d64_conv4", batch: b, inChannels: 256, outChannels: 512, size: 8, kernel: 4, stride: 2, padding: 1),
             ConvCase(name: "d128_conv1", batch: b, inChannels: 3, outChannels: 64, size: 128, kernel: 4, stride: 2, padding: 1),
             ConvCase(name: "d256_conv1", batch: b, inChannels: 3, outChannels: 64, size: 256, kernel: 4, stride: 2, padding: 1),
             ConvCase(name: "d256_conv2", batch: b, inChannels: 64, outChannels: 128, size: 128, kernel: 4, stride: 2, padding: 1),

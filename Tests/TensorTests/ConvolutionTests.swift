@@ -51,25 +51,31 @@ import Testing
                     try f.tensor("\(name).grad_w"), rtol: 1e-4, atol: 1e-4, "\(name) grad weight")
     }
 
-    /// Large enough that several samples share one GEMM (the chunked path) and im2col runs in parallel;
-    /// checked against the single-sample path, which the fixtures above cover.
-    @Test func chunkedBatchAgreesWithPerSampleConvolution() throws {
+    /// Every work plan (parallel row bands, parallel groups of samples, sequential groups of samples)
+    /// agrees with convolving one sample at a time, the plan the PyTorch fixtures above exercise.
+    @Test(arguments: [
+        ([16, 6, 12, 12], [8, 6, 4, 4], 2, 1),     // small maps: parallel tiles of several samples
+        ([4, 3, 40, 40], [5, 3, 3, 3], 1, 1),      // large maps: parallel bands of rows
+        ([3, 256, 4, 4], [512, 256, 3, 3], 1, 1),  // large weights: sequential, several samples per GEMM
+    ])
+    func everyWorkPlanAgreesWithPerSampleConvolution(_ xShape: [Int], _ wShape: [Int], _ stride: Int, _ padding: Int) throws {
         var rng = RandomGenerator(seed: 7)
-        let x = try Tensor.normal([5, 6, 12, 12], using: &rng), w = try Tensor.normal([8, 6, 4, 4], using: &rng)
-        let y = try Tensor.conv2d(x, weight: w, stride: 2, padding: 1)
+        let x = try Tensor.normal(xShape, using: &rng), w = try Tensor.normal(wShape, std: 0.1, using: &rng)
+        let s = IntPair(stride, stride), p = IntPair(padding, padding)
+        let y = try Tensor.conv2d(x, weight: w, stride: s, padding: p)
         let gy = try Tensor.normal(y.shape, using: &rng)
-        let gx = try Tensor.conv2dBackwardInput(gy, weight: w, inputShape: x.shape, stride: 2, padding: 1)
+        let gx = try Tensor.conv2dBackwardInput(gy, weight: w, inputShape: x.shape, stride: s, padding: p)
         var gwSum = try Tensor.zeros(w.shape)
-        for n in 0..<5 {
+        for n in 0..<xShape[0] {
             let xn = try x.slice(axis: 0, start: n, end: n + 1), gyn = try gy.slice(axis: 0, start: n, end: n + 1)
-            expectClose(try y.slice(axis: 0, start: n, end: n + 1), try Tensor.conv2d(xn, weight: w, stride: 2, padding: 1),
+            expectClose(try y.slice(axis: 0, start: n, end: n + 1), try Tensor.conv2d(xn, weight: w, stride: s, padding: p),
                         rtol: 1e-4, atol: 1e-4, "sample \(n)")
             expectClose(try gx.slice(axis: 0, start: n, end: n + 1),
-                        try Tensor.conv2dBackwardInput(gyn, weight: w, inputShape: xn.shape, stride: 2, padding: 1),
+                        try Tensor.conv2dBackwardInput(gyn, weight: w, inputShape: xn.shape, stride: s, padding: p),
                         rtol: 1e-4, atol: 1e-4, "grad input sample \(n)")
-            gwSum = try gwSum + Tensor.conv2dBackwardWeight(gyn, input: xn, weightShape: w.shape, stride: 2, padding: 1)
+            gwSum = try gwSum + Tensor.conv2dBackwardWeight(gyn, input: xn, weightShape: w.shape, stride: s, padding: p)
         }
-        expectClose(try Tensor.conv2dBackwardWeight(gy, input: x, weightShape: w.shape, stride: 2, padding: 1), gwSum,
+        expectClose(try Tensor.conv2dBackwardWeight(gy, input: x, weightShape: w.shape, stride: s, padding: p), gwSum,
                     rtol: 1e-3, atol: 1e-3, "grad weight")
     }
 
