@@ -6,6 +6,8 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
     case nonScalarOutput([Int])
     /// A gradient whose shape differs from its value's.
     case gradientShape(operation: String, expected: [Int], got: [Int])
+    /// A second backward pass through operations whose saved tensors the first one released.
+    case graphReleased(String)
     /// A gradient check that could not run.
     case gradientCheck(String)
 
@@ -17,6 +19,8 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
             return "backward: the value has shape \(shape); give the gradient explicitly for a non-scalar value"
         case .gradientShape(let op, let expected, let got):
             return "backward: '\(op)' produced a gradient of shape \(got) for a value of shape \(expected)"
+        case .graphReleased(let operation):
+            return "backward: '\(operation)' was already differentiated and its saved tensors released; pass retainGraph: true to the first backward to differentiate twice"
         case .gradientCheck(let message):
             return "gradient check: \(message)"
         }

@@ -3,7 +3,10 @@ import Tensor
 extension Variable {
     /// Back-propagates from this value: `gradient` is d(loss)/d(self), by default 1 for a one-element
     /// value. Gradients of leaves that require one are added to their ``grad``.
-    public func backward(gradient: Tensor? = nil) throws {
+    ///
+    /// As in PyTorch, the tensors the graph saved for differentiation are released on the way unless
+    /// `retainGraph` is set; a second backward pass through the same operations then throws.
+    public func backward(gradient: Tensor? = nil, retainGraph: Bool = false) throws {
         guard requiresGrad else { throw AutogradError.noGradient(name.map { "'\($0)'" } ?? "the value") }
         let seed: Tensor
         if let gradient {
@@ -26,8 +29,10 @@ extension Variable {
                 v.grad = try v.grad.map { try $0 + g } ?? g
                 continue
             }
+            guard let derivative = node.backward else { throw AutogradError.graphReleased(node.operation) }
             let needs = node.inputs.map(\.requiresGrad)
-            let grads = try node.backward(g, needs)
+            let grads = try derivative(g, needs)
+            if !retainGraph { node.releaseSavedTensors() }
             for (input, grad) in zip(node.inputs, grads) where input.requiresGrad {
                 guard let grad else { continue }
                 guard grad.shape == input.value.shape else {

@@ -68,13 +68,17 @@ public final class Variable: @unchecked Sendable {
 final class Node {
     let operation: String
     private(set) var inputs: [Variable]
-    let backward: (_ gradient: Tensor, _ needs: [Bool]) throws -> [Tensor?]
+    /// `nil` once a backward pass has used it without retaining the graph: the tensors it saved are
+    /// released (so, for example, an optimiser can update parameters in place without copying them).
+    private(set) var backward: ((_ gradient: Tensor, _ needs: [Bool]) throws -> [Tensor?])?
 
     init(_ operation: String, _ inputs: [Variable], _ backward: @escaping (Tensor, [Bool]) throws -> [Tensor?]) {
         self.operation = operation
         self.inputs = inputs
         self.backward = backward
     }
+
+    func releaseSavedTensors() { backward = nil }
 
     /// Releasing the last reference to a chain of thousands of operations (a recurrent network) would
     /// otherwise recurse once per operation and overflow the stack: instead, take over the inputs of

@@ -10,9 +10,16 @@ import Foundation
 /// on 256-bit units and where the AVX2 kernels are up to 1.6× faster on the skinny products of
 /// convolutions. Before the first BLAS call this module re-runs OpenBLAS's selection with the better
 /// kernel set for such CPUs. Setting `OPENBLAS_CORETYPE` yourself keeps your choice and disables this.
+///
+/// OpenBLAS runs single-threaded: ``Parallel`` splits large products over its workers itself, so that
+/// OpenBLAS's threads (which spin for a while after every call) never compete with the library's.
 public enum BLAS {
     /// Runs once, before the first BLAS call of any kernel in this module.
-    static let selection: String? = s2_openblas_select_core().map { String(cString: $0) }
+    static let selection: String? = {
+        let chosen = s2_openblas_select_core().map { String(cString: $0) }
+        openblas_set_num_threads(1)
+        return chosen
+    }()
 
     /// Makes sure the kernel set has been chosen; cheap after the first call.
     @inline(__always)
@@ -30,37 +37,24 @@ public enum BLAS {
     /// The kernel set this module prefers on this CPU, or `nil` where OpenBLAS's own choice stands.
     public static var preferredCore: String? { s2_preferred_openblas_core().map { String(cString: $0) } }
 
-    /// Number of threads OpenBLAS uses for one call.
-    public static var threadCount: Int {
-        prepare()
-        return Int(openblas_get_num_threads())
-    }
-
-    private static let threadModeLock = NSLock()
-
-    /// Runs `body` with OpenBLAS in single-threaded mode, for kernels that call GEMM from several of
-    /// their own worker threads at once (each call then runs on its caller's thread).
-    static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
-        prepare()
-        threadModeLock.lock()
-        defer { threadModeLock.unlock() }
-        let previous = openblas_get_num_threads()
-        if previous == 1 { return try body() }
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(previous) }
-        return try body()
-    }
-
-    /// Sets the number of threads OpenBLAS uses for one call.
-    public static func setThreadCount(_ n: Int) {
-        prepare()
-        openblas_set_num_threads(Int32(Swift.max(1, n)))
+    /// Splits a product of `m × n` outputs (`k` deep) into row or column blocks, one per worker, when
+    /// it is big enough to share; a single block otherwise (or inside a parallel loop).
+    static func blocks(m: Int, n: Int, k: Int) -> [(rows: Range<Int>, columns: Range<Int>)] {
+        let work = Double(m) * Double(n) * Double(k)
+        let workers = Swift.min(Parallel.workerCount, Swift.max(1, Int(work / Double(1 << 21))))
+        guard workers > 1 && !Parallel.isInsideWorker else { return [(0..<m, 0..<n)] }
+        // Cut the longer side, in multiples of 16 so that every block keeps whole vector tiles.
+        let along = Swift.max(m, n)
+        let step = ((along + workers - 1) / workers + 15) / 16 * 16
+        return Swift.stride(from: 0, to: along, by: step).map { start in
+            let part = start..<Swift.min(along, start + step)
+            return n >= m ? (0..<m, part) : (part, 0..<n)
+        }
     }
 }
 
 /// `C[m×n] = alpha * op(A) * op(B) + beta * C` on row-major buffers; `lda`, `ldb`, `ldc` are the row
-/// lengths of the stored (untransposed) matrices.
-@inline(__always)
+/// lengths of the stored (untransposed) matrices. Large products are split over the workers.
 func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -71,6 +65,15 @@ func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         return
     }
     BLAS.prepare()
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    let parts = BLAS.blocks(m: m, n: n, k: k)
+    Parallel.forChunks(parts.count, cost: 1 << 20) { _, range in
+        for (rows, columns) in parts[range] {
+            // Row i of op(A) and column j of op(B), wherever the transposes put them.
+            let aBlock = a + (transA ? rows.lowerBound : rows.lowerBound * lda)
+            let bBlock = b + (transB ? columns.lowerBound * ldb : columns.lowerBound)
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        blasint(rows.count), blasint(columns.count), blasint(k), alpha, aBlock, blasint(lda),
+                        bBlock, blasint(ldb), beta, c + rows.lowerBound * ldc + columns.lowerBound, blasint(ldc))
+        }
+    }
 }

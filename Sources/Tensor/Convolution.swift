@@ -65,7 +65,7 @@ public struct Conv2dGeometry: Sendable, Equatable {
     /// weights (deep layers) would be re-packed by every small GEMM, so they instead run as a few large
     /// tiles one after another, each GEMM spread over the cores by OpenBLAS.
     func plan() -> (tiles: [Tile], parallel: Bool) {
-        let cores = Parallel.coreCount
+        let cores = Parallel.workerCount
         if cores > 1 && groupOutChannels * columnRows <= 1 << 20 {
             var tiles: [Tile] = []
             if outPlane >= Conv2dGeometry.minimumTileColumns {
@@ -450,11 +450,9 @@ extension Conv2dGeometry {
         let widest = maximumColumns(tiles)
         let colCount = columnRows * widest, bufferCount = Swift.max(groupOutChannels, 1) * widest
         if parallel {
-            BLAS.singleThreaded {
-                Parallel.forChunks(groups.count, cost: 1 << 20) { chunk, range in
-                    Scratch.withBuffer(count: colCount + bufferCount) { scratch in
-                        for i in range { for tile in groups[i] { body(chunk, tile, scratch, scratch + colCount) } }
-                    }
+            Parallel.forChunks(groups.count, cost: 1 << 20) { chunk, range in
+                Scratch.withBuffer(count: colCount + bufferCount) { scratch in
+                    for i in range { for tile in groups[i] { body(chunk, tile, scratch, scratch + colCount) } }
                 }
             }
         } else {

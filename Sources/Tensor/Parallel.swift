@@ -1,11 +1,34 @@
 import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// A small parallel-for used by the element-wise, im2col and pooling kernels. Work is split into at
-/// most one contiguous chunk per core, and only when there is enough of it to pay for the hand-off.
+/// The library's parallel-for: the element-wise, reduction, im2col, pooling and GEMM kernels split
+/// their work into at most one contiguous chunk per worker, and only when there is enough of it to pay
+/// for the hand-off. Work started from inside a worker runs inline, so kernels that call kernels never
+/// oversubscribe the cores (OpenBLAS itself always runs single-threaded under this scheme).
 public enum Parallel {
-    /// Number of worker chunks used for large kernels (the number of active cores).
-    public static let coreCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// The number of cores of the machine.
+    public static let coreCount: Int = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    nonisolated(unsafe) private static var configuredWorkers = coreCount
+
+    /// How many workers large kernels use (default: all cores). Set it before starting work, not while
+    /// kernels run on other threads.
+    public static var workerCount: Int {
+        get { configuredWorkers }
+        set { configuredWorkers = Swift.max(1, newValue) }
+    }
+
+    private static let workerKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// Whether the current thread is running a chunk of a parallel loop.
+    public static var isInsideWorker: Bool { pthread_getspecific(workerKey) != nil }
 
     /// Calls `body(range)` over disjoint ranges that cover `0..<count`. `cost` is the approximate
     /// work per item in elementary operations; below about 32k operations in total it runs inline.
@@ -15,15 +38,14 @@ public enum Parallel {
     }
 
     /// The number of chunks `forChunks` splits `count` items of the given cost into.
-    @inlinable
     public static func chunkCount(_ count: Int, cost: Int = 1) -> Int {
         guard count > 0 else { return 0 }
-        return min(coreCount, count, max(1, (count * max(cost, 1)) / 32_768))
+        if isInsideWorker { return 1 }
+        return Swift.min(workerCount, count, Swift.max(1, (count * Swift.max(cost, 1)) / 32_768))
     }
 
     /// Like `forRanges`, also passing the chunk's number (`0..<chunkCount(count, cost:)`), so that each
     /// chunk can use private accumulators.
-    @inlinable
     public static func forChunks(_ count: Int, cost: Int = 1, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
         let chunks = chunkCount(count, cost: cost)
         if chunks == 0 { return }
@@ -36,15 +58,18 @@ public enum Parallel {
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                 let start = count * chunk / chunks
                 let end = count * (chunk + 1) / chunks
-                if start < end { work.value(chunk, start..<end) }
+                guard start < end else { return }
+                let outer = pthread_getspecific(workerKey)
+                pthread_setspecific(workerKey, UnsafeRawPointer(bitPattern: 1))
+                work.value(chunk, start..<end)
+                pthread_setspecific(workerKey, outer)
             }
         }
     }
 }
 
 /// Carries a value into `concurrentPerform`; the kernels guarantee their chunks touch disjoint memory.
-@usableFromInline
 struct UncheckedSendable<Value>: @unchecked Sendable {
-    @usableFromInline let value: Value
-    @usableFromInline init(_ value: Value) { self.value = value }
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

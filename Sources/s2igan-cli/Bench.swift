@@ -41,20 +41,20 @@ func printJSON(_ object: [String: Any]) {
 }
 
 struct BenchOptions: ParsableArguments {
-    @Option(help: "OpenBLAS threads (default: all cores).")
+    @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
     @Option(help: "Seconds of timed work per configuration.")
     var seconds: Double = 0.4
 
     func apply() {
-        if let threads { BLAS.setThreadCount(threads) }
+        if let threads { Parallel.workerCount = threads }
     }
 
     var timing: Timing { Timing(targetSeconds: seconds) }
 
     var context: [String: Any] {
-        ["threads": BLAS.threadCount, "openblas_core": BLAS.coreName ?? "unknown", "lib": "s2igan-swift"]
+        ["threads": Parallel.workerCount, "openblas_core": BLAS.coreName ?? "unknown", "lib": "s2igan-swift"]
     }
 }
 

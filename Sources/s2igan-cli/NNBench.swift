@@ -92,13 +92,24 @@ struct ConvNetBench: ParsableCommand {
         var rng = RandomGenerator(seed: 1)
         let x = try Tensor.uniform([batch, 3, size, size], low: -1, high: 1, using: &rng)
         let labels = try Tensor.ones([batch, 1])
+        var phases = [[Double]](repeating: [], count: 3)
         let t = try options.timing.median {
+            let start = DispatchTime.now().uptimeNanoseconds
             adam.zeroGrad()
-            try Variable.binaryCrossEntropy(model(Variable(x)), targets: labels).backward()
+            let loss = try Variable.binaryCrossEntropy(model(Variable(x)), targets: labels)
+            let forward = DispatchTime.now().uptimeNanoseconds
+            try loss.backward()
+            let backward = DispatchTime.now().uptimeNanoseconds
             try adam.step()
+            let end = DispatchTime.now().uptimeNanoseconds
+            for (i, (a, b)) in [(start, forward), (forward, backward), (backward, end)].enumerated() {
+                phases[i].append(Double(b - a) / 1e6)
+            }
         }
+        let medians = phases.map { $0.sorted()[$0.count / 2] }
         var row = options.context
         row.merge(["bench": "convnet", "batch": batch, "size": size, "ms_median": t.milliseconds, "iters": t.runs,
+                   "forward_ms_median": medians[0], "backward_ms_median": medians[1], "optimizer_ms_median": medians[2],
                    "images_per_second": Double(batch) / (t.milliseconds / 1000)]) { $1 }
         printJSON(row)
     }

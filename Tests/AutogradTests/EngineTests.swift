@@ -58,6 +58,15 @@ import Tensor
         #expect(x.grad?.scalars == [2, 2])
     }
 
+    @Test func aReleasedGraphCannotBeDifferentiatedTwice() throws {
+        let x = Variable(Tensor([3]), requiresGrad: true)
+        let y = try (x * x).sum()
+        try y.backward(retainGraph: true)
+        try y.backward()
+        #expect(x.grad?.scalars == [12])
+        #expect(throws: AutogradError.graphReleased("sum")) { try y.backward() }
+    }
+
     @Test func longChainsDoNotRecurse() throws {
         let x = Variable(Tensor([1]), requiresGrad: true)
         var y = x

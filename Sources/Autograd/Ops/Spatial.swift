@@ -16,7 +16,7 @@ extension Variable {
                 needs[1] ? try Tensor.conv2dBackwardWeight(g, input: x, weightShape: w.shape, stride: stride, padding: padding,
                                                            dilation: dilation, groups: groups) : nil,
             ]
-            if needs.count > 2 { grads.append(needs[2] ? try g.sum(axes: [0, 2, 3]) : nil) }
+            if needs.count > 2 { grads.append(needs[2] ? try g.channelSums() : nil) }
             return grads
         }
     }
@@ -35,7 +35,7 @@ extension Variable {
                 needs[1] ? try Tensor.conv1dBackwardWeight(g, input: x, weightShape: w.shape, stride: stride, padding: padding,
                                                            dilation: dilation, groups: groups) : nil,
             ]
-            if needs.count > 2 { grads.append(needs[2] ? try g.sum(axes: [0, 2]) : nil) }
+            if needs.count > 2 { grads.append(needs[2] ? try g.channelSums() : nil) }
             return grads
         }
     }

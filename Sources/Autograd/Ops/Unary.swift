@@ -19,25 +19,24 @@ extension Variable {
 
     public func tanh() -> Variable {
         let out = value.tanh()
-        return Variable.record("tanh", out, [self]) { g, _ in [try g * (1 - out.square())] }
+        return Variable.record("tanh", out, [self]) { g, _ in [try Tensor.tanhGradient(g, output: out)] }
     }
 
     public func sigmoid() -> Variable {
         let out = value.sigmoid()
-        return Variable.record("sigmoid", out, [self]) { g, _ in [try g * (out * (1 - out))] }
+        return Variable.record("sigmoid", out, [self]) { g, _ in [try Tensor.sigmoidGradient(g, output: out)] }
     }
 
     public func relu() -> Variable {
         let x = value
-        return Variable.record("relu", x.relu(), [self]) { g, _ in [try g * x.greater(Tensor(0))] }
+        return Variable.record("relu", x.relu(), [self]) { g, _ in [try Tensor.leakyReluGradient(g, input: x)] }
     }
 
     /// `x` for positive `x`, else `negativeSlope * x`.
     public func leakyRelu(negativeSlope: Float = 0.01) -> Variable {
         let x = value
         return Variable.record("leakyRelu", x.leakyRelu(negativeSlope: negativeSlope), [self]) { g, _ in
-            let positive = try x.greater(Tensor(0))
-            return [try g * (positive * (1 - negativeSlope) + negativeSlope)]
+            [try Tensor.leakyReluGradient(g, input: x, negativeSlope: negativeSlope)]
         }
     }
 

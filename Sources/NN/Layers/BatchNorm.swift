@@ -57,11 +57,15 @@ public class BatchNorm: Module, Layer {
             }
             return output
         }
+        // Evaluation: the running statistics fold into one per-channel affine transform.
+        let invStd = (runningVariance!.value + epsilon).pow(-0.5)
+        let mean = runningMean!.value
+        guard weight != nil || bias != nil else {
+            return try Variable.channelAffine(input, scale: invStd, shift: -(try mean * invStd))
+        }
         var statShape = [Int](repeating: 1, count: input.rank)
         statShape[1] = features
-        let scale = try (runningVariance!.value + epsilon).pow(-0.5).reshaped(statShape)
-        let shift = try (-runningMean!.value).reshaped(statShape)
-        var out = try (input + Variable(shift)) * Variable(scale)
+        var out = try Variable.channelAffine(input, scale: invStd, shift: -(try mean * invStd))
         if let weight { out = try out * weight.reshaped(statShape) }
         if let bias { out = try out + bias.reshaped(statShape) }
         return out

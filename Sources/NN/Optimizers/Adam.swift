@@ -45,25 +45,14 @@ public final class Adam: Optimizer {
             var v = try state.slots["exp_avg_sq"]![i] ?? Tensor.zeros(p.value.shape)
             state.slots["exp_avg"]![i] = nil
             state.slots["exp_avg_sq"]![i] = nil
-            let (b1, b2, eps, wd, lr) = (beta1, beta2, epsilon, weightDecay, learningRate)
-            let decoupled = self.decoupled
-            let weight = 1 - b1
+            let rule = Rule(beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, learningRate: learningRate,
+                            decoupled: decoupled, stepSize: stepSize, correction2: correction2)
             p.value.withUnsafeMutableBufferPointer { x in
                 m.withUnsafeMutableBufferPointer { mp in
                     v.withUnsafeMutableBufferPointer { vp in
                         grad.withUnsafeBufferPointer { gp in
-                            for j in 0..<x.count {
-                                var g = gp[j]
-                                if decoupled {
-                                    x[j] *= 1 - lr * wd
-                                } else if wd != 0 {
-                                    g += wd * x[j]
-                                }
-                                // torch.lerp's two formulas, chosen by the weight as PyTorch does.
-                                mp[j] = weight < 0.5 ? mp[j] + weight * (g - mp[j]) : g - (g - mp[j]) * (1 - weight)
-                                vp[j] = vp[j] * b2 + (1 - b2) * g * g
-                                let denominator = vp[j].squareRoot() / correction2 + eps
-                                x[j] += -stepSize * (mp[j] / denominator)
+                            Parallel.forRanges(x.count, cost: 16) { range in
+                                rule.apply(x.baseAddress!, mp.baseAddress!, vp.baseAddress!, gp.baseAddress!, range)
                             }
                         }
                     }
@@ -71,6 +60,31 @@ public final class Adam: Optimizer {
             }
             state.slots["exp_avg"]![i] = m
             state.slots["exp_avg_sq"]![i] = v
+        }
+    }
+
+    /// One step's constants and the element-wise update.
+    private struct Rule {
+        let beta1, beta2, epsilon, weightDecay, learningRate: Float
+        let decoupled: Bool
+        let stepSize, correction2: Float
+
+        func apply(_ x: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>,
+                   _ grad: UnsafePointer<Float>, _ range: Range<Int>) {
+            let weight = 1 - beta1
+            for j in range {
+                var g = grad[j]
+                if decoupled {
+                    x[j] *= 1 - learningRate * weightDecay
+                } else if weightDecay != 0 {
+                    g += weightDecay * x[j]
+                }
+                // torch.lerp's two formulas, chosen by the weight as PyTorch does.
+                m[j] = weight < 0.5 ? m[j] + weight * (g - m[j]) : g - (g - m[j]) * (1 - weight)
+                v[j] = v[j] * beta2 + (1 - beta2) * g * g
+                let denominator = v[j].squareRoot() / correction2 + epsilon
+                x[j] += -stepSize * (m[j] / denominator)
+            }
         }
     }
 

@@ -1,0 +1,148 @@
+/// Per-channel kernels for batch normalisation on `[N, C, ...]` tensors: statistics, the affine
+/// transform, and the fused backward pass. Each is one pass (or two) over the data, parallel over channels.
+extension Tensor {
+    private func channelLayout(_ op: String) throws -> (batch: Int, channels: Int, plane: Int) {
+        guard rank >= 2 else { throw TensorError.shapeMismatch("\(op): input must be [N, C, ...], got \(shape)") }
+        return (shape[0], shape[1], shape[2...].reduce(1, *))
+    }
+
+    /// The mean and the biased variance of every channel (axis 1) over all other axes, accumulated in Double.
+    public func channelMoments() throws -> (mean: Tensor, variance: Tensor) {
+        let (n, c, plane) = try channelLayout("channelMoments")
+        let mean = Tensor(uninitializedShape: [c]), variance = Tensor(uninitializedShape: [c])
+        let x = storage.pointer, mp = mean.storage.pointer, vp = variance.storage.pointer
+        let count = Double(Swift.max(n * plane, 1))
+        Parallel.forRanges(c, cost: n * plane * 2) { channels in
+            for ch in channels {
+                var sum = 0.0
+                for i in 0..<n { sum += Double(contiguousSum(x + (i * c + ch) * plane, plane)) }
+                let mu = sum / count
+                var squares = 0.0
+                for i in 0..<n {
+                    let p = x + (i * c + ch) * plane
+                    var acc: Float = 0
+                    let m = Float(mu)
+                    for j in 0..<plane { let d = p[j] - m; acc += d * d }
+                    squares += Double(acc)
+                }
+                mp[ch] = Float(mu)
+                vp[ch] = Float(squares / count)
+            }
+        }
+        return (mean, variance)
+    }
+
+    /// `x · scale[c] + shift[c]` for every channel `c` (axis 1).
+    public func channelAffine(scale: Tensor, shift: Tensor) throws -> Tensor {
+        let (n, c, plane) = try channelLayout("channelAffine")
+        guard scale.shape == [c], shift.shape == [c] else {
+            throw TensorError.shapeMismatch("channelAffine: scale \(scale.shape) and shift \(shift.shape) must be [\(c)]")
+        }
+        let result = Tensor(uninitializedShape: shape)
+        let x = storage.pointer, y = result.storage.pointer, a = scale.storage.pointer, b = shift.storage.pointer
+        Parallel.forRanges(n * c, cost: plane) { items in
+            for item in items {
+                let (s, t) = (a[item % c], b[item % c])
+                let src = x + item * plane, dst = y + item * plane
+                for j in 0..<plane { dst[j] = src[j] * s + t }
+            }
+        }
+        return result
+    }
+
+    /// The sum of every channel (axis 1) over all other axes: the bias gradient of a convolution.
+    public func channelSums() throws -> Tensor {
+        let (n, c, plane) = try channelLayout("channelSums")
+        let result = Tensor(uninitializedShape: [c])
+        let x = storage.pointer, out = result.storage.pointer
+        Parallel.forRanges(c, cost: n * plane) { channels in
+            for ch in channels {
+                var sum: Float = 0
+                for i in 0..<n { sum += contiguousSum(x + (i * c + ch) * plane, plane) }
+                out[ch] = sum
+            }
+        }
+        return result
+    }
+
+    /// The backward pass of training-mode batch normalisation `y = (x − mean) · invStd · weight + bias`:
+    /// `dx = weight · invStd · (g − mean(g) − x̂ · mean(g · x̂))` with `x̂ = (x − mean) · invStd`, and the
+    /// parameter gradients `Σ g · x̂` and `Σ g` per channel.
+    public static func batchNormBackward(_ gradient: Tensor, input: Tensor, mean: Tensor, invStd: Tensor,
+                                         weight: Tensor?) throws -> (input: Tensor, weight: Tensor, bias: Tensor) {
+        let (n, c, plane) = try input.channelLayout("batchNormBackward")
+        guard gradient.shape == input.shape, mean.shape == [c], invStd.shape == [c], weight.map({ $0.shape == [c] }) ?? true else {
+            throw TensorError.shapeMismatch("batchNormBackward: gradient \(gradient.shape), input \(input.shape) and statistics do not match")
+        }
+        let dx = Tensor(uninitializedShape: input.shape)
+        let dw = Tensor(uninitializedShape: [c]), db = Tensor(uninitializedShape: [c])
+        let g = gradient.storage.pointer, x = input.storage.pointer, mp = mean.storage.pointer, ip = invStd.storage.pointer
+        let wp = weight?.storage.pointer, out = dx.storage.pointer, dwp = dw.storage.pointer, dbp = db.storage.pointer
+        let m = Float(Swift.max(n * plane, 1))
+        Parallel.forRanges(c, cost: n * plane * 3) { channels in
+            for ch in channels {
+                let (mu, inv) = (mp[ch], ip[ch])
+                var sumG: Float = 0, sumGX: Float = 0
+                for i in 0..<n {
+                    let gp = g + (i * c + ch) * plane, xp = x + (i * c + ch) * plane
+                    for j in 0..<plane {
+                        sumG += gp[j]
+                        sumGX += gp[j] * (xp[j] - mu)
+                    }
+                }
+                sumGX *= inv
+                dbp[ch] = sumG
+                dwp[ch] = sumGX
+                let scale = (wp?[ch] ?? 1) * inv
+                let meanG = sumG / m, meanGX = sumGX / m
+                for i in 0..<n {
+                    let gp = g + (i * c + ch) * plane, xp = x + (i * c + ch) * plane, dp = out + (i * c + ch) * plane
+                    for j in 0..<plane {
+                        let xhat = (xp[j] - mu) * inv
+                        dp[j] = scale * (gp[j] - meanG - xhat * meanGX)
+                    }
+                }
+            }
+        }
+        return (dx, dw, db)
+    }
+
+    /// The gradient of `leakyRelu(negativeSlope:)` (and of `relu`, slope 0) given the input.
+    public static func leakyReluGradient(_ gradient: Tensor, input: Tensor, negativeSlope: Float = 0) throws -> Tensor {
+        guard gradient.shape == input.shape else {
+            throw TensorError.shapeMismatch("leakyReluGradient: gradient \(gradient.shape) and input \(input.shape) differ")
+        }
+        let result = Tensor(uninitializedShape: input.shape)
+        let g = gradient.storage.pointer, x = input.storage.pointer, out = result.storage.pointer
+        Parallel.forRanges(result.count) { r in
+            for i in r { out[i] = x[i] > 0 ? g[i] : g[i] * negativeSlope }
+        }
+        return result
+    }
+
+    /// `g · y · (1 − y)`, the gradient of the sigmoid given its output `y`.
+    public static func sigmoidGradient(_ gradient: Tensor, output: Tensor) throws -> Tensor {
+        guard gradient.shape == output.shape else {
+            throw TensorError.shapeMismatch("sigmoidGradient: gradient \(gradient.shape) and output \(output.shape) differ")
+        }
+        let result = Tensor(uninitializedShape: output.shape)
+        let g = gradient.storage.pointer, y = output.storage.pointer, out = result.storage.pointer
+        Parallel.forRanges(result.count) { r in
+            for i in r { out[i] = g[i] * y[i] * (1 - y[i]) }
+        }
+        return result
+    }
+
+    /// `g · (1 − y²)`, the gradient of tanh given its output `y`.
+    public static func tanhGradient(_ gradient: Tensor, output: Tensor) throws -> Tensor {
+        guard gradient.shape == output.shape else {
+            throw TensorError.shapeMismatch("tanhGradient: gradient \(gradient.shape) and output \(output.shape) differ")
+        }
+        let result = Tensor(uninitializedShape: output.shape)
+        let g = gradient.storage.pointer, y = output.storage.pointer, out = result.storage.pointer
+        Parallel.forRanges(result.count) { r in
+            for i in r { out[i] = g[i] * (1 - y[i] * y[i]) }
+        }
+        return result
+    }
+}
