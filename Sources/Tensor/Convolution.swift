@@ -232,6 +232,8 @@ public struct Conv2dGeometry: Sendable, Equatable {
                     if owStart > 0 { dst.update(repeating: 0, count: owStart) }
                     if sw == 1 {
                         (dst + owStart).update(from: line + owStart, count: owEnd - owStart)
+                    } else if sw == 2 {
+                        Conv2dGeometry.copyEvenElements(from: line, to: dst, owStart..<owEnd, available: w - iw0)
                     } else {
                         for x in owStart..<owEnd { dst[x] = line[x * sw] }
                     }
@@ -239,6 +241,24 @@ public struct Conv2dGeometry: Sendable, Equatable {
                 }
                 dst += ow
             }
+        }
+    }
+
+    /// `dst[x] = line[2x]` for `x` in `range`, eight at a time with a vector de-interleave (the stride-2
+    /// gathers of the discriminators' 4×4 convolutions). `available` bounds the readable part of `line`.
+    @inline(__always)
+    static func copyEvenElements(from line: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, _ range: Range<Int>,
+                                 available: Int) {
+        var x = range.lowerBound
+        let raw = UnsafeRawPointer(line)
+        while x + 8 <= range.upperBound && 2 * x + 16 <= available {
+            let pair = raw.loadUnaligned(fromByteOffset: 2 * x * 4, as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(dst + x).storeBytes(of: pair.evenHalf, as: SIMD8<Float>.self)
+            x += 8
+        }
+        while x < range.upperBound {
+            dst[x] = line[2 * x]
+            x += 1
         }
     }
 

@@ -79,6 +79,29 @@ import Testing
                     rtol: 1e-3, atol: 1e-3, "grad weight")
     }
 
+    /// Wide stride-2 rows take the vectorised column builder; a direct six-loop convolution is the truth.
+    @Test func wideStridedRowsAgreeWithADirectConvolution() throws {
+        var rng = RandomGenerator(seed: 11)
+        let (n, c, h, w, o, k) = (2, 3, 9, 41, 4, 4)
+        let x = try Tensor.normal([n, c, h, w], using: &rng), weight = try Tensor.normal([o, c, k, k], using: &rng)
+        let y = try Tensor.conv2d(x, weight: weight, stride: 2, padding: 1)
+        let (oh, ow) = ((h + 2 - k) / 2 + 1, (w + 2 - k) / 2 + 1)
+        #expect(y.shape == [n, o, oh, ow])
+        let xs = x.scalars, ws = weight.scalars
+        var expected = [Float](repeating: 0, count: n * o * oh * ow)
+        for b in 0..<n { for f in 0..<o { for i in 0..<oh { for j in 0..<ow {
+            var acc: Float = 0
+            for ch in 0..<c { for u in 0..<k { for v in 0..<k {
+                let (yy, xx) = (i * 2 - 1 + u, j * 2 - 1 + v)
+                if yy >= 0 && yy < h && xx >= 0 && xx < w {
+                    acc += xs[((b * c + ch) * h + yy) * w + xx] * ws[((f * c + ch) * k + u) * k + v]
+                }
+            } } }
+            expected[((b * o + f) * oh + i) * ow + j] = acc
+        } } } }
+        expectClose(y, try Tensor(shape: y.shape, scalars: expected), rtol: 1e-4, atol: 1e-4, "strided")
+    }
+
     @Test func handDerivedConvolution() throws {
         // A 2×2 box filter over a 3×3 ramp: each output is the sum of a 2×2 window.
         let x = try Tensor.arange(0, 9).reshaped([1, 1, 3, 3])
