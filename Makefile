@@ -21,6 +21,14 @@ release: setup
 bench: release
 	.build/release/s2igan bench gemm
 	.build/release/s2igan bench conv
+	.build/release/s2igan bench mlp
+	.build/release/s2igan bench convnet
+
+docs: setup
+	for target in Tensor Autograd NN; do \
+		swift package --allow-writing-to-directory docs-out generate-documentation --target $$target \
+			--output-path docs-out/$$target || exit 1; \
+	done
 
 clean:
 	rm -rf .build

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One run of the Tensor-layer benchmarks and their PyTorch / NumPy counterparts on this machine, one
+# One run of the Tensor, Autograd and NN benchmarks and their PyTorch / NumPy counterparts on this machine, one
 # configuration per process, one after the other (never in parallel: the ratios are what count).
 #
 #   PYTHON=../venv/bin/python bash Tools/bench/run_tensor_benchmarks.sh [OUTDIR]
@@ -29,4 +29,7 @@ echo "conv: torch NCHW" >&2
 $python Tools/bench/torch_conv.py --threads 2 > "$out/conv_torch.jsonl"
 echo "conv: torch channels_last" >&2
 $python Tools/bench/torch_conv.py --threads 2 --channels-last > "$out/conv_torch_cl.jsonl"
+echo "mlp and convnet: s2igan, torch" >&2
+{ $bin bench mlp --seconds 2; $bin bench convnet --seconds 3; } > "$out/nn_swift.jsonl"
+{ $python Tools/bench/torch_nn.py mlp --threads 2 --seconds 2; $python Tools/bench/torch_nn.py convnet --threads 2 --seconds 3; } > "$out/nn_torch.jsonl"
 python3 Tools/bench/tensor_tables.py "$out"

@@ -43,12 +43,28 @@ def conv_table(d):
         print(f"| {key[0]} | {shape} | {key[1]} | {r['ms_median']:.1f} | {tm:.1f} | {cm:.1f} | {tm / r['ms_median']:.2f} | {best / r['ms_median']:.2f} |")
 
 
+def nn_table(d):
+    swift = {r["bench"]: r for r in rows(d / "nn_swift.jsonl")}
+    torch = {r["bench"]: r for r in rows(d / "nn_torch.jsonl")}
+    print("| step (forward + backward + Adam) | s2igan ms | torch ms | speed-up | tape overhead |")
+    print("|---|---|---|---|---|")
+    names = {"mlp": "MLP 2048→1024→1024→150, batch 128", "convnet": "D_NET64-shaped conv stack, batch 24 @64 px"}
+    for key, title in names.items():
+        s, t = swift.get(key), torch.get(key)
+        if not s or not t:
+            continue
+        overhead = f"{s['tape_overhead_percent']:.1f} %" if "tape_overhead_percent" in s else "-"
+        print(f"| {title} | {s['ms_median']:.1f} | {t['ms_median']:.1f} | {t['ms_median'] / s['ms_median']:.2f} | {overhead} |")
+
+
 def main():
     d = Path(sys.argv[1] if len(sys.argv) > 1 else "Docs/benchmark-results")
     print("### GEMM, GFLOP/s (2 threads, median)\n")
     gemm_table(d)
     print("\n### Convolution, milliseconds per call (2 threads, median; speed-up > 1 means s2igan is faster)\n")
     conv_table(d)
+    print("\n### Training steps (2 threads, median)\n")
+    nn_table(d)
 
 
 if __name__ == "__main__":
