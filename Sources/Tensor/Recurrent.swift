@@ -28,23 +28,23 @@ public struct RecurrentWeights: Sendable {
 public final class RecurrentTrace: @unchecked Sendable {
     let cell: RecurrentCell
     let input: Tensor, weights: RecurrentWeights, lengths: [Int], reverse: Bool
-    let batch: Int, steps: Int, hidden: Int
-    /// Per processing step `[T, B, G·H]`: activated gates; GRU also keeps `W_hn h + b_hn` in `extra`.
+    /// Batch rows sorted longest first: slot `s` of the saved per-step arrays is row `order[s]`.
+    let order: [Int]
+    /// Batch size, padded steps and hidden size of the layer this trace belongs to.
+    public let batch: Int, steps: Int, hidden: Int
+    /// Per processing step and slot `[T, B, G·H]`: activated gates; GRU also keeps `W_hn h + b_hn` in `extra`.
     let gates: Tensor
     /// Per processing step `[T, B, H]`: the hidden state before the step; LSTM: the cell before it and tanh of the cell after it.
     let previousHidden: Tensor
     let previousCell: Tensor?
     let extra: Tensor
 
-    init(cell: RecurrentCell, input: Tensor, weights: RecurrentWeights, lengths: [Int], reverse: Bool, batch: Int, steps: Int,
-         hidden: Int, gates: Tensor, previousHidden: Tensor, previousCell: Tensor?, extra: Tensor) {
-        (self.cell, self.input, self.weights, self.lengths, self.reverse) = (cell, input, weights, lengths, reverse)
+    init(cell: RecurrentCell, input: Tensor, weights: RecurrentWeights, lengths: [Int], order: [Int], reverse: Bool, batch: Int,
+         steps: Int, hidden: Int, gates: Tensor, previousHidden: Tensor, previousCell: Tensor?, extra: Tensor) {
+        (self.cell, self.input, self.weights, self.lengths, self.order, self.reverse) = (cell, input, weights, lengths, order, reverse)
         (self.batch, self.steps, self.hidden) = (batch, steps, hidden)
         (self.gates, self.previousHidden, self.previousCell, self.extra) = (gates, previousHidden, previousCell, extra)
     }
-
-    /// Time positions in processing order.
-    var order: [Int] { reverse ? Array((0..<steps).reversed()) : Array(0..<steps) }
 }
 
 /// Gradients of one recurrent layer direction.
@@ -92,39 +92,69 @@ extension Tensor {
         for (name, state) in [("initial hidden", initialHidden), ("initial cell", initialCell)] {
             if let state, state.shape != [b, h] { throw TensorError.shapeMismatch("\(cell): \(name) state \(state.shape) must be [\(b), \(h)]") }
         }
-        // All input projections at once: [B·T, G·H].
-        var projected = try Tensor.matmul(input.reshaped([b * t, i]), weights.inputWeight, transposeB: true)
-        if let bias = weights.inputBias { projected = try projected + bias }
+        let gh = g * h
+        // Sequences sorted longest first ("slots"): at every step the running ones are a prefix, so the
+        // recurrent product covers exactly them, as a packed sequence does.
+        let order = (0..<b).sorted { lengths[$0] > lengths[$1] }
+        let slotLengths = order.map { lengths[$0] }
+        // Input projections of the valid steps only, one GEMM per sequence, sequences spread over the workers.
+        let projected = Tensor(uninitializedShape: [b * t, gh])
+        let xin = input.storage.pointer, wih = weights.inputWeight.storage.pointer, xp = projected.storage.pointer
+        let bih = weights.inputBias?.storage.pointer
+        Parallel.forRanges(b, cost: 1 << 20) { rows in
+            for row in rows {
+                let at = row * t
+                sgemm(transA: false, transB: true, m: lengths[row], n: gh, k: i, a: xin + at * i, lda: i, b: wih, ldb: i,
+                      c: xp + at * gh, ldc: gh)
+                if let bih { for s in 0..<lengths[row] { let p = xp + (at + s) * gh; for j in 0..<gh { p[j] += bih[j] } } }
+            }
+        }
         let output = try Tensor.zeros([b, t, h])
-        var state = try initialHidden ?? Tensor.zeros([b, h])
-        var cellState = cell == .lstm ? try initialCell ?? Tensor.zeros([b, h]) : nil
-        let gates = Tensor(uninitializedShape: [t, b, g * h]), previous = Tensor(uninitializedShape: [t, b, h])
+        let state = try Tensor.zeros([b, h]), cellState = cell == .lstm ? try Tensor.zeros([b, h]) : nil
+        let hp = state.storage.pointer, cp = cellState?.storage.pointer
+        for (s, row) in order.enumerated() {
+            if let h0 = initialHidden { (hp + s * h).update(from: h0.storage.pointer + row * h, count: h) }
+            if let c0 = initialCell, let cp { (cp + s * h).update(from: c0.storage.pointer + row * h, count: h) }
+        }
+        let gates = Tensor(uninitializedShape: [t, b, gh]), previous = Tensor(uninitializedShape: [t, b, h])
         let previousCell = cell == .lstm ? Tensor(uninitializedShape: [t, b, h]) : nil
         // GRU: W_hn h + b_hn (scaled by r inside the n gate); LSTM: tanh of the new cell.
         let extra = Tensor(uninitializedShape: [t, b, h])
-        let recurrent = Tensor(uninitializedShape: [b, g * h])
-        // The states are updated in place below: never in the caller's buffers.
-        state.makeUnique()
-        cellState?.makeUnique()
-        let xp = projected.storage.pointer, out = output.storage.pointer, hp = state.storage.pointer
-        let cp = cellState?.storage.pointer, gp = gates.storage.pointer, pp = previous.storage.pointer
+        let recurrent = Tensor(uninitializedShape: [b, gh])
+        let out = output.storage.pointer, gp = gates.storage.pointer, pp = previous.storage.pointer
         let pcp = previousCell?.storage.pointer, ep = extra.storage.pointer, rp = recurrent.storage.pointer
         let whh = weights.hiddenWeight.storage.pointer, bhh = weights.hiddenBias?.storage.pointer
-        let gh = g * h
         for (step, time) in (reverse ? Array((0..<t).reversed()) : Array(0..<t)).enumerated() {
-            // Recurrent product for the whole batch: [B, H] × [G·H, H]ᵀ.
-            sgemm(transA: false, transB: true, m: b, n: gh, k: h, a: hp, lda: h, b: whh, ldb: h, c: rp, ldc: gh)
-            (pp + step * b * h).update(from: hp, count: b * h)
-            if let cp, let pcp { (pcp + step * b * h).update(from: cp, count: b * h) }
-            Parallel.forRanges(b, cost: gh * 8) { rows in
-                for row in rows where time < lengths[row] {
-                    let x = xp + (row * t + time) * gh, r = rp + row * gh
-                    let saved = gp + (step * b + row) * gh, hidden = hp + row * h
+            let m = slotLengths.firstIndex { $0 <= time } ?? b
+            guard m > 0 else { continue }
+            // Recurrent product for the running sequences: [m, H] × [G·H, H]ᵀ.
+            sgemm(transA: false, transB: true, m: m, n: gh, k: h, a: hp, lda: h, b: whh, ldb: h, c: rp, ldc: gh)
+            (pp + step * b * h).update(from: hp, count: m * h)
+            if let cp, let pcp { (pcp + step * b * h).update(from: cp, count: m * h) }
+            Parallel.forRanges(m, cost: gh * 8) { slots in
+                for slot in slots {
+                    let row = order[slot]
+                    let x = xp + (row * t + time) * gh, r = rp + slot * gh
+                    let saved = gp + (step * b + slot) * gh, hidden = hp + slot * h
                     if let bhh { for j in 0..<gh { r[j] += bhh[j] } }
                     let o = out + (row * t + time) * h
                     if cell == .gru {
-                        let hn = ep + (step * b + row) * h
-                        for j in 0..<h {
+                        let hn = ep + (step * b + slot) * h
+                        var j0 = 0
+                        while j0 + 8 <= h {
+                            typealias M = VectorMath
+                            let rGate = M.logistic(M.load(x + j0) + M.load(r + j0))
+                            let zGate = M.logistic(M.load(x + h + j0) + M.load(r + h + j0))
+                            let hidden8 = M.load(r + 2 * h + j0)
+                            let n = M.tanh(M.load(x + 2 * h + j0) + rGate * hidden8)
+                            M.store(rGate, saved + j0); M.store(zGate, saved + h + j0); M.store(n, saved + 2 * h + j0)
+                            M.store(hidden8, hn + j0)
+                            let next = (1 - zGate) * n + zGate * M.load(hidden + j0)
+                            M.store(next, hidden + j0)
+                            M.store(next, o + j0)
+                            j0 += 8
+                        }
+                        for j in j0..<h {
                             let rGate = logistic(x[j] + r[j]), zGate = logistic(x[h + j] + r[h + j])
                             let n = tanhf(x[2 * h + j] + rGate * r[2 * h + j])
                             saved[j] = rGate; saved[h + j] = zGate; saved[2 * h + j] = n; hn[j] = r[2 * h + j]
@@ -133,8 +163,25 @@ extension Tensor {
                             o[j] = next
                         }
                     } else if let cp {
-                        let c = cp + row * h, tc = ep + (step * b + row) * h
-                        for j in 0..<h {
+                        let c = cp + slot * h, tc = ep + (step * b + slot) * h
+                        var j0 = 0
+                        while j0 + 8 <= h {
+                            typealias M = VectorMath
+                            let iGate = M.logistic(M.load(x + j0) + M.load(r + j0))
+                            let fGate = M.logistic(M.load(x + h + j0) + M.load(r + h + j0))
+                            let gGate = M.tanh(M.load(x + 2 * h + j0) + M.load(r + 2 * h + j0))
+                            let oGate = M.logistic(M.load(x + 3 * h + j0) + M.load(r + 3 * h + j0))
+                            M.store(iGate, saved + j0); M.store(fGate, saved + h + j0)
+                            M.store(gGate, saved + 2 * h + j0); M.store(oGate, saved + 3 * h + j0)
+                            let nextCell = fGate * M.load(c + j0) + iGate * gGate
+                            let squashed = M.tanh(nextCell)
+                            M.store(nextCell, c + j0)
+                            M.store(squashed, tc + j0)
+                            M.store(oGate * squashed, hidden + j0)
+                            M.store(oGate * squashed, o + j0)
+                            j0 += 8
+                        }
+                        for j in j0..<h {
                             let iGate = logistic(x[j] + r[j]), fGate = logistic(x[h + j] + r[h + j])
                             let gGate = tanhf(x[2 * h + j] + r[2 * h + j]), oGate = logistic(x[3 * h + j] + r[3 * h + j])
                             saved[j] = iGate; saved[h + j] = fGate; saved[2 * h + j] = gGate; saved[3 * h + j] = oGate
@@ -149,9 +196,16 @@ extension Tensor {
                 }
             }
         }
-        let trace = RecurrentTrace(cell: cell, input: input, weights: weights, lengths: lengths, reverse: reverse, batch: b, steps: t,
-                                   hidden: h, gates: gates, previousHidden: previous, previousCell: previousCell, extra: extra)
-        return (output, state, cellState, trace)
+        // Final states back in batch order.
+        let finalHidden = Tensor(uninitializedShape: [b, h]), finalCell = cell == .lstm ? Tensor(uninitializedShape: [b, h]) : nil
+        for (s, row) in order.enumerated() {
+            (finalHidden.storage.pointer + row * h).update(from: hp + s * h, count: h)
+            if let finalCell, let cp { (finalCell.storage.pointer + row * h).update(from: cp + s * h, count: h) }
+        }
+        let trace = RecurrentTrace(cell: cell, input: input, weights: weights, lengths: lengths, order: order, reverse: reverse,
+                                   batch: b, steps: t, hidden: h, gates: gates, previousHidden: previous, previousCell: previousCell,
+                                   extra: extra)
+        return (output, finalHidden, finalCell, trace)
     }
 
     /// Back-propagation through time for ``recurrentLayer(_:input:lengths:weights:initialHidden:initialCell:reverse:)``.
@@ -166,38 +220,40 @@ extension Tensor {
         for state in [gradFinalHidden, gradFinalCell].compactMap({ $0 }) where state.shape != [b, h] {
             throw TensorError.shapeMismatch("\(cell) backward: state gradient \(state.shape) must be [\(b), \(h)]")
         }
-        var dh = try gradFinalHidden ?? Tensor.zeros([b, h])
-        var dc = try gradFinalCell ?? Tensor.zeros([b, h])
-        dh.makeUnique()
-        dc.makeUnique()
+        let order = trace.order, lengths = trace.lengths
+        let slotLengths = order.map { lengths[$0] }
+        // State gradients in slot order (longest sequence first), as the forward pass kept its states.
+        let dh = try Tensor.zeros([b, h]), dc = try Tensor.zeros([b, h])
+        let dhp = dh.storage.pointer, dcp = dc.storage.pointer
+        for (s, row) in order.enumerated() {
+            if let gh = gradFinalHidden { (dhp + s * h).update(from: gh.storage.pointer + row * h, count: h) }
+            if let gc = gradFinalCell { (dcp + s * h).update(from: gc.storage.pointer + row * h, count: h) }
+        }
         let dProjected = try Tensor.zeros([b * t, gh])
         let dHiddenWeight = try Tensor.zeros([gh, h]), dHiddenBias = try Tensor.zeros([gh])
         let dGates = Tensor(uninitializedShape: [b, gh]), dDirect = Tensor(uninitializedShape: [b, h])
         let go = gradOutput?.storage.pointer
-        let dhp = dh.storage.pointer, dcp = dc.storage.pointer, dxp = dProjected.storage.pointer
+        let dxp = dProjected.storage.pointer
         let dgp = dGates.storage.pointer, ddp = dDirect.storage.pointer, dwp = dHiddenWeight.storage.pointer
         let dbp = dHiddenBias.storage.pointer
         let gp = trace.gates.storage.pointer, pp = trace.previousHidden.storage.pointer
         let pcp = trace.previousCell?.storage.pointer, ep = trace.extra.storage.pointer
         let whh = trace.weights.hiddenWeight.storage.pointer
-        let lengths = trace.lengths
-        let order = trace.order
+        let times = trace.reverse ? Array((0..<t).reversed()) : Array(0..<t)
         for step in stride(from: t - 1, through: 0, by: -1) {
-            let time = order[step]
-            Parallel.forRanges(b, cost: gh * 8) { rows in
-                for row in rows {
-                    let dhr = dhp + row * h, direct = ddp + row * h, dg = dgp + row * gh
-                    guard time < lengths[row] else {
-                        // Not yet (or no longer) running: the state passes through unchanged.
-                        direct.update(from: dhr, count: h)
-                        dg.update(repeating: 0, count: gh)
-                        continue
-                    }
+            let time = times[step]
+            // Sequences not running at this step pass their state gradients through untouched.
+            let m = slotLengths.firstIndex { $0 <= time } ?? b
+            guard m > 0 else { continue }
+            Parallel.forRanges(m, cost: gh * 8) { slots in
+                for slot in slots {
+                    let row = order[slot]
+                    let dhr = dhp + slot * h, direct = ddp + slot * h, dg = dgp + slot * gh
                     if let go { let o = go + (row * t + time) * h; for j in 0..<h { dhr[j] += o[j] } }
-                    let saved = gp + (step * b + row) * gh, hPrev = pp + (step * b + row) * h
+                    let saved = gp + (step * b + slot) * gh, hPrev = pp + (step * b + slot) * h
                     let dx = dxp + (row * t + time) * gh
                     if cell == .gru {
-                        let hn = ep + (step * b + row) * h
+                        let hn = ep + (step * b + slot) * h
                         for j in 0..<h {
                             let (r, z, n) = (saved[j], saved[h + j], saved[2 * h + j])
                             let d = dhr[j]
@@ -209,7 +265,7 @@ extension Tensor {
                             direct[j] = d * z
                         }
                     } else if let pcp {
-                        let cPrev = pcp + (step * b + row) * h, tc = ep + (step * b + row) * h, dcr = dcp + row * h
+                        let cPrev = pcp + (step * b + slot) * h, tc = ep + (step * b + slot) * h, dcr = dcp + slot * h
                         for j in 0..<h {
                             let (ig, fg, gg, og) = (saved[j], saved[h + j], saved[2 * h + j], saved[3 * h + j])
                             let d = dhr[j]
@@ -226,18 +282,23 @@ extension Tensor {
                     }
                 }
             }
-            // dh_prev = direct + dGates × W_hh;  dW_hh += dGatesᵀ × h_prev.
-            sgemm(transA: false, transB: false, m: b, n: h, k: gh, a: dgp, lda: gh, b: whh, ldb: h, beta: 1, c: ddp, ldc: h)
-            sgemm(transA: true, transB: false, m: gh, n: h, k: b, a: dgp, lda: gh, b: pp + step * b * h, ldb: h,
+            // dh_prev = direct + dGates × W_hh;  dW_hh += dGatesᵀ × h_prev;  db_hh += Σ dGates.
+            sgemm(transA: false, transB: false, m: m, n: h, k: gh, a: dgp, lda: gh, b: whh, ldb: h, beta: 1, c: ddp, ldc: h)
+            sgemm(transA: true, transB: false, m: gh, n: h, k: m, a: dgp, lda: gh, b: pp + step * b * h, ldb: h,
                   beta: 1, c: dwp, ldc: h)
-            for row in 0..<b { for j in 0..<gh { dbp[j] += dgp[row * gh + j] } }
-            dhp.update(from: ddp, count: b * h)
+            for slot in 0..<m { for j in 0..<gh { dbp[j] += dgp[slot * gh + j] } }
+            dhp.update(from: ddp, count: m * h)
+        }
+        let initialHidden = Tensor(uninitializedShape: [b, h]), initialCell = Tensor(uninitializedShape: [b, h])
+        for (s, row) in order.enumerated() {
+            (initialHidden.storage.pointer + row * h).update(from: dhp + s * h, count: h)
+            (initialCell.storage.pointer + row * h).update(from: dcp + s * h, count: h)
         }
         let x = try trace.input.reshaped([b * t, i])
         let dInput = try Tensor.matmul(dProjected, trace.weights.inputWeight).reshaped([b, t, i])
         let dInputWeight = try Tensor.matmul(dProjected, x, transposeA: true)
         let dInputBias = trace.weights.inputBias == nil ? nil : try dProjected.sum(axes: [0])
-        return RecurrentGradients(input: dInput, initialHidden: dh, initialCell: cell == .lstm ? dc : nil,
+        return RecurrentGradients(input: dInput, initialHidden: initialHidden, initialCell: cell == .lstm ? initialCell : nil,
                                   inputWeight: dInputWeight, hiddenWeight: dHiddenWeight, inputBias: dInputBias,
                                   hiddenBias: trace.weights.hiddenBias == nil ? nil : dHiddenBias)
     }

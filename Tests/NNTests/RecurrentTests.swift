@@ -86,3 +86,37 @@ import Autograd
         #expect(throws: TensorError.self) { try gru(x, initialState: Variable(try Tensor.zeros([1, 3, 2]))) }
     }
 }
+
+/// A hidden size with eight-lane blocks and a scalar tail, against the GRU and LSTM equations written
+/// out with plain tensor operations.
+@Suite struct RecurrentEquationTests {
+    @Test(arguments: [RecurrentCell.gru, .lstm])
+    func wideCellsFollowTheEquations(_ cell: RecurrentCell) throws {
+        Initialization.seed(8)
+        let (input, hidden, steps) = (5, 12, 4)
+        let network: RecurrentNetwork = cell == .gru ? try GRU(inputSize: input, hiddenSize: hidden)
+                                                     : try LSTM(inputSize: input, hiddenSize: hidden)
+        var rng = RandomGenerator(seed: 9)
+        let x = try Tensor.normal([2, steps, input], using: &rng)
+        let out = try GradientMode.withoutGradient { try network.run(Variable(x)).output.value }
+        let p = Dictionary(uniqueKeysWithValues: network.stateDict())
+        let (wi, wh, bi, bh) = (p["weight_ih_l0"]!, p["weight_hh_l0"]!, p["bias_ih_l0"]!, p["bias_hh_l0"]!)
+        var h = try Tensor.zeros([2, hidden]), c = try Tensor.zeros([2, hidden])
+        for t in 0..<steps {
+            let xt = try x.slice(axis: 1, start: t, end: t + 1).squeezed(axis: 1)
+            let gi = try xt.matmul(wi, transposeOther: true) + bi, gh = try h.matmul(wh, transposeOther: true) + bh
+            func part(_ g: Tensor, _ k: Int) throws -> Tensor { try g.slice(axis: 1, start: k * hidden, end: (k + 1) * hidden) }
+            if cell == .gru {
+                let r = try (part(gi, 0) + part(gh, 0)).sigmoid(), z = try (part(gi, 1) + part(gh, 1)).sigmoid()
+                let n = try (part(gi, 2) + r * part(gh, 2)).tanh()
+                h = try (1 - z) * n + z * h
+            } else {
+                let i = try (part(gi, 0) + part(gh, 0)).sigmoid(), f = try (part(gi, 1) + part(gh, 1)).sigmoid()
+                let g = try (part(gi, 2) + part(gh, 2)).tanh(), o = try (part(gi, 3) + part(gh, 3)).sigmoid()
+                c = try f * c + i * g
+                h = try o * c.tanh()
+            }
+            expectClose(try out.slice(axis: 1, start: t, end: t + 1).squeezed(axis: 1), h, rtol: 1e-5, atol: 1e-6, "\(cell) step \(t)")
+        }
+    }
+}

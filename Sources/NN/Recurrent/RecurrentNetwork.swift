@@ -74,19 +74,19 @@ public class RecurrentNetwork: Module {
         var x = input
         var finalHidden: [Variable] = [], finalCell: [Variable] = []
         for layer in 0..<layers {
-            var outputs: [Variable] = []
-            for direction in 0..<directions {
+            let specs = try (0..<directions).map { direction -> RecurrentDirection in
                 let index = layer * directions + direction
                 let w = weights[layer][direction]
-                let h0 = try initialHidden.map { try $0.slice(axis: 0, start: index, end: index + 1).squeezed(axis: 0) }
-                let c0 = try initialCell.map { try $0.slice(axis: 0, start: index, end: index + 1).squeezed(axis: 0) }
-                let result = try Variable.recurrentLayer(cell, input: x, lengths: lengths, inputWeight: w.0, hiddenWeight: w.1,
-                                                         inputBias: w.2, hiddenBias: w.3, initialHidden: h0, initialCell: c0,
-                                                         reverse: direction == 1)
-                outputs.append(result.output)
-                finalHidden.append(result.finalHidden)
-                if let c = result.finalCell { finalCell.append(c) }
+                return RecurrentDirection(
+                    inputWeight: w.0, hiddenWeight: w.1, inputBias: w.2, hiddenBias: w.3,
+                    initialHidden: try initialHidden.map { try $0.slice(axis: 0, start: index, end: index + 1).squeezed(axis: 0) },
+                    initialCell: try initialCell.map { try $0.slice(axis: 0, start: index, end: index + 1).squeezed(axis: 0) },
+                    reverse: direction == 1)
             }
+            let results = try Variable.recurrentLayer(cell, input: x, lengths: lengths, directions: specs)
+            let outputs = results.map(\.output)
+            finalHidden += results.map(\.finalHidden)
+            finalCell += results.compactMap(\.finalCell)
             x = outputs.count == 1 ? outputs[0] : try Variable.concatenate(outputs, axis: 2)
             if layer < layers - 1 && dropout > 0 && isTraining {
                 let keep = 1 - dropout
