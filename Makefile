@@ -23,6 +23,7 @@ bench: release
 	.build/release/s2igan bench conv
 	.build/release/s2igan bench mlp
 	.build/release/s2igan bench convnet
+	.build/release/s2igan bench gru
 
 docs: setup
 	for target in Tensor Autograd NN; do \

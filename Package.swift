@@ -38,10 +38,12 @@ let package = Package(
             dependencies: ["Tensor", "Autograd", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
-        // Tests: one target per library target, plus the link checks of the C libraries.
+        // Tests: one target per library target, plus the link checks of the C libraries, and the
+        // helpers they share (golden-file folders, tolerant comparisons).
+        .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
         .testTarget(name: "CShimsTests", dependencies: ["COpenBLAS", "CLAPACKE", "CSndfile", "CFFTW", "CJPEG", "CPNG", "CTensorSupport"]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
-        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "Tensor"], exclude: ["Fixtures"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "Tensor"], exclude: ["Fixtures"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
     ]
 )

@@ -79,3 +79,11 @@ enum MemoryPool {
         state.lock.unlock()
     }
 }
+
+extension Tensor {
+    /// Bytes of freed large buffers the library keeps for reuse (at most a quarter of the physical memory).
+    public static var cachedMemoryBytes: Int { MemoryPool.cachedBytes }
+
+    /// Gives the cached buffers back to the system, e.g. after training, before a memory-hungry phase.
+    public static func releaseCachedMemory() { MemoryPool.trim() }
+}

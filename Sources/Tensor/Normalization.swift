@@ -122,27 +122,28 @@ extension Tensor {
 
     /// `g · y · (1 − y)`, the gradient of the sigmoid given its output `y`.
     public static func sigmoidGradient(_ gradient: Tensor, output: Tensor) throws -> Tensor {
-        guard gradient.shape == output.shape else {
-            throw TensorError.shapeMismatch("sigmoidGradient: gradient \(gradient.shape) and output \(output.shape) differ")
-        }
-        let result = Tensor(uninitializedShape: output.shape)
-        let g = gradient.storage.pointer, y = output.storage.pointer, out = result.storage.pointer
-        Parallel.forRanges(result.count) { r in
-            for i in r { out[i] = g[i] * y[i] * (1 - y[i]) }
-        }
-        return result
+        try outputGradient(gradient, output, SigmoidGradientOp.self)
     }
 
     /// `g · (1 − y²)`, the gradient of tanh given its output `y`.
     public static func tanhGradient(_ gradient: Tensor, output: Tensor) throws -> Tensor {
-        guard gradient.shape == output.shape else {
-            throw TensorError.shapeMismatch("tanhGradient: gradient \(gradient.shape) and output \(output.shape) differ")
-        }
-        let result = Tensor(uninitializedShape: output.shape)
-        let g = gradient.storage.pointer, y = output.storage.pointer, out = result.storage.pointer
-        Parallel.forRanges(result.count) { r in
-            for i in r { out[i] = g[i] * (1 - y[i] * y[i]) }
-        }
-        return result
+        try outputGradient(gradient, output, TanhGradientOp.self)
     }
+
+    private static func outputGradient<Op: BinaryElementwise>(_ gradient: Tensor, _ output: Tensor, _ op: Op.Type) throws -> Tensor {
+        guard gradient.shape == output.shape else {
+            throw TensorError.shapeMismatch("\(Op.name): gradient \(gradient.shape) and output \(output.shape) differ")
+        }
+        return try broadcastBinary(gradient, output, op)
+    }
+}
+
+enum SigmoidGradientOp: BinaryElementwise {
+    static let name = "sigmoidGradient"
+    static func apply(_ g: Float, _ y: Float) -> Float { g * y * (1 - y) }
+}
+
+enum TanhGradientOp: BinaryElementwise {
+    static let name = "tanhGradient"
+    static func apply(_ g: Float, _ y: Float) -> Float { g * (1 - y * y) }
 }

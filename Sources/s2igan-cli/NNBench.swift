@@ -40,11 +40,12 @@ struct MLPBench: ParsableCommand {
         let direct = try options.timing.median {
             var activations = [x]
             for (i, layer) in layers.enumerated() {
-                var y = try Tensor.matmul(activations.last!, layer.weight.value, transposeB: true) + layer.bias!.value
+                var y = try Tensor.matmul(activations[i], layer.weight.value, transposeB: true)
+                if let bias = layer.bias { y = try y + bias.value }
                 if i < layers.count - 1 { y = y.relu() }
                 activations.append(y)
             }
-            let logits = activations.last!
+            let logits = activations[layers.count]
             let probabilities = try logits.softmax(axis: 1)
             var oneHot = try Tensor.zeros(logits.shape)
             try oneHot.withUnsafeMutableBufferPointer { p in
@@ -54,7 +55,7 @@ struct MLPBench: ParsableCommand {
             for i in stride(from: layers.count - 1, through: 0, by: -1) {
                 if i < layers.count - 1 { g = try g * activations[i + 1].greater(Tensor(0)) }
                 layers[i].weight.grad = try Tensor.matmul(g, activations[i], transposeA: true)
-                layers[i].bias!.grad = try g.sum(axes: [0])
+                layers[i].bias?.grad = try g.sum(axes: [0])
                 if i > 0 { g = try Tensor.matmul(g, layers[i].weight.value) }
             }
             try adam.step()

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 import Tensor
 @testable import Autograd
@@ -63,7 +64,7 @@ import Tensor
 
     @Test(arguments: operations.keys.sorted())
     func matchesPyTorch(_ name: String) throws {
-        let f = try Fixtures.load("autograd")
+        let f = try fixtures.load("autograd")
         let op = try #require(Self.operations[name])
         let inputs = try op.inputs.map { Variable(try f.tensor("\(name).\($0)"), requiresGrad: true) }
         let out = try op.function(inputs, f)
@@ -76,7 +77,7 @@ import Tensor
     }
 
     @Test func everyFixtureCaseIsCovered() throws {
-        let f = try Fixtures.load("autograd")
+        let f = try fixtures.load("autograd")
         let cases = Set(f.names.filter { $0.hasSuffix(".out") }.map { String($0.dropLast(4)) })
         #expect(cases == Set(Self.operations.keys))
     }

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Testing
 import Tensor
@@ -6,7 +7,7 @@ import Autograd
 
 @Suite struct LayerTests {
     let f: SafeTensorsFile
-    init() throws { f = try Fixtures.load("layers") }
+    init() throws { f = try fixtures.load("layers") }
 
     @Test func linearMatchesPyTorch() throws {
         let layer = try Linear(5, 3)

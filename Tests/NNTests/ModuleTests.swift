@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Testing
 import Tensor
@@ -36,7 +37,7 @@ final class Outer: Module {
     }
 
     static func reference() throws -> Reference {
-        try JSONDecoder().decode(Reference.self, from: Data(contentsOf: Fixtures.directory.appendingPathComponent("state_dicts.json")))
+        try JSONDecoder().decode(Reference.self, from: Data(contentsOf: fixtures.directory.appendingPathComponent("state_dicts.json")))
     }
 
     static func keysAndShapes(_ entries: [[Reference.Entry]]) -> [String] {

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Testing
 import Tensor
@@ -7,7 +8,7 @@ import Autograd
 /// Five steps of each optimiser on `mean((X Wᵀ + b − Y)²)` against PyTorch's trajectories.
 @Suite struct OptimizerTests {
     let f: SafeTensorsFile
-    init() throws { f = try Fixtures.load("optim") }
+    init() throws { f = try fixtures.load("optim") }
 
     func problem() throws -> (w: Variable, b: Variable, loss: () throws -> Variable) {
         let w = Variable.parameter(try f.tensor("init.W")), b = Variable.parameter(try f.tensor("init.b"))

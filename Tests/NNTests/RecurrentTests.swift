@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Testing
 import Tensor
@@ -11,7 +12,7 @@ import Autograd
     let cases: [String: [String: Any]]
 
     init() throws {
-        f = try Fixtures.load("recurrent")
+        f = try fixtures.load("recurrent")
         let text = try #require(f.metadata["cases"])
         cases = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: [String: Any]])
     }

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import Tensor
 
@@ -6,8 +7,8 @@ import Testing
     let cases: [String: [String: Any]]
 
     init() throws {
-        f = try Fixtures.load("conv")
-        cases = try Fixtures.cases(f)
+        f = try fixtures.load("conv")
+        cases = try fixtures.cases(f)
     }
 
     func pair(_ c: [String: Any], _ key: String) -> IntPair {

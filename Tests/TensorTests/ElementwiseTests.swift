@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import Tensor
 
@@ -6,7 +7,7 @@ import Testing
     let a, b, c, pa: Tensor
 
     init() throws {
-        f = try Fixtures.load("elementwise")
+        f = try fixtures.load("elementwise")
         (a, b, c, pa) = (try f.tensor("a"), try f.tensor("b"), try f.tensor("c"), try f.tensor("pa"))
     }
 

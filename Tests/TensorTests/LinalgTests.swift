@@ -1,9 +1,10 @@
+import TestSupport
 import Testing
 @testable import Tensor
 
 @Suite struct LinalgTests {
     let f: SafeTensorsFile
-    init() throws { f = try Fixtures.load("linalg") }
+    init() throws { f = try fixtures.load("linalg") }
 
     func matrix(_ name: String) throws -> DoubleMatrix {
         let a = try #require(f.arrays[name])

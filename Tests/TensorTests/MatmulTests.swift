@@ -1,10 +1,11 @@
+import TestSupport
 import Foundation
 import Testing
 @testable import Tensor
 
 @Suite struct MatmulTests {
     let f: SafeTensorsFile
-    init() throws { f = try Fixtures.load("matmul") }
+    init() throws { f = try fixtures.load("matmul") }
 
     @Test func matrixProductsMatchPyTorch() throws {
         expectClose(try Tensor.matmul(f.tensor("m_a"), f.tensor("m_b")), try f.tensor("m_out"), "2-D")

@@ -1,9 +1,10 @@
+import TestSupport
 import Foundation
 import Testing
 @testable import Tensor
 
 @Suite struct NPYTests {
-    func npy(_ name: String) -> URL { Fixtures.url("npy/\(name).npy") }
+    func npy(_ name: String) -> URL { fixtures.url("npy/\(name).npy") }
 
     @Test func readsEveryTypeNumPyWrites() throws {
         let f32 = try NPY.read(npy("f32"))
@@ -25,7 +26,7 @@ import Testing
     @Test func refusesWhatItDoesNotSupportByName() throws {
         #expect { try NPY.read(npy("fortran")) } throws: { "\($0)".contains("Fortran-ordered") }
         #expect { try NPY.read(npy("object")) } throws: { "\($0)".contains("object arrays") }
-        #expect { try NPY.read(Fixtures.url("npy/missing.npy")) } throws: { "\($0)".contains("missing.npy': no such file") }
+        #expect { try NPY.read(fixtures.url("npy/missing.npy")) } throws: { "\($0)".contains("missing.npy': no such file") }
     }
 
     @Test func roundTripsThroughItsOwnWriter() throws {

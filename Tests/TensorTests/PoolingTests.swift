@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import Tensor
 
@@ -7,8 +8,8 @@ import Testing
     let x: Tensor
 
     init() throws {
-        f = try Fixtures.load("pool")
-        cases = try Fixtures.cases(f)
+        f = try fixtures.load("pool")
+        cases = try fixtures.cases(f)
         x = try f.tensor("x")
     }
 

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import Tensor
 
@@ -6,7 +7,7 @@ import Testing
     /// (Tools/fixtures, checked there against the published SplitMix64 value for seed 0).
     @Test(arguments: [UInt64(0), 12345])
     func streamMatchesReferenceImplementation(_ seed: UInt64) throws {
-        let f = try Fixtures.load("random")
+        let f = try fixtures.load("random")
         let hi = try #require(f.arrays["seed\(seed)_hi"]).doubleValues()
         let lo = try #require(f.arrays["seed\(seed)_lo"]).doubleValues()
         var rng = RandomGenerator(seed: seed)

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import Tensor
 
@@ -6,7 +7,7 @@ import Testing
     let x: Tensor
 
     init() throws {
-        f = try Fixtures.load("resize")
+        f = try fixtures.load("resize")
         x = try f.tensor("x")
     }
 

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Testing
 @testable import Tensor
@@ -23,7 +24,7 @@ import Testing
     }
 
     @Test func readsWhatThePythonPackageWrites() throws {
-        let f = try SafeTensorsFile.read(Fixtures.url("python_written.safetensors"))
+        let f = try SafeTensorsFile.read(fixtures.url("python_written.safetensors"))
         #expect(f.metadata["epoch"] == "3" && f.metadata["note"] == "written by safetensors.numpy")
         #expect(try f.tensor("weight").scalars == [0, 0.1, 0.2, 0.3, 0.4, 0.5].map { Float($0) })
         #expect(try f.tensor("bias").scalars == [1, 2, 3])
@@ -31,7 +32,7 @@ import Testing
         #expect(try f.tensor("half").scalars == [0.5, -2])
         #expect(try f.tensor("scalar").shape == [] && f.tensor("scalar").item() == 7.25)
         #expect(try f.tensor("empty").shape == [0])
-        let f64 = try SafeTensorsFile.read(Fixtures.url("python_written_f64.safetensors"))
+        let f64 = try SafeTensorsFile.read(fixtures.url("python_written_f64.safetensors"))
         #expect(f64.arrays["x"]!.doubleValues() == [0.1, -3.0])
     }
 

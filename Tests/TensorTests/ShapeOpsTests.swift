@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import Tensor
 
@@ -6,7 +7,7 @@ import Testing
     let x: Tensor
 
     init() throws {
-        f = try Fixtures.load("shapeops")
+        f = try fixtures.load("shapeops")
         x = try f.tensor("x")
     }
 

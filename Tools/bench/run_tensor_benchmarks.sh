@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One run of the Tensor, Autograd and NN benchmarks and their PyTorch / NumPy counterparts on this machine, one
+# One run of the Tensor, Autograd, NN and recurrent benchmarks and their PyTorch / NumPy counterparts on this machine, one
 # configuration per process, one after the other (never in parallel: the ratios are what count).
 #
 #   PYTHON=../venv/bin/python bash Tools/bench/run_tensor_benchmarks.sh [OUTDIR]
@@ -18,8 +18,8 @@ bin=.build/release/s2igan
 
 echo "gemm: s2igan (default kernel choice)" >&2
 $bin bench gemm > "$out/gemm_swift.jsonl"
-echo "gemm: s2igan with OPENBLAS_CORETYPE=Haswell" >&2
-OPENBLAS_CORETYPE=Haswell $bin bench gemm > "$out/gemm_swift_haswell.jsonl"
+echo "gemm: s2igan with OPENBLAS_CORETYPE=SkylakeX (OpenBLAS's AVX-512 kernels)" >&2
+OPENBLAS_CORETYPE=SkylakeX $bin bench gemm > "$out/gemm_swift_avx512.jsonl"
 echo "gemm: numpy and torch" >&2
 rm -f "$out/gemm_python.jsonl"
 $python "$shared/bench/01_gemm.py" --threads 2 --lib both --tag default --out "$out/gemm_python.jsonl" >/dev/null
@@ -32,4 +32,8 @@ $python Tools/bench/torch_conv.py --threads 2 --channels-last > "$out/conv_torch
 echo "mlp and convnet: s2igan, torch" >&2
 { $bin bench mlp --seconds 2; $bin bench convnet --seconds 3; } > "$out/nn_swift.jsonl"
 { $python Tools/bench/torch_nn.py mlp --threads 2 --seconds 2; $python Tools/bench/torch_nn.py convnet --threads 2 --seconds 3; } > "$out/nn_torch.jsonl"
+echo "gru: s2igan, torch packed, torch unpacked" >&2
+$bin bench gru --seconds 1 > "$out/gru_swift.jsonl"
+{ $python Tools/bench/torch_gru.py --threads 2 --variant packed --seconds 1
+  $python Tools/bench/torch_gru.py --threads 2 --variant unpacked --seconds 1; } > "$out/gru_torch.jsonl"
 python3 Tools/bench/tensor_tables.py "$out"

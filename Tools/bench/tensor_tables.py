@@ -11,17 +11,17 @@ def rows(path):
 
 def gemm_table(d):
     swift = {(r["M"], r["N"], r["K"]): r for r in rows(d / "gemm_swift.jsonl")}
-    haswell = {(r["M"], r["N"], r["K"]): r for r in rows(d / "gemm_swift_haswell.jsonl")}
+    avx512 = {(r["M"], r["N"], r["K"]): r for r in rows(d / "gemm_swift_avx512.jsonl")}
     py = {}
     for r in rows(d / "gemm_python.jsonl"):
         if r.get("threads") == 2:
             py[(r["lib"], r["M"], r["N"], r["K"])] = r
     core = next(iter(swift.values()))["openblas_core"]
-    print(f"| M x N x K | s2igan ({core}) | s2igan (Haswell kernels) | NumPy (its OpenBLAS) | torch.mm (MKL) | s2igan / best other |")
+    print(f"| M x N x K | s2igan (default: {core} kernels) | s2igan with OPENBLAS_CORETYPE=SkylakeX | NumPy (its OpenBLAS) | torch.mm (MKL) | s2igan / best other |")
     print("|---|---|---|---|---|---|")
     for key, r in swift.items():
         others = [x["gflops_median"] for x in (py.get(("numpy",) + key), py.get(("torch",) + key)) if x]
-        h = haswell.get(key, {}).get("gflops_median", float("nan"))
+        h = avx512.get(key, {}).get("gflops_median", float("nan"))
         n = py.get(("numpy",) + key, {}).get("gflops_median", float("nan"))
         t = py.get(("torch",) + key, {}).get("gflops_median", float("nan"))
         best = max(others + [h]) if others else h
@@ -57,6 +57,18 @@ def nn_table(d):
         print(f"| {title} | {s['ms_median']:.1f} | {t['ms_median']:.1f} | {t['ms_median'] / s['ms_median']:.2f} | {overhead} |")
 
 
+def gru_table(d):
+    swift = {(r["batch"], r["pass"]): r for r in rows(d / "gru_swift.jsonl")}
+    torch = {(r["variant"], r["batch"], r["pass"]): r for r in rows(d / "gru_torch.jsonl")}
+    print("| batch | pass | s2igan ms | torch packed ms (as the reference) | torch unpacked ms | vs packed | vs unpacked |")
+    print("|---|---|---|---|---|---|---|")
+    for (batch, name), r in swift.items():
+        p, u = torch.get(("packed", batch, name)), torch.get(("unpacked", batch, name))
+        pm = p["ms_median"] if p else float("nan")
+        um = u["ms_median"] if u else float("nan")
+        print(f"| {batch} | {name} | {r['ms_median']:.0f} | {pm:.0f} | {um:.0f} | {pm / r['ms_median']:.2f} | {um / r['ms_median']:.2f} |")
+
+
 def main():
     d = Path(sys.argv[1] if len(sys.argv) > 1 else "Docs/benchmark-results")
     print("### GEMM, GFLOP/s (2 threads, median)\n")
@@ -65,6 +77,8 @@ def main():
     conv_table(d)
     print("\n### Training steps (2 threads, median)\n")
     nn_table(d)
+    print("\n### SEN GRU (input 128, hidden 512, 2 layers, bidirectional; padded to 175 steps, lengths 75-175)\n")
+    gru_table(d)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ import argparse
 import json
 import os
 import sys
-import time
+
+from timing import median_ms
 
 
 def parse():
@@ -39,21 +40,6 @@ CASES = [
     ("g128_up", 128, 64, 128, 3, 1, 1), ("g128_joint", 160, 64, 128, 3, 1, 1), ("g128_res", 32, 64, 128, 3, 1, 1),
     ("g256_up", 64, 32, 256, 3, 1, 1), ("g256_image", 16, 3, 256, 3, 1, 1),
 ]
-
-
-def median_ms(fn, seconds):
-    fn()
-    t0 = time.perf_counter()
-    fn()
-    probe = time.perf_counter() - t0
-    runs = max(5, min(500, int(seconds / max(probe, 1e-6))))
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    times.sort()
-    return times[len(times) // 2], runs
 
 
 def main():

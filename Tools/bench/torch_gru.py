@@ -12,22 +12,8 @@ The lengths are drawn like the Swift benchmark's (uniform 75..175, the first one
 import argparse
 import json
 import os
-import time
 
-
-def median_ms(fn, seconds):
-    fn()
-    t0 = time.perf_counter()
-    fn()
-    probe = time.perf_counter() - t0
-    runs = max(5, min(200, int(seconds / max(probe, 1e-6))))
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    times.sort()
-    return times[len(times) // 2], runs
+from timing import median_ms
 
 
 def main():
@@ -66,7 +52,7 @@ def main():
             (run() * g).sum().backward()
 
         for name, fn in (("forward", forward), ("forward_backward", training)):
-            ms, runs = median_ms(fn, args.seconds)
+            ms, runs = median_ms(fn, args.seconds, most=200)
             print(json.dumps({"bench": "gru", "lib": "torch", "torch": torch.__version__, "threads": args.threads,
                               "variant": args.variant, "pass": name, "batch": batch, "padded_steps": 175,
                               "mean_length": float(lengths.float().mean()), "ms_median": ms, "iters": runs},

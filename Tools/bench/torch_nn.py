@@ -11,22 +11,8 @@ Prints one JSON line with ms_median (forward + backward + optimiser step, median
 import argparse
 import json
 import os
-import time
 
-
-def median_ms(fn, seconds):
-    fn()
-    t0 = time.perf_counter()
-    fn()
-    probe = time.perf_counter() - t0
-    runs = max(5, min(500, int(seconds / max(probe, 1e-6))))
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    times.sort()
-    return times[len(times) // 2], runs
+from timing import median_ms
 
 
 def main():

@@ -41,7 +41,7 @@ public class BatchNorm: Module, Layer {
         guard acceptedRanks.contains(input.rank), input.shape[1] == features else {
             throw TensorError.shapeMismatch("\(kind)(\(features)): unexpected input shape \(input.shape)")
         }
-        if isTraining || runningMean == nil {
+        guard !isTraining, let runningMean, let runningVariance else {
             let (output, mean, variance) = try Variable.batchNormTraining(input, weight: weight, bias: bias, epsilon: epsilon)
             if isTraining, let rm = runningMean, let rv = runningVariance, let counter = batchesTracked {
                 let n = input.value.count / features
@@ -58,14 +58,10 @@ public class BatchNorm: Module, Layer {
             return output
         }
         // Evaluation: the running statistics fold into one per-channel affine transform.
-        let invStd = (runningVariance!.value + epsilon).pow(-0.5)
-        let mean = runningMean!.value
-        guard weight != nil || bias != nil else {
-            return try Variable.channelAffine(input, scale: invStd, shift: -(try mean * invStd))
-        }
+        let invStd = (runningVariance.value + epsilon).pow(-0.5)
+        var out = try Variable.channelAffine(input, scale: invStd, shift: -(try runningMean.value * invStd))
         var statShape = [Int](repeating: 1, count: input.rank)
         statShape[1] = features
-        var out = try Variable.channelAffine(input, scale: invStd, shift: -(try mean * invStd))
         if let weight { out = try out * weight.reshaped(statShape) }
         if let bias { out = try out + bias.reshaped(statShape) }
         return out

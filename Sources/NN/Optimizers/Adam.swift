@@ -20,10 +20,8 @@ public final class Adam: Optimizer {
         self.parameters = parameters
         (self.learningRate, beta1, beta2, self.epsilon, self.weightDecay, self.decoupled) =
             (learningRate, betas.0, betas.1, epsilon, weightDecay, decoupled)
-        state = OptimizerState(kind: decoupled ? "AdamW" : "Adam",
-                               slots: ["exp_avg": Array(repeating: nil, count: parameters.count),
-                                       "exp_avg_sq": Array(repeating: nil, count: parameters.count)],
-                               steps: Array(repeating: 0, count: parameters.count))
+        state = OptimizerState(kind: decoupled ? "AdamW" : "Adam", slotNames: ["exp_avg", "exp_avg_sq"],
+                               parameterCount: parameters.count)
     }
 
     /// AdamW (`torch.optim.AdamW`): decoupled weight decay, default 0.01.
@@ -41,10 +39,11 @@ public final class Adam: Optimizer {
             let t = Double(state.steps[i])
             let stepSize = Float(Double(learningRate) / (1 - Foundation.pow(Double(beta1), t)))
             let correction2 = Float((1 - Foundation.pow(Double(beta2), t)).squareRoot())
-            var m = try state.slots["exp_avg"]![i] ?? Tensor.zeros(p.value.shape)
-            var v = try state.slots["exp_avg_sq"]![i] ?? Tensor.zeros(p.value.shape)
-            state.slots["exp_avg"]![i] = nil
-            state.slots["exp_avg_sq"]![i] = nil
+            // Taken out of the state while updated, so that they are uniquely referenced and change in place.
+            var m = try state.slots[0][i] ?? Tensor.zeros(p.value.shape)
+            var v = try state.slots[1][i] ?? Tensor.zeros(p.value.shape)
+            state.slots[0][i] = nil
+            state.slots[1][i] = nil
             let rule = Rule(beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, learningRate: learningRate,
                             decoupled: decoupled, stepSize: stepSize, correction2: correction2)
             p.value.withUnsafeMutableBufferPointer { x in
@@ -58,8 +57,8 @@ public final class Adam: Optimizer {
                     }
                 }
             }
-            state.slots["exp_avg"]![i] = m
-            state.slots["exp_avg_sq"]![i] = v
+            state.slots[0][i] = m
+            state.slots[1][i] = v
         }
     }
 
@@ -91,8 +90,7 @@ public final class Adam: Optimizer {
     public func stateDict() throws -> SafeTensorsFile { state.file(learningRate: learningRate) }
 
     public func load(stateDict: SafeTensorsFile) throws {
-        let (loaded, lr) = try OptimizerState.read(stateDict, kind: state.kind, slotNames: ["exp_avg", "exp_avg_sq"],
-                                                   parameters: parameters)
+        let (loaded, lr) = try state.read(stateDict, parameters: parameters)
         state = loaded
         learningRate = lr
     }

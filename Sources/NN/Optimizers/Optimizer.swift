@@ -36,24 +36,31 @@ extension Optimizer {
     }
 }
 
-/// Per-parameter tensor state shared by the optimisers' save and load.
+/// Per-parameter tensor state shared by the optimisers' save and load: `slots[k][i]` is state `slotNames[k]`
+/// of parameter `i` (PyTorch's names: `exp_avg`, `exp_avg_sq`, `momentum_buffer`).
 struct OptimizerState {
     var kind: String
-    var slots: [String: [Tensor?]]
+    let slotNames: [String]
+    var slots: [[Tensor?]]
     var steps: [Int]
 
-    func file(learningRate: Float, extra: [String: String] = [:]) -> SafeTensorsFile {
+    init(kind: String, slotNames: [String], parameterCount: Int) {
+        (self.kind, self.slotNames) = (kind, slotNames)
+        slots = slotNames.map { _ in Array(repeating: nil, count: parameterCount) }
+        steps = Array(repeating: 0, count: parameterCount)
+    }
+
+    func file(learningRate: Float) -> SafeTensorsFile {
         var f = SafeTensorsFile(metadata: ["optimizer": kind, "learning_rate": "\(learningRate)",
                                            "steps": steps.map(String.init).joined(separator: ",")])
-        f.metadata.merge(extra) { $1 }
-        for (name, values) in slots {
+        for (name, values) in zip(slotNames, slots) {
             for (i, t) in values.enumerated() { if let t { f.arrays["state.\(i).\(name)"] = TypedArray(t) } }
         }
         return f
     }
 
     /// Reads the state back, checking the optimiser kind and every tensor's shape against the parameters.
-    static func read(_ f: SafeTensorsFile, kind: String, slotNames: [String], parameters: [Variable]) throws -> (OptimizerState, Float) {
+    func read(_ f: SafeTensorsFile, parameters: [Variable]) throws -> (OptimizerState, Float) {
         guard f.metadata["optimizer"] == kind else {
             throw TensorError.invalidArgument("optimizer state: saved by '\(f.metadata["optimizer"] ?? "unknown")', loading into \(kind)")
         }
@@ -65,9 +72,10 @@ struct OptimizerState {
         guard steps.count == parameters.count else {
             throw TensorError.invalidArgument("optimizer state: \(steps.count) step counters for \(parameters.count) parameters")
         }
-        var slots: [String: [Tensor?]] = [:]
-        for name in slotNames {
-            slots[name] = try parameters.enumerated().map { i, p in
+        var loaded = OptimizerState(kind: kind, slotNames: slotNames, parameterCount: parameters.count)
+        loaded.steps = steps
+        loaded.slots = try slotNames.map { name in
+            try parameters.enumerated().map { i, p in
                 guard let t = try? f.tensor("state.\(i).\(name)") else { return nil }
                 guard t.shape == p.value.shape else {
                     throw TensorError.shapeMismatch("optimizer state: 'state.\(i).\(name)' is \(t.shape), parameter \(i) is \(p.value.shape)")
@@ -75,6 +83,6 @@ struct OptimizerState {
                 return t
             }
         }
-        return (OptimizerState(kind: kind, slots: slots, steps: steps), lr)
+        return (loaded, lr)
     }
 }

@@ -21,8 +21,7 @@ public final class SGD: Optimizer {
         self.parameters = parameters
         (self.learningRate, self.momentum, self.dampening, self.weightDecay, self.nesterov) =
             (learningRate, momentum, dampening, weightDecay, nesterov)
-        state = OptimizerState(kind: "SGD", slots: ["momentum_buffer": Array(repeating: nil, count: parameters.count)],
-                               steps: Array(repeating: 0, count: parameters.count))
+        state = OptimizerState(kind: "SGD", slotNames: ["momentum_buffer"], parameterCount: parameters.count)
     }
 
     public func step() throws {
@@ -33,12 +32,12 @@ public final class SGD: Optimizer {
             if weightDecay != 0 { g = try g + p.value * weightDecay }
             if momentum != 0 {
                 let buffer: Tensor
-                if let previous = state.slots["momentum_buffer"]![i] {
+                if let previous = state.slots[0][i] {
                     buffer = try previous * momentum + g * (1 - dampening)
                 } else {
                     buffer = g
                 }
-                state.slots["momentum_buffer"]![i] = buffer
+                state.slots[0][i] = buffer
                 g = nesterov ? try g + buffer * momentum : buffer
             }
             p.value = try p.value + g * -learningRate
@@ -48,7 +47,7 @@ public final class SGD: Optimizer {
     public func stateDict() throws -> SafeTensorsFile { state.file(learningRate: learningRate) }
 
     public func load(stateDict: SafeTensorsFile) throws {
-        let (loaded, lr) = try OptimizerState.read(stateDict, kind: "SGD", slotNames: ["momentum_buffer"], parameters: parameters)
+        let (loaded, lr) = try state.read(stateDict, parameters: parameters)
         state = loaded
         learningRate = lr
     }

@@ -33,12 +33,9 @@ public struct SafeTensorsFile: Sendable {
         return array.tensor()
     }
 
-    static let dtypeNames: [String: ScalarType] = [
-        "F16": .float16, "BF16": .bfloat16, "F32": .float32, "F64": .float64,
-        "I8": .int8, "I16": .int16, "I32": .int32, "I64": .int64,
-        "U8": .uint8, "U16": .uint16, "U32": .uint32, "U64": .uint64, "BOOL": .bool,
-    ]
+    static let dtypeNames = Dictionary(uniqueKeysWithValues: ScalarType.allCases.map { ($0.safetensorsName, $0) })
     static let maximumHeader = 100_000_000
+
 
     /// Reads and validates a safetensors file.
     public static func read(_ url: URL) throws -> SafeTensorsFile {
@@ -122,13 +119,12 @@ public struct SafeTensorsFile: Sendable {
     public func encoded() throws -> Data {
         var header: [String: Any] = [:]
         var offset = 0
-        let dtypeOf = Dictionary(uniqueKeysWithValues: SafeTensorsFile.dtypeNames.map { ($1, $0) })
-        for name in names {
+        let sorted = arrays.sorted { $0.key < $1.key }
+        for (name, a) in sorted {
             guard name != "__metadata__" else {
                 throw TensorError.invalidArgument("safetensors: '__metadata__' cannot be a tensor name")
             }
-            let a = arrays[name]!
-            header[name] = ["dtype": dtypeOf[a.scalarType]!, "shape": a.shape, "data_offsets": [offset, offset + a.bytes.count]]
+            header[name] = ["dtype": a.scalarType.safetensorsName, "shape": a.shape, "data_offsets": [offset, offset + a.bytes.count]]
             offset += a.bytes.count
         }
         if !metadata.isEmpty { header["__metadata__"] = metadata }
@@ -138,12 +134,33 @@ public struct SafeTensorsFile: Sendable {
         var length = UInt64(json.count).littleEndian
         withUnsafeBytes(of: &length) { data.append(contentsOf: $0) }
         data.append(json)
-        for name in names { data.append(arrays[name]!.bytes) }
+        for (_, a) in sorted { data.append(a.bytes) }
         return data
     }
 
     /// Writes the file atomically (temporary file, then rename).
     public func write(to url: URL) throws {
         try writeFileAtomically(encoded(), to: url)
+    }
+}
+
+extension ScalarType {
+    /// The dtype name safetensors headers use.
+    var safetensorsName: String {
+        switch self {
+        case .float16: return "F16"
+        case .bfloat16: return "BF16"
+        case .float32: return "F32"
+        case .float64: return "F64"
+        case .int8: return "I8"
+        case .int16: return "I16"
+        case .int32: return "I32"
+        case .int64: return "I64"
+        case .uint8: return "U8"
+        case .uint16: return "U16"
+        case .uint32: return "U32"
+        case .uint64: return "U64"
+        case .bool: return "BOOL"
+        }
     }
 }
