@@ -26,6 +26,7 @@ bench: release
 	.build/release/s2igan bench gru
 
 docs: setup
+	mkdir -p docs-out
 	for target in Tensor Autograd NN; do \
 		swift package --allow-writing-to-directory docs-out generate-documentation --target $$target \
 			--output-path docs-out/$$target || exit 1; \

@@ -1,7 +1,7 @@
 import Tensor
 
 /// A value taking part in reverse-mode differentiation: a parameter or input (a leaf) or the result of
-/// an operation, which records the operation and its inputs so that ``backward(gradient:)`` can apply the
+/// an operation, which records the operation and its inputs so that ``backward(gradient:retainGraph:)`` can apply the
 /// chain rule.
 ///
 /// Leaves that require a gradient accumulate it in ``grad`` across `backward` calls until

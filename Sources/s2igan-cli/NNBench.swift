@@ -48,7 +48,7 @@ struct MLPBench: ParsableCommand {
             let logits = activations[layers.count]
             let probabilities = try logits.softmax(axis: 1)
             var oneHot = try Tensor.zeros(logits.shape)
-            try oneHot.withUnsafeMutableBufferPointer { p in
+            oneHot.withUnsafeMutableBufferPointer { p in
                 for (row, t) in targets.enumerated() { p[row * logits.shape[1] + t] = 1 }
             }
             var g = try (probabilities - oneHot) * (1 / Float(batch))
