@@ -83,26 +83,11 @@ extension Tensor {
         for d in 0..<rank where d != a && index.shape[d] > shape[d] {
             throw TensorError.shapeMismatch("scatterAdd: index shape \(index.shape) exceeds \(shape) at axis \(d)")
         }
+        let offsets = try Tensor.indexedOffsets(shape, axis: a, index: index, "scatterAdd")
         var result = self
-        let strides = Shape.strides(shape)
         let src = source.storage.pointer
-        var position = [Int](repeating: 0, count: rank)
-        try result.withUnsafeMutableBufferPointer { out in
-            for (flat, i) in index.indices.enumerated() {
-                guard i >= 0 && i < shape[a] else {
-                    throw TensorError.invalidArgument("scatterAdd: index \(i) is out of range for axis \(a) of length \(shape[a])")
-                }
-                var offset = 0
-                for d in 0..<rank { offset += (d == a ? i : position[d]) * strides[d] }
-                out[offset] += src[flat]
-                var d = rank - 1
-                while d >= 0 {
-                    position[d] += 1
-                    if position[d] < index.shape[d] { break }
-                    position[d] = 0
-                    d -= 1
-                }
-            }
+        result.withUnsafeMutableBufferPointer { out in
+            for (flat, offset) in offsets.enumerated() { out[offset] += src[flat] }
         }
         return result
     }

@@ -343,17 +343,27 @@ extension Tensor {
         for d in 0..<rank where d != a && index.shape[d] > shape[d] {
             throw TensorError.shapeMismatch("gather: index shape \(index.shape) exceeds input shape \(shape) at axis \(d)")
         }
+        let offsets = try Tensor.indexedOffsets(shape, axis: a, index: index, "gather")
         let result = Tensor(uninitializedShape: index.shape)
-        let inStrides = Shape.strides(shape)
         let src = storage.pointer, dst = result.storage.pointer
+        for (flat, offset) in offsets.enumerated() { dst[flat] = src[offset] }
+        return result
+    }
+
+    /// For every element of `index`, the flat position in a tensor of `shape` it names: its own position
+    /// with the index value along `axis` (what `gather` reads and `scatterAdd` writes).
+    static func indexedOffsets(_ shape: [Int], axis a: Int, index: IndexTensor, _ op: String) throws -> [Int] {
+        let rank = shape.count
+        let strides = Shape.strides(shape)
         var position = [Int](repeating: 0, count: rank)
+        var offsets = [Int](repeating: 0, count: index.indices.count)
         for (flat, i) in index.indices.enumerated() {
             guard i >= 0 && i < shape[a] else {
-                throw TensorError.invalidArgument("gather: index \(i) at position \(position) is out of range for axis \(a) of length \(shape[a])")
+                throw TensorError.invalidArgument("\(op): index \(i) at position \(position) is out of range for axis \(a) of length \(shape[a])")
             }
             var offset = 0
-            for d in 0..<rank { offset += (d == a ? i : position[d]) * inStrides[d] }
-            dst[flat] = src[offset]
+            for d in 0..<rank { offset += (d == a ? i : position[d]) * strides[d] }
+            offsets[flat] = offset
             var d = rank - 1
             while d >= 0 {
                 position[d] += 1
@@ -362,7 +372,7 @@ extension Tensor {
                 d -= 1
             }
         }
-        return result
+        return offsets
     }
 
     /// Replaces the values where `mask` is non-zero by `value`; `mask` broadcasts to this shape.

@@ -21,23 +21,15 @@ extension Variable {
         }
     }
 
-    /// `F.conv1d`: input `[N, C, L]`, weight `[outC, C/groups, k]`, optional bias `[outC]`.
+    /// `F.conv1d`: input `[N, C, L]`, weight `[outC, C/groups, k]`, optional bias `[outC]` — a 2-D
+    /// convolution over a height of one.
     public static func conv1d(_ input: Variable, weight: Variable, bias: Variable? = nil, stride: Int = 1,
                               padding: Int = 0, dilation: Int = 1, groups: Int = 1) throws -> Variable {
-        let x = input.value, w = weight.value
-        let out = try Tensor.conv1d(x, weight: w, bias: bias?.value, stride: stride, padding: padding,
-                                    dilation: dilation, groups: groups)
-        let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
-        return record("conv1d", out, inputs) { g, needs in
-            var grads: [Tensor?] = [
-                needs[0] ? try Tensor.conv1dBackwardInput(g, weight: w, inputShape: x.shape, stride: stride, padding: padding,
-                                                          dilation: dilation, groups: groups) : nil,
-                needs[1] ? try Tensor.conv1dBackwardWeight(g, input: x, weightShape: w.shape, stride: stride, padding: padding,
-                                                           dilation: dilation, groups: groups) : nil,
-            ]
-            if needs.count > 2 { grads.append(needs[2] ? try g.channelSums() : nil) }
-            return grads
+        guard input.rank == 3, weight.rank == 3 else {
+            throw TensorError.shapeMismatch("conv1d: input must be [N, C, L] and weight [outC, C/groups, k], got \(input.shape) and \(weight.shape)")
         }
+        return try conv2d(input.unsqueezed(axis: 2), weight: weight.unsqueezed(axis: 2), bias: bias, stride: IntPair(1, stride),
+                          padding: IntPair(0, padding), dilation: IntPair(1, dilation), groups: groups).squeezed(axis: 2)
     }
 
     public func maxPool2d(kernel: IntPair, stride: IntPair? = nil, padding: IntPair = 0, ceilMode: Bool = false) throws -> Variable {
