@@ -17,6 +17,32 @@ import Testing
                     "broadcast batches")
     }
 
+    /// Products large enough to be split over the workers (by rows or by columns), with every
+    /// combination of transposes, against a plain triple loop in Double.
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func splitProductsAgreeWithADirectSum(_ transposeA: Bool, _ transposeB: Bool) throws {
+        var rng = RandomGenerator(seed: 21)
+        for (m, n, k) in [(300, 200, 150), (90, 700, 120)] {
+            let a = try Tensor.normal(transposeA ? [k, m] : [m, k], using: &rng)
+            let b = try Tensor.normal(transposeB ? [n, k] : [k, n], using: &rng)
+            let c = try Tensor.matmul(a, b, transposeA: transposeA, transposeB: transposeB)
+            let (av, bv) = (a.scalars, b.scalars)
+            var expected = [Float](repeating: 0, count: m * n)
+            for i in 0..<m {
+                for j in 0..<n {
+                    var acc = 0.0
+                    for p in 0..<k {
+                        let x = transposeA ? av[p * m + i] : av[i * k + p]
+                        let y = transposeB ? bv[j * k + p] : bv[p * n + j]
+                        acc += Double(x) * Double(y)
+                    }
+                    expected[i * n + j] = Float(acc)
+                }
+            }
+            expectClose(c, try Tensor(shape: [m, n], scalars: expected), rtol: 1e-4, atol: 1e-4, "\(m)×\(n)×\(k) tA \(transposeA) tB \(transposeB)")
+        }
+    }
+
     @Test func handDerivedProduct() throws {
         let a = try Tensor(rows: [[1, 2], [3, 4]]), b = try Tensor(rows: [[5, 6], [7, 8]])
         #expect(try a.matmul(b).scalars == [19, 22, 43, 50])
