@@ -84,6 +84,40 @@ import Autograd
         #expect(throws: TensorError.self) { try SGD(parameters: [w, b], learningRate: 0.1).load(stateDict: saved) }
     }
 
+    /// A whole training run resumes from one checkpoint file: model, Adam state and the parameter average.
+    @Test func trainingResumesFromACheckpoint() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UInt64.random(in: 0...UInt64.max)).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        func run(steps: Int, from checkpoint: URL?, saveTo: URL?) throws -> (Tensor, Tensor) {
+            Initialization.seed(5)
+            let model = Sequential(try Linear(4, 3), try BatchNorm1d(3))
+            let adam = try Adam(parameters: model.parameters(), learningRate: 1e-2)
+            let ema = try ExponentialMovingAverage(parameters: model.parameters(), decay: 0.9)
+            var start = 0
+            if let checkpoint {
+                let meta = try TrainingCheckpoint.load(from: checkpoint, model: model, optimizers: ["adam": adam], average: ema)
+                start = Int(meta["step"] ?? "") ?? -1
+            }
+            let x = Variable(try f.tensor("X")), y = Variable(try f.tensor("Y"))
+            for step in start..<steps {
+                adam.zeroGrad()
+                try (model(x) - y).square().mean().backward()
+                try adam.step()
+                try ema.update()
+                if step == 2, let saveTo {
+                    try TrainingCheckpoint.save(to: saveTo, model: model, optimizers: ["adam": adam], average: ema, metadata: ["step": "3"])
+                }
+            }
+            return (model.stateDict()[0].1, ema.averages[0])
+        }
+        let straight = try run(steps: 6, from: nil, saveTo: url)
+        let resumed = try run(steps: 6, from: url, saveTo: nil)
+        #expect(resumed.0.isIdentical(to: straight.0) && resumed.1.isIdentical(to: straight.1))
+        #expect(throws: TensorError.self) {
+            try TrainingCheckpoint.load(from: url, model: try Linear(4, 3), optimizers: ["sgd": try SGD(parameters: [], learningRate: 1)])
+        }
+    }
+
     @Test func badGradientsAndSettingsThrow() throws {
         let p = Variable.parameter(Tensor([1, 2]))
         p.grad = Tensor([Float.nan, 0])
