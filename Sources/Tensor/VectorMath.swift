@@ -17,8 +17,11 @@ enum VectorMath {
         p = p * r + 1.666_666_545_9e-1
         p = p * r + 5.000_000_120_1e-1
         let y = p * r * r + r + 1
-        let exponent = (SIMD8<Int32>(n, rounding: .toNearestOrEven) &+ 127) &<< 23
-        return y * unsafeBitCast(exponent, to: V.self)
+        // 2^n from the bits: adding 1.5 · 2^23 leaves the integer n + 127 in the low mantissa bits
+        // (a lane-wise integer trick; the generic Float → Int32 vector conversion is not vectorised).
+        let shifted = unsafeBitCast(n + (12_582_912 + 127), to: SIMD8<UInt32>.self)
+        let scale = unsafeBitCast((shifted & 0x7F_FFFF) &<< 23, to: V.self)
+        return y * scale
     }
 
     /// `1 / (1 + e^(−x))`, from `e^(−|x|)` so that nothing overflows.
