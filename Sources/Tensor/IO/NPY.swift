@@ -18,6 +18,39 @@ public enum NPY {
 
     /// Parses the bytes of an `.npy` file; `path` only names the file in errors.
     public static func decode(_ data: Data, path: String = "<memory>") throws -> TypedArray {
+        guard case .array(let array) = try decodeAny(data, path: path, allowObjects: false) else {
+            throw TensorError.file(path: path, reason: "npy: object arrays (dtype 'O') need NPY.readMatrices")
+        }
+        return array
+    }
+
+    /// Reads the reference's feature files as a list of matrices: a 1-D object array of 2-D arrays (one
+    /// per caption, ragged), a 3-D array (one matrix per first index), or a single 2-D array.
+    /// Object arrays are unpickled with ``PickleReader``, which rebuilds NumPy arrays and nothing else.
+    public static func readMatrices(_ url: URL) throws -> [Tensor] {
+        let path = url.path
+        switch try decodeAny(readFileBytes(url), path: path, allowObjects: true) {
+        case .array(let array):
+            let t = array.tensor()
+            switch t.rank {
+            case 2: return [t]
+            case 3: return try (0..<t.shape[0]).map { try t.slice(axis: 0, start: $0, end: $0 + 1).squeezed(axis: 0) }
+            default: throw TensorError.file(path: path, reason: "npy: expected matrices, got an array of shape \(t.shape)")
+            }
+        case .objectArray(let shape, let elements):
+            guard shape.count == 1 else { throw TensorError.file(path: path, reason: "npy: object array of shape \(shape) is not a list") }
+            return try elements.enumerated().map { i, element in
+                guard case .array(let a) = element, a.shape.count == 2 else {
+                    throw TensorError.file(path: path, reason: "npy: element \(i) of the object array is not a 2-D numeric array")
+                }
+                return a.tensor()
+            }
+        default:
+            throw TensorError.file(path: path, reason: "npy: unexpected content")
+        }
+    }
+
+    static func decodeAny(_ data: Data, path: String, allowObjects: Bool) throws -> PickleValue {
         func fail(_ reason: String) -> TensorError { .file(path: path, reason: "npy: " + reason) }
         let bytes = [UInt8](data.prefix(12))
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
@@ -50,8 +83,17 @@ public enum NPY {
         }
         guard case .bool(let fortran)? = fields["fortran_order"] else { throw fail("header has no 'fortran_order'") }
         guard case .tuple(let shape)? = fields["shape"] else { throw fail("header has no 'shape'") }
-        guard !fortran else { throw fail("Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray") }
         guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("negative dimension in shape \(shape)") }
+        let dataStart = headerStart + headerLength
+        if descr.dropFirst() == "O" {
+            guard allowObjects else { throw fail("object arrays (dtype 'O') need NPY.readMatrices") }
+            // The data is a pickle of the array, as numpy.save writes it with allow_pickle.
+            var offset = dataStart
+            let value = try PickleReader(data: data, path: path).decode(from: &offset)
+            guard case .objectArray = value else { throw fail("object array payload is not a NumPy object array") }
+            return value
+        }
+        guard !fortran else { throw fail("Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray") }
         let (type, bigEndian) = try scalarType(descr, fail)
         var count = 1
         for d in shape {
@@ -59,7 +101,6 @@ public enum NPY {
             guard !overflow else { throw fail("shape \(shape) is too large") }
             count = product
         }
-        let dataStart = headerStart + headerLength
         let needed = count * type.byteCount
         let available = data.count - dataStart
         guard available == needed else {
@@ -77,7 +118,7 @@ public enum NPY {
                 }
             }
         }
-        return try TypedArray(scalarType: type, shape: shape, bytes: payload)
+        return .array(try TypedArray(scalarType: type, shape: shape, bytes: payload))
     }
 
     /// Writes an array as an `.npy` file (version 1.0, little-endian, C order), atomically.
@@ -122,7 +163,6 @@ public enum NPY {
     }
 
     private static func scalarType(_ descr: String, _ fail: (String) -> TensorError) throws -> (ScalarType, Bool) {
-        if descr.dropFirst() == "O" { throw fail("object arrays (dtype 'O') need the pickle reader, not the plain .npy reader") }
         guard descr.count >= 3 else { throw fail("unsupported dtype '\(descr)'") }
         let order = descr.first!
         let code = String(descr.dropFirst())

@@ -1,0 +1,575 @@
+import Foundation
+
+/// A value decoded from a Python pickle.
+public indirect enum PickleValue: Sendable, Equatable {
+    case none
+    case bool(Bool)
+    case int(Int64)
+    case float(Double)
+    case string(String)
+    case bytes([UInt8])
+    case list([PickleValue])
+    case tuple([PickleValue])
+    /// A dict (or `collections.OrderedDict`) with its items in insertion order.
+    case dict([PickleEntry])
+    /// A set or frozenset, in the order the pickle lists its items.
+    case set([PickleValue])
+    /// A NumPy array of numbers (C order, little-endian).
+    case array(TypedArray)
+    /// A NumPy array of Python objects (`dtype=object`), C order.
+    case objectArray(shape: [Int], elements: [PickleValue])
+
+    /// The value of a dict entry with a string key.
+    public subscript(key: String) -> PickleValue? {
+        guard case .dict(let entries) = self else { return nil }
+        return entries.first { $0.key == .string(key) }?.value
+    }
+
+    /// The items of a list or tuple.
+    public var items: [PickleValue]? {
+        switch self {
+        case .list(let v), .tuple(let v): return v
+        default: return nil
+        }
+    }
+}
+
+/// One item of a pickled dict.
+public struct PickleEntry: Sendable, Equatable {
+    public var key: PickleValue
+    public var value: PickleValue
+    public init(key: PickleValue, value: PickleValue) { (self.key, self.value) = (key, value) }
+}
+
+/// A reader for Python pickles (protocols 0–5) that executes nothing.
+///
+/// Besides Python's own values it rebuilds the records that S2IGAN's files contain — NumPy arrays and
+/// scalars (`numpy.core.multiarray._reconstruct` or `numpy._core…`, with `__setstate__`), object arrays,
+/// `collections.OrderedDict`, sets written by old protocols, and bytes written by protocols 0–2. Any other
+/// global is refused with an error naming it. Persistent ids (PyTorch storages) go to `persistentLoad`.
+/// Declared lengths are checked against the data before anything is allocated.
+public struct PickleReader {
+    /// Resolves a persistent id; `nil` refuses persistent ids.
+    public typealias PersistentLoad = (PickleValue) throws -> PickleValue
+    /// Rebuilds `callable(arguments)` for globals this reader does not know (for example PyTorch's tensor
+    /// records); return `nil` to refuse the global.
+    public typealias Reducer = (_ global: String, _ arguments: PickleValue) throws -> PickleValue?
+
+    let data: [UInt8]
+    let path: String
+    var persistentLoad: PersistentLoad?
+    var reducer: Reducer?
+
+    public init(data: Data, path: String = "<memory>", persistentLoad: PersistentLoad? = nil, reducer: Reducer? = nil) {
+        self.data = [UInt8](data)
+        (self.path, self.persistentLoad, self.reducer) = (path, persistentLoad, reducer)
+    }
+
+    /// Reads a pickle file.
+    public static func read(_ url: URL) throws -> PickleValue {
+        try PickleReader(data: readFileBytes(url), path: url.path).decode()
+    }
+
+    /// Decodes the first pickle in the data.
+    public func decode() throws -> PickleValue {
+        var position = 0
+        return try decode(from: &position)
+    }
+
+    /// Decodes one pickle starting at `position`, leaving `position` after its STOP (files such as
+    /// PyTorch's legacy checkpoints hold several pickles in a row).
+    public func decode(from position: inout Int) throws -> PickleValue {
+        var machine = PickleMachine(reader: self, position: position)
+        let result = try machine.run()
+        position = machine.position
+        return result
+    }
+
+    func failure(_ reason: String, at offset: Int) -> TensorError {
+        .file(path: path, reason: "pickle: \(reason) (byte \(offset))")
+    }
+}
+
+/// The pickle virtual machine. Containers live in reference boxes while decoding, because pickles mutate
+/// them after they have been memoised; they become values at STOP.
+struct PickleMachine {
+    final class Node {
+        enum Kind {
+            case value(PickleValue)
+            case list, tuple, dict, set
+            case global(String)
+            case dtype(code: String, bigEndian: Bool)
+            case pendingArray(dtype: Node?, shape: [Int])
+            case array(PickleValue)
+        }
+        var kind: Kind
+        var items: [Node] = []
+        var pairs: [(Node, Node)] = []
+        init(_ kind: Kind) { self.kind = kind }
+    }
+
+    let reader: PickleReader
+    var position: Int
+    var stack: [Node] = []
+    var marks: [Int] = []
+    var memo: [Int: Node] = [:]
+    var data: [UInt8] { reader.data }
+
+    init(reader: PickleReader, position: Int) {
+        self.reader = reader
+        self.position = position
+    }
+
+    func fail(_ reason: String) -> TensorError { reader.failure(reason, at: position) }
+
+    mutating func byte() throws -> UInt8 {
+        guard position < data.count else { throw fail("truncated: the data ends before STOP") }
+        defer { position += 1 }
+        return data[position]
+    }
+
+    mutating func bytes(_ count: Int) throws -> ArraySlice<UInt8> {
+        guard count >= 0, count <= data.count - position else {
+            throw fail("declared length \(count) runs past the end of the data (\(data.count - position) bytes left)")
+        }
+        defer { position += count }
+        return data[position..<(position + count)]
+    }
+
+    mutating func unsigned(_ width: Int) throws -> Int {
+        let b = try bytes(width)
+        var v: UInt64 = 0
+        for (k, x) in b.enumerated() { v |= UInt64(x) << (8 * UInt64(k)) }
+        guard v <= UInt64(Int.max) else { throw fail("length \(v) is too large") }
+        return Int(v)
+    }
+
+    mutating func line() throws -> String {
+        guard let end = data[position...].firstIndex(of: 0x0A) else { throw fail("truncated: unterminated text argument") }
+        let text = String(decoding: data[position..<end], as: UTF8.self)
+        position = end + 1
+        return text.hasSuffix("\r") ? String(text.dropLast()) : text
+    }
+
+    /// Pops an item; items below the innermost MARK belong to the enclosing frame and cannot be popped.
+    mutating func pop() throws -> Node {
+        guard stack.count > (marks.last ?? 0), let top = stack.popLast() else { throw fail("stack underflow") }
+        return top
+    }
+
+    mutating func popToMark() throws -> [Node] {
+        guard let mark = marks.popLast(), mark <= stack.count else { throw fail("no MARK on the stack") }
+        let items = Array(stack[mark...])
+        stack.removeSubrange(mark...)
+        return items
+    }
+
+    func top() throws -> Node {
+        guard stack.count > (marks.last ?? 0), let t = stack.last else { throw fail("stack underflow") }
+        return t
+    }
+
+    mutating func push(_ value: PickleValue) { stack.append(Node(.value(value))) }
+
+    mutating func run() throws -> PickleValue {
+        while true {
+            let code = try byte()
+            switch code {
+            case 0x80: _ = try byte()                                  // PROTO
+            case 0x95: _ = try unsigned(8)                             // FRAME
+            case 0x2E:                                                 // STOP
+                let result = try pop()
+                return try value(result, depth: 0)
+            case 0x28: marks.append(stack.count)                       // MARK
+            case 0x30: _ = try pop()                                   // POP
+            case 0x31: _ = try popToMark()                             // POP_MARK
+            case 0x32: stack.append(try top())                         // DUP
+            case 0x4E: push(.none)                                     // NONE
+            case 0x88: push(.bool(true))
+            case 0x89: push(.bool(false))
+            case 0x4A: push(.int(Int64(Int32(bitPattern: UInt32(try unsigned(4))))))  // BININT
+            case 0x4B: push(.int(Int64(try byte())))                   // BININT1
+            case 0x4D: push(.int(Int64(try unsigned(2))))              // BININT2
+            case 0x49:                                                 // INT
+                let text = try line()
+                if text == "01" { push(.bool(true)) } else if text == "00" { push(.bool(false)) } else {
+                    guard let v = Int64(text) else { throw fail("integer '\(text)' does not fit in 64 bits") }
+                    push(.int(v))
+                }
+            case 0x4C:                                                 // LONG
+                var text = try line()
+                if text.hasSuffix("L") { text.removeLast() }
+                guard let v = Int64(text) else { throw fail("integer \(text) does not fit in 64 bits") }
+                push(.int(v))
+            case 0x8A: push(.int(try long(try Int(byte()))))           // LONG1
+            case 0x8B: push(.int(try long(try unsigned(4))))           // LONG4
+            case 0x46:                                                 // FLOAT
+                let text = try line()
+                guard let v = Double(text) else { throw fail("float '\(text)' is not a number") }
+                push(.float(v))
+            case 0x47:                                                 // BINFLOAT (big-endian)
+                var bits: UInt64 = 0
+                for x in try bytes(8) { bits = bits << 8 | UInt64(x) }
+                push(.float(Double(bitPattern: bits)))
+            case 0x58: push(.string(try utf8(try unsigned(4))))        // BINUNICODE
+            case 0x8C: push(.string(try utf8(try Int(byte()))))        // SHORT_BINUNICODE
+            case 0x8D: push(.string(try utf8(try unsigned(8))))        // BINUNICODE8
+            case 0x56: push(.string(try rawUnicodeEscape(try line()))) // UNICODE
+            case 0x54: push(python2String(Array(try bytes(try unsigned(4)))))  // BINSTRING
+            case 0x55: push(python2String(Array(try bytes(try Int(byte())))))  // SHORT_BINSTRING
+            case 0x53: push(python2String(try quotedString(try line())))       // STRING
+            case 0x42: push(.bytes(Array(try bytes(try unsigned(4)))))  // BINBYTES
+            case 0x43: push(.bytes(Array(try bytes(try Int(byte())))))  // SHORT_BINBYTES
+            case 0x8E, 0x96: push(.bytes(Array(try bytes(try unsigned(8)))))  // BINBYTES8, BYTEARRAY8
+            case 0x5D: stack.append(Node(.list))                       // EMPTY_LIST
+            case 0x6C: let n = Node(.list); n.items = try popToMark(); stack.append(n)   // LIST
+            case 0x61: let item = try pop(); try container(.list).items.append(item)     // APPEND
+            case 0x65: let items = try popToMark(); try container(.list).items += items  // APPENDS
+            case 0x29: stack.append(Node(.tuple))                      // EMPTY_TUPLE
+            case 0x74: let n = Node(.tuple); n.items = try popToMark(); stack.append(n)  // TUPLE
+            case 0x85, 0x86, 0x87:                                     // TUPLE1-3
+                let count = Int(code) - 0x84
+                guard stack.count >= count else { throw fail("stack underflow") }
+                var items: [Node] = []
+                for _ in 0..<count { items.insert(try pop(), at: 0) }
+                let n = Node(.tuple)
+                n.items = items
+                stack.append(n)
+            case 0x7D: stack.append(Node(.dict))                       // EMPTY_DICT
+            case 0x64:                                                 // DICT
+                let n = Node(.dict)
+                n.pairs = try pairs(try popToMark())
+                stack.append(n)
+            case 0x73:                                                 // SETITEM
+                let v = try pop(), k = try pop()
+                try container(.dict).pairs.append((k, v))
+            case 0x75:                                                 // SETITEMS
+                let items = try pairs(try popToMark())
+                try container(.dict).pairs += items
+            case 0x8F: stack.append(Node(.set))                        // EMPTY_SET
+            case 0x90: let items = try popToMark(); try container(.set).items += items   // ADDITEMS
+            case 0x91: let n = Node(.set); n.items = try popToMark(); stack.append(n)    // FROZENSET
+            case 0x70: memo[try index(try line())] = try top()         // PUT
+            case 0x71: memo[Int(try byte())] = try top()               // BINPUT
+            case 0x72: memo[try unsigned(4)] = try top()               // LONG_BINPUT
+            case 0x94: memo[memo.count] = try top()                    // MEMOIZE
+            case 0x67: stack.append(try memoized(try index(try line())))  // GET
+            case 0x68: stack.append(try memoized(Int(try byte())))     // BINGET
+            case 0x6A: stack.append(try memoized(try unsigned(4)))     // LONG_BINGET
+            case 0x63:                                                 // GLOBAL
+                let module = try line(), name = try line()
+                stack.append(Node(.global("\(module).\(name)")))
+            case 0x93:                                                 // STACK_GLOBAL
+                let name = try pop(), module = try pop()
+                guard case .value(.string(let n)) = name.kind, case .value(.string(let m)) = module.kind else {
+                    throw fail("STACK_GLOBAL needs two strings")
+                }
+                stack.append(Node(.global("\(m).\(n)")))
+            case 0x52:                                                 // REDUCE
+                let arguments = try pop(), callable = try pop()
+                stack.append(try reduce(callable, arguments))
+            case 0x81:                                                 // NEWOBJ
+                let arguments = try pop(), cls = try pop()
+                stack.append(try reduce(cls, arguments))
+            case 0x62:                                                 // BUILD
+                let state = try pop()
+                try build(try top(), state)
+            case 0x50:                                                 // PERSID
+                push(try persistent(.string(try line())))
+            case 0x51:                                                 // BINPERSID
+                let pid = try pop()
+                push(try persistent(try value(pid, depth: 0)))
+            case 0x97, 0x98: throw fail("out-of-band buffers (protocol 5 NEXT_BUFFER) are not supported")
+            default:
+                throw fail(String(format: "unsupported or invalid opcode 0x%02X", code))
+            }
+        }
+    }
+
+    mutating func long(_ count: Int) throws -> Int64 {
+        let b = try bytes(count)
+        guard count <= 8 else {
+            // Allow redundant sign bytes beyond 64 bits, nothing else.
+            let extra = b.suffix(count - 8), sign: UInt8 = (b[b.startIndex + 7] & 0x80) != 0 ? 0xFF : 0
+            guard extra.allSatisfy({ $0 == sign }) else { throw fail("integer of \(count) bytes does not fit in 64 bits") }
+            return try long8(Array(b.prefix(8)))
+        }
+        if count == 0 { return 0 }
+        var v: UInt64 = 0
+        for (k, x) in b.enumerated() { v |= UInt64(x) << (8 * UInt64(k)) }
+        if count < 8 && (b.last! & 0x80) != 0 { v |= ~UInt64(0) << (8 * UInt64(count)) }
+        return Int64(bitPattern: v)
+    }
+
+    func long8(_ b: [UInt8]) throws -> Int64 {
+        var v: UInt64 = 0
+        for (k, x) in b.enumerated() { v |= UInt64(x) << (8 * UInt64(k)) }
+        return Int64(bitPattern: v)
+    }
+
+    mutating func utf8(_ count: Int) throws -> String {
+        let b = try bytes(count)
+        guard let s = String(validating: b, as: UTF8.self) else { throw fail("string is not valid UTF-8") }
+        return s
+    }
+
+    func index(_ text: String) throws -> Int {
+        guard let i = Int(text), i >= 0 else { throw fail("invalid memo index '\(text)'") }
+        return i
+    }
+
+    func memoized(_ i: Int) throws -> Node {
+        guard let n = memo[i] else { throw fail("memo index \(i) was never stored") }
+        return n
+    }
+
+    func container(_ expected: Node.Kind) throws -> Node {
+        let t = try top()
+        switch (t.kind, expected) {
+        case (.list, .list), (.dict, .dict), (.set, .set): return t
+        default: throw fail("item added to something that is not a \(expected)")
+        }
+    }
+
+    func pairs(_ nodes: [Node]) throws -> [(Node, Node)] {
+        guard nodes.count % 2 == 0 else { throw fail("odd number of items for a dict") }
+        return stride(from: 0, to: nodes.count, by: 2).map { (nodes[$0], nodes[$0 + 1]) }
+    }
+
+    /// Python 2 `str`: text when it is valid UTF-8, bytes otherwise.
+    func python2String(_ b: [UInt8]) -> PickleValue {
+        String(validating: b, as: UTF8.self).map { .string($0) } ?? .bytes(b)
+    }
+
+    func quotedString(_ text: String) throws -> [UInt8] {
+        guard text.count >= 2, let q = text.first, q == "'" || q == "\"", text.last == q else {
+            throw fail("STRING argument \(text) is not quoted")
+        }
+        return try unescape(String(text.dropFirst().dropLast()), raw: false)
+    }
+
+    func rawUnicodeEscape(_ text: String) throws -> String {
+        let b = try unescape(text, raw: true)
+        return String(decoding: b, as: UTF8.self)
+    }
+
+    /// Python escapes: `\\xNN`, `\\n` … for STRING; `\\uXXXX`/`\\UXXXXXXXX` for raw-unicode-escape.
+    func unescape(_ text: String, raw: Bool) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var chars = Array(text.unicodeScalars)[...]
+        while let c = chars.popFirst() {
+            guard c == "\\", let next = chars.first else {
+                if raw { out += Array(String(c).utf8) } else { out.append(UInt8(truncatingIfNeeded: c.value)) }
+                continue
+            }
+            func hex(_ n: Int) throws -> UInt32 {
+                guard chars.count > n else { throw fail("truncated escape in \(text)") }
+                let digits = String(String.UnicodeScalarView(chars.dropFirst().prefix(n)))
+                guard let v = UInt32(digits, radix: 16) else { throw fail("invalid escape in \(text)") }
+                chars = chars.dropFirst(n + 1)
+                return v
+            }
+            if raw {
+                if next == "u" || next == "U" {
+                    let v = try hex(next == "u" ? 4 : 8)
+                    guard let scalar = Unicode.Scalar(v) else { throw fail("invalid code point in \(text)") }
+                    out += Array(String(scalar).utf8)
+                } else {
+                    out.append(UInt8(ascii: "\\"))
+                }
+                continue
+            }
+            switch next {
+            case "x": out.append(UInt8(try hex(2)))
+            case "n": out.append(0x0A); chars = chars.dropFirst()
+            case "r": out.append(0x0D); chars = chars.dropFirst()
+            case "t": out.append(0x09); chars = chars.dropFirst()
+            case "\\", "'", "\"": out.append(UInt8(next.value)); chars = chars.dropFirst()
+            default: out.append(UInt8(ascii: "\\"))
+            }
+        }
+        return out
+    }
+
+    mutating func persistent(_ pid: PickleValue) throws -> PickleValue {
+        guard let load = reader.persistentLoad else { throw fail("persistent ids are not supported in this file") }
+        return try load(pid)
+    }
+
+    static let numpyReconstruct: Set<String> = ["numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct"]
+    static let numpyScalar: Set<String> = ["numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar"]
+
+    /// `callable(*arguments)` for the globals this reader knows; others go to the reader's `reducer`.
+    mutating func reduce(_ callable: Node, _ arguments: Node) throws -> Node {
+        guard case .global(let name) = callable.kind else { throw fail("REDUCE of something that is not a global") }
+        let args = arguments.items
+        switch name {
+        case _ where Self.numpyReconstruct.contains(name):
+            return Node(.pendingArray(dtype: nil, shape: []))
+        case "numpy.ndarray":
+            return Node(.pendingArray(dtype: nil, shape: []))
+        case "numpy.dtype":
+            guard let first = args.first, case .value(.string(let code)) = first.kind else { throw fail("numpy.dtype needs a type code") }
+            return Node(.dtype(code: code, bigEndian: false))
+        case _ where Self.numpyScalar.contains(name):
+            guard args.count == 2, case .dtype(let code, let big) = args[0].kind else { throw fail("numpy scalar needs (dtype, bytes)") }
+            let raw: [UInt8]
+            switch args[1].kind {
+            case .value(.bytes(let b)): raw = b
+            case .value(.string(let s)): raw = Array(s.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) })
+            default: throw fail("numpy scalar data is not bytes")
+            }
+            let array = try typedArray(code: code, bigEndian: big, shape: [], raw: raw[...])
+            let values = array.doubleValues()
+            guard let v = values.first else { throw fail("empty numpy scalar") }
+            switch array.scalarType {
+            case .bool: return Node(.value(.bool(v != 0)))
+            case .float16, .bfloat16, .float32, .float64: return Node(.value(.float(v)))
+            default: return Node(.value(.int(Int64((try? array.integerValues().first) ?? 0))))
+            }
+        case "collections.OrderedDict", "builtins.dict", "__builtin__.dict":
+            let n = Node(.dict)
+            if let items = args.first?.items {
+                n.pairs = try items.map { pair in
+                    guard pair.items.count == 2 else { throw fail("OrderedDict item is not a pair") }
+                    return (pair.items[0], pair.items[1])
+                }
+            }
+            return n
+        case "builtins.set", "__builtin__.set", "builtins.frozenset", "__builtin__.frozenset":
+            let n = Node(.set)
+            n.items = args.first?.items ?? []
+            return n
+        case "builtins.list", "__builtin__.list":
+            let n = Node(.list)
+            n.items = args.first?.items ?? []
+            return n
+        case "_codecs.encode":
+            guard let first = args.first, case .value(.string(let text)) = first.kind else { throw fail("_codecs.encode needs a string") }
+            // Protocols 0–2 write bytes as their latin-1 text.
+            return Node(.value(.bytes(text.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) })))
+        default:
+            if let reducer = reader.reducer, let result = try reducer(name, try value(arguments, depth: 0)) {
+                return Node(.value(result))
+            }
+            throw fail("refusing to call '\(name)': only NumPy arrays, OrderedDict, sets and bytes are rebuilt")
+        }
+    }
+
+    /// `__setstate__`: NumPy arrays and dtypes take their state; other objects' attributes are ignored.
+    mutating func build(_ object: Node, _ state: Node) throws {
+        switch object.kind {
+        case .dtype(let code, _):
+            // (version, byte order, ...)
+            if state.items.count > 1, case .value(.string(let order)) = state.items[1].kind {
+                object.kind = .dtype(code: code, bigEndian: order == ">")
+            }
+        case .pendingArray:
+            // (version, shape, dtype, is_fortran, data)
+            let s = state.items
+            guard s.count == 5, case .dtype(let code, let big) = s[2].kind else { throw fail("unexpected NumPy array state") }
+            let shape = try s[1].items.map { item -> Int in
+                guard case .value(.int(let d)) = item.kind, d >= 0, d <= Int64(Int32.max) else { throw fail("invalid NumPy shape") }
+                return Int(d)
+            }
+            guard case .value(.bool(let fortran)) = s[3].kind else { throw fail("invalid NumPy order flag") }
+            let count = try checkedCount(shape)
+            if code.hasPrefix("O") {
+                guard case .list = s[4].kind, s[4].items.count == count else { throw fail("object array data does not match shape \(shape)") }
+                var elements = try s[4].items.map { try value($0, depth: 1) }
+                if fortran { elements = reorderFortran(elements, shape: shape) }
+                object.kind = .array(.objectArray(shape: shape, elements: elements))
+            } else {
+                let raw: ArraySlice<UInt8>
+                switch s[4].kind {
+                case .value(.bytes(let b)): raw = b[...]
+                case .value(.string(let t)): raw = Array(t.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) })[...]
+                default: throw fail("NumPy array data is not bytes")
+                }
+                var array = try typedArray(code: code, bigEndian: big, shape: shape, raw: raw)
+                if fortran { array = try fortranToC(array) }
+                object.kind = .array(.array(array))
+            }
+        case .dict, .list, .set:
+            break  // e.g. the `_metadata` attribute PyTorch sets on state dicts
+        default:
+            throw fail("BUILD on an object this reader does not rebuild")
+        }
+    }
+
+    func checkedCount(_ shape: [Int]) throws -> Int {
+        var n = 1
+        for d in shape {
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            guard !overflow, p <= data.count * 8 + 1 else { throw fail("array shape \(shape) is larger than the file could hold") }
+            n = p
+        }
+        return n
+    }
+
+    func typedArray(code: String, bigEndian: Bool, shape: [Int], raw: ArraySlice<UInt8>) throws -> TypedArray {
+        let types: [String: ScalarType] = [
+            "f2": .float16, "f4": .float32, "f8": .float64, "i1": .int8, "i2": .int16, "i4": .int32, "i8": .int64,
+            "u1": .uint8, "u2": .uint16, "u4": .uint32, "u8": .uint64, "b1": .bool,
+        ]
+        guard let type = types[code] else { throw fail("unsupported NumPy dtype '\(code)'") }
+        var bytes = Data(raw)
+        guard bytes.count == (try checkedCount(shape)) * type.byteCount else {
+            throw fail("NumPy \(code) array of shape \(shape) has \(bytes.count) data bytes")
+        }
+        if bigEndian && type.byteCount > 1 {
+            bytes.withUnsafeMutableBytes { p in
+                for start in stride(from: 0, to: p.count, by: type.byteCount) {
+                    var lo = start, hi = start + type.byteCount - 1
+                    while lo < hi { p.swapAt(lo, hi); lo += 1; hi -= 1 }
+                }
+            }
+        }
+        return try TypedArray(scalarType: type, shape: shape, bytes: bytes)
+    }
+
+    func fortranToC(_ a: TypedArray) throws -> TypedArray {
+        let width = a.scalarType.byteCount
+        let elements = a.bytes.withUnsafeBytes { raw in (0..<a.count).map { Array(raw[($0 * width)..<(($0 + 1) * width)]) } }
+        return try TypedArray(scalarType: a.scalarType, shape: a.shape, bytes: Data(reorderFortran(elements, shape: a.shape).flatMap { $0 }))
+    }
+
+    /// Column-major elements in row-major order.
+    func reorderFortran<T>(_ elements: [T], shape: [Int]) -> [T] {
+        guard shape.count > 1, !elements.isEmpty else { return elements }
+        var fStrides = [Int](repeating: 1, count: shape.count)
+        for d in 1..<shape.count { fStrides[d] = fStrides[d - 1] * shape[d - 1] }
+        var out: [T] = []
+        out.reserveCapacity(elements.count)
+        var index = [Int](repeating: 0, count: shape.count)
+        for _ in 0..<elements.count {
+            out.append(elements[zip(index, fStrides).reduce(0) { $0 + $1.0 * $1.1 }])
+            var d = shape.count - 1
+            while d >= 0 {
+                index[d] += 1
+                if index[d] < shape[d] { break }
+                index[d] = 0
+                d -= 1
+            }
+        }
+        return out
+    }
+
+    /// The value of a node; containers are converted recursively (bounded, so cyclic or absurdly deep
+    /// data is an error, not a crash).
+    func value(_ node: Node, depth: Int) throws -> PickleValue {
+        guard depth < 1000 else { throw fail("data nested more than 1000 levels deep (or cyclic)") }
+        switch node.kind {
+        case .value(let v): return v
+        case .array(let v): return v
+        case .list: return .list(try node.items.map { try value($0, depth: depth + 1) })
+        case .tuple: return .tuple(try node.items.map { try value($0, depth: depth + 1) })
+        case .set: return .set(try node.items.map { try value($0, depth: depth + 1) })
+        case .dict:
+            return .dict(try node.pairs.map { PickleEntry(key: try value($0.0, depth: depth + 1), value: try value($0.1, depth: depth + 1)) })
+        case .global(let name): throw fail("a bare global '\(name)' is not a value")
+        case .dtype(let code, _): return .string(code)
+        case .pendingArray: throw fail("NumPy array without state")
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Tensor
+
+/// Conversions between the reference's Python formats and the native ones.
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Convert between the reference's Python files and safetensors / .npy.",
+        discussion: """
+        Formats follow the file extensions:
+          list-of-arrays .pickle (speech embeddings)  ->  .safetensors (tensors "0", "1", ...)
+          .safetensors (tensors "0", "1", ...)        ->  .pickle (a list of float32 NumPy arrays)
+          mel .npy (object array of matrices, or one array)  ->  .safetensors (tensors "0", "1", ...)
+        """
+    )
+
+    @Argument(help: "The file to read.") var input: String
+    @Argument(help: "The file to write (replaced atomically).") var output: String
+
+    func run() throws {
+        let source = URL(fileURLWithPath: input), target = URL(fileURLWithPath: output)
+        let tensors: [Tensor]
+        switch source.pathExtension.lowercased() {
+        case "pickle", "pkl": tensors = try PickleReader.read(source).tensors()
+        case "npy": tensors = try NPY.readMatrices(source)
+        case "safetensors":
+            let file = try SafeTensorsFile.read(source)
+            let names = file.names.sorted { (Int($0) ?? Int.max, $0) < (Int($1) ?? Int.max, $1) }
+            tensors = try names.map { try file.tensor($0) }
+        default:
+            throw ValidationError("don't know how to read '\(input)' (expected .pickle, .npy or .safetensors)")
+        }
+        switch target.pathExtension.lowercased() {
+        case "safetensors":
+            let named = Dictionary(uniqueKeysWithValues: tensors.enumerated().map { ("\($0.offset)", $0.element) })
+            try SafeTensorsFile(tensors: named, metadata: ["source": source.lastPathComponent]).write(to: target)
+        case "pickle", "pkl":
+            try PickleWriter.write(.arrayList(tensors), to: target)
+        default:
+            throw ValidationError("don't know how to write '\(output)' (expected .safetensors or .pickle)")
+        }
+        let shapes = Set(tensors.map { "\($0.shape)" }).sorted()
+        print("converted \(tensors.count) array(s) (shapes \(shapes.prefix(3).joined(separator: ", "))\(shapes.count > 3 ? ", ..." : "")) from \(input) to \(output)")
+    }
+}

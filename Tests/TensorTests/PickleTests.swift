@@ -1,0 +1,56 @@
+import Foundation
+import TestSupport
+import Testing
+@testable import Tensor
+
+@Suite struct PickleTests {
+    /// Hand-assembled protocol-2 bytes: {'a': [1, 'x', 2.5, None, True], 'b': (-300, 2**40)} with memoised reuse.
+    @Test func decodesHandAssembledOpcodes() throws {
+        var bytes: [UInt8] = [0x80, 2, 0x7D, 0x71, 0]                   // PROTO 2, EMPTY_DICT, BINPUT 0
+        bytes += [0x28]                                                   // MARK
+        bytes += [0x8C, 1, 0x61]                                          // 'a'
+        bytes += [0x5D, 0x71, 1, 0x28, 0x4B, 1, 0x8C, 1, 0x78]           // [  (1, 'x'
+        bytes += [0x47, 0x40, 0x04, 0, 0, 0, 0, 0, 0, 0x4E, 0x88, 0x65]  // 2.5, None, True APPENDS
+        bytes += [0x8C, 1, 0x62, 0x4A] + [0xD4, 0xFE, 0xFF, 0xFF]         // 'b' -300
+        bytes += [0x8A, 6, 0, 0, 0, 0, 0, 1, 0x86]                       // LONG1 2**40, TUPLE2
+        bytes += [0x75, 0x2E]                                             // SETITEMS, STOP
+        let value = try PickleReader(data: Data(bytes)).decode()
+        #expect(value["a"] == .list([.int(1), .string("x"), .float(2.5), .none, .bool(true)]))
+        #expect(value["b"] == .tuple([.int(-300), .int(1 << 40)]))
+    }
+
+    @Test func writerRoundTripsWhatTheReferenceReads() throws {
+        var rng = RandomGenerator(seed: 3)
+        let embeddings = try (0..<3).map { _ in try Tensor.normal([2, 4], using: &rng) }
+        let values: [PickleValue] = [
+            .list([.string("001.Black_footed_Albatross/Black_Footed_Albatross_0046_18"), .string("héllo")]),
+            .list([.int(1), .int(-7), .int(1 << 40), .int(Int64.min)]),
+            .arrayList(embeddings),
+            .dict([PickleEntry(key: .string("k"), value: .tuple([.float(-0.5), .none, .bool(false), .bytes([0, 255])]))]),
+            .list((0..<2500).map { .int(Int64($0)) }),
+        ]
+        for value in values {
+            #expect(try PickleReader(data: PickleWriter.encode(value)).decode() == value)
+        }
+        let back = try PickleReader(data: PickleWriter.encode(.arrayList(embeddings))).decode().tensors()
+        #expect(zip(back, embeddings).allSatisfy { $0.isIdentical(to: $1) })
+        #expect(throws: TensorError.self) { try PickleWriter.encode(.set([.int(1)])) }
+    }
+
+    @Test func refusesAndFailsClearly() throws {
+        func reason(_ bytes: [UInt8]) -> String {
+            do { _ = try PickleReader(data: Data(bytes), path: "x.pickle").decode(); return "no error" } catch { return "\(error)" }
+        }
+        // os.system: never called.
+        #expect(reason([0x80, 2] + Array("cos\nsystem\n".utf8) + [0x8C, 2, 0x6C, 0x73, 0x85, 0x52, 0x2E]).contains("refusing to call 'os.system'"))
+        #expect(reason([0x80, 2, 0x5D]).contains("truncated"))
+        #expect(reason([0x80, 2, 0x58, 0xFF, 0xFF, 0xFF, 0x7F]).contains("runs past the end"))
+        #expect(reason([0x80, 2, 0x68, 9, 0x2E]).contains("memo index 9 was never stored"))
+        #expect(reason([0x80, 2, 0xFE]).contains("opcode 0xFE"))
+        #expect(reason([0x80, 2, 0x61, 0x2E]).contains("stack underflow"))
+        #expect(reason([0x80, 2, 0x8A, 9] + [UInt8](repeating: 1, count: 9) + [0x2E]).contains("does not fit in 64 bits"))
+        #expect(reason([0x80, 2, 0x8B, 0xFF, 0xFF, 0xFF, 0x7F, 0x2E]).contains("runs past the end"))
+        // A list that contains itself cannot be turned into a value.
+        #expect(reason([0x80, 2, 0x5D, 0x71, 0, 0x68, 0, 0x61, 0x2E]).contains("cyclic"))
+    }
+}
