@@ -145,10 +145,16 @@ struct PickleMachine {
     }
 
     mutating func line() throws -> String {
+        String(decoding: try lineBytes(), as: UTF8.self)
+    }
+
+    /// The raw bytes of a newline-terminated argument (without the newline and a trailing CR).
+    mutating func lineBytes() throws -> ArraySlice<UInt8> {
         guard let end = data[position...].firstIndex(of: 0x0A) else { throw fail("truncated: unterminated text argument") }
-        let text = String(decoding: data[position..<end], as: UTF8.self)
+        var bytes = data[position..<end]
         position = end + 1
-        return text.hasSuffix("\r") ? String(text.dropLast()) : text
+        if bytes.last == 0x0D { bytes = bytes.dropLast() }
+        return bytes
     }
 
     /// Pops an item; items below the innermost MARK belong to the enclosing frame and cannot be popped.
@@ -214,7 +220,7 @@ struct PickleMachine {
             case 0x58: push(.string(try utf8(try unsigned(4))))        // BINUNICODE
             case 0x8C: push(.string(try utf8(try Int(byte()))))        // SHORT_BINUNICODE
             case 0x8D: push(.string(try utf8(try unsigned(8))))        // BINUNICODE8
-            case 0x56: push(.string(try rawUnicodeEscape(try line()))) // UNICODE
+            case 0x56: push(.string(try rawUnicodeEscape(try lineBytes()))) // UNICODE
             case 0x54: push(python2String(Array(try bytes(try unsigned(4)))))  // BINSTRING
             case 0x55: push(python2String(Array(try bytes(try Int(byte())))))  // SHORT_BINSTRING
             case 0x53: push(python2String(try quotedString(try line())))       // STRING
@@ -345,47 +351,48 @@ struct PickleMachine {
         guard text.count >= 2, let q = text.first, q == "'" || q == "\"", text.last == q else {
             throw fail("STRING argument \(text) is not quoted")
         }
-        return try unescape(String(text.dropFirst().dropLast()), raw: false)
+        return try unescape(String(text.dropFirst().dropLast()))
     }
 
-    func rawUnicodeEscape(_ text: String) throws -> String {
-        let b = try unescape(text, raw: true)
-        return String(decoding: b, as: UTF8.self)
+    /// Python's raw-unicode-escape: bytes are code points U+0000–U+00FF, except `\\uXXXX` and `\\UXXXXXXXX`.
+    func rawUnicodeEscape(_ bytes: ArraySlice<UInt8>) throws -> String {
+        var scalars = String.UnicodeScalarView()
+        var rest = bytes
+        while let b = rest.popFirst() {
+            if b == UInt8(ascii: "\\"), let kind = rest.first, kind == UInt8(ascii: "u") || kind == UInt8(ascii: "U") {
+                let width = kind == UInt8(ascii: "u") ? 4 : 8
+                let digits = rest.dropFirst().prefix(width)
+                guard digits.count == width, let v = UInt32(String(decoding: digits, as: UTF8.self), radix: 16),
+                      let scalar = Unicode.Scalar(v) else { throw fail("invalid \\u escape in a UNICODE argument") }
+                scalars.append(scalar)
+                rest = rest.dropFirst(width + 1)
+            } else {
+                scalars.append(Unicode.Scalar(b))
+            }
+        }
+        return String(scalars)
     }
 
-    /// Python escapes: `\\xNN`, `\\n` … for STRING; `\\uXXXX`/`\\UXXXXXXXX` for raw-unicode-escape.
-    func unescape(_ text: String, raw: Bool) throws -> [UInt8] {
+    /// Python 2 `str` escapes in a STRING argument: `\\xNN`, `\\n`, `\\r`, `\\t`, `\\\\`, quotes.
+    func unescape(_ text: String) throws -> [UInt8] {
         var out: [UInt8] = []
         var chars = Array(text.unicodeScalars)[...]
         while let c = chars.popFirst() {
-            guard c == "\\", let next = chars.first else {
-                if raw { out += Array(String(c).utf8) } else { out.append(UInt8(truncatingIfNeeded: c.value)) }
-                continue
-            }
-            func hex(_ n: Int) throws -> UInt32 {
-                guard chars.count > n else { throw fail("truncated escape in \(text)") }
-                let digits = String(String.UnicodeScalarView(chars.dropFirst().prefix(n)))
-                guard let v = UInt32(digits, radix: 16) else { throw fail("invalid escape in \(text)") }
-                chars = chars.dropFirst(n + 1)
-                return v
-            }
-            if raw {
-                if next == "u" || next == "U" {
-                    let v = try hex(next == "u" ? 4 : 8)
-                    guard let scalar = Unicode.Scalar(v) else { throw fail("invalid code point in \(text)") }
-                    out += Array(String(scalar).utf8)
-                } else {
-                    out.append(UInt8(ascii: "\\"))
-                }
+            guard c == "\\", let next = chars.popFirst() else {
+                out.append(UInt8(truncatingIfNeeded: c.value))
                 continue
             }
             switch next {
-            case "x": out.append(UInt8(try hex(2)))
-            case "n": out.append(0x0A); chars = chars.dropFirst()
-            case "r": out.append(0x0D); chars = chars.dropFirst()
-            case "t": out.append(0x09); chars = chars.dropFirst()
-            case "\\", "'", "\"": out.append(UInt8(next.value)); chars = chars.dropFirst()
-            default: out.append(UInt8(ascii: "\\"))
+            case "x":
+                let digits = String(String.UnicodeScalarView(chars.prefix(2)))
+                guard digits.count == 2, let v = UInt8(digits, radix: 16) else { throw fail("invalid \\x escape in \(text)") }
+                out.append(v)
+                chars = chars.dropFirst(2)
+            case "n": out.append(0x0A)
+            case "r": out.append(0x0D)
+            case "t": out.append(0x09)
+            case "\\", "'", "\"": out.append(UInt8(next.value))
+            default: out += [UInt8(ascii: "\\"), UInt8(truncatingIfNeeded: next.value)]
             }
         }
         return out
