@@ -18,6 +18,8 @@ public indirect enum PickleValue: Sendable, Equatable {
     case array(TypedArray)
     /// A NumPy array of Python objects (`dtype=object`), C order.
     case objectArray(shape: [Int], elements: [PickleValue])
+    /// A reference to a Python class or function by its dotted name (as inside PyTorch's storage ids).
+    case global(String)
 
     /// The value of a dict entry with a string key.
     public subscript(key: String) -> PickleValue? {
@@ -574,7 +576,7 @@ struct PickleMachine {
         case .set: return .set(try node.items.map { try value($0, depth: depth + 1) })
         case .dict:
             return .dict(try node.pairs.map { PickleEntry(key: try value($0.0, depth: depth + 1), value: try value($0.1, depth: depth + 1)) })
-        case .global(let name): throw fail("a bare global '\(name)' is not a value")
+        case .global(let name): return .global(name)
         case .dtype(let code, _): return .string(code)
         case .pendingArray: throw fail("NumPy array without state")
         }

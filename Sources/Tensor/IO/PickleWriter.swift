@@ -65,8 +65,8 @@ public enum PickleWriter {
                 out.append(0x75)  // SETITEMS
             }
         case .array(let array): try writeArray(array, into: &out)
-        case .set, .objectArray:
-            throw TensorError.invalidArgument("pickle: writing sets and object arrays is not supported")
+        case .set, .objectArray, .global:
+            throw TensorError.invalidArgument("pickle: writing sets, object arrays and globals is not supported")
         }
     }
 
