@@ -11,14 +11,33 @@ struct Convert: ParsableCommand {
           list-of-arrays .pickle (speech embeddings)  ->  .safetensors (tensors "0", "1", ...)
           .safetensors (tensors "0", "1", ...)        ->  .pickle (a list of float32 NumPy arrays)
           mel .npy (object array of matrices, or one array)  ->  .safetensors (tensors "0", "1", ...)
+          PyTorch .pth / .pt state dict               ->  .safetensors (same names, a leading "module." removed,
+                                                          dtypes kept)
         """
     )
 
     @Argument(help: "The file to read.") var input: String
     @Argument(help: "The file to write (replaced atomically).") var output: String
 
+    @Option(help: "For .pth input: the entry holding the state dict (default: the top level, or 'state_dict').")
+    var stateDictKey: String?
+
+    @Flag(help: "For .pth input: keep a leading 'module.' in the names.")
+    var keepModulePrefix = false
+
     func run() throws {
         let source = URL(fileURLWithPath: input), target = URL(fileURLWithPath: output)
+        if ["pth", "pt"].contains(source.pathExtension.lowercased()) {
+            guard target.pathExtension.lowercased() == "safetensors" else {
+                throw ValidationError("a PyTorch checkpoint converts to .safetensors")
+            }
+            let state = try TorchCheckpoint.read(source).stateDict(under: stateDictKey, stripModulePrefix: !keepModulePrefix)
+            var file = SafeTensorsFile(metadata: ["source": source.lastPathComponent])
+            for (name, array) in state { file.arrays[name] = array }
+            try file.write(to: target)
+            print("converted \(state.count) tensor(s) from \(input) to \(output)")
+            return
+        }
         let tensors: [Tensor]
         switch source.pathExtension.lowercased() {
         case "pickle", "pkl": tensors = try PickleReader.read(source).tensors()
