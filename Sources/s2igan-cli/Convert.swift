@@ -10,6 +10,7 @@ struct Convert: ParsableCommand {
         Formats follow the file extensions:
           list-of-arrays .pickle (speech embeddings)  ->  .safetensors (tensors "0", "1", ...)
           .safetensors (tensors "0", "1", ...)        ->  .pickle (a list of float32 NumPy arrays)
+                                                      or .npy (an object array of them, as the mel files)
           mel .npy (object array of matrices, or one array)  ->  .safetensors (tensors "0", "1", ...)
           PyTorch .pth / .pt state dict               ->  .safetensors (same names, a leading "module." removed,
                                                           dtypes kept)
@@ -55,8 +56,10 @@ struct Convert: ParsableCommand {
             try SafeTensorsFile(tensors: named, metadata: ["source": source.lastPathComponent]).write(to: target)
         case "pickle", "pkl":
             try PickleWriter.write(.arrayList(tensors), to: target)
+        case "npy":
+            try NPY.writeMatrices(tensors, to: target)
         default:
-            throw ValidationError("don't know how to write '\(output)' (expected .safetensors or .pickle)")
+            throw ValidationError("don't know how to write '\(output)' (expected .safetensors, .pickle or .npy)")
         }
         let shapes = Set(tensors.map { "\($0.shape)" }).sorted()
         print("converted \(tensors.count) array(s) (shapes \(shapes.prefix(3).joined(separator: ", "))\(shapes.count > 3 ? ", ..." : "")) from \(input) to \(output)")

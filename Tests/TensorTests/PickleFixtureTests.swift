@@ -118,6 +118,12 @@ import Testing
         let plain = try NPY.readMatrices(fixtures.url("interop/mel_plain.npy"))
         #expect(plain.count == 2 && plain[0].shape == [6, 40])
         #expect(try Tensor.stack(plain).isIdentical(to: expected.tensor("plain")))
+        // Written back the way numpy.save writes object arrays, and read again.
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mel-\(UInt64.random(in: 0...UInt64.max)).npy")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try NPY.writeMatrices(ragged, to: url)
+        let again = try NPY.readMatrices(url)
+        #expect(again.count == 3 && zip(again, ragged).allSatisfy { $0.isIdentical(to: $1) })
         // The plain reader still refuses object arrays, naming the reader that takes them.
         #expect { try NPY.read(fixtures.url("interop/mel_ragged.npy")) } throws: { "\($0)".contains("NPY.readMatrices") }
     }

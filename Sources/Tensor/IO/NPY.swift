@@ -121,6 +121,19 @@ public enum NPY {
         return .array(try TypedArray(scalarType: type, shape: shape, bytes: payload))
     }
 
+    /// Writes matrices as the reference's feature files do: a 1-D object array of float32 arrays
+    /// (`numpy.save` with `allow_pickle`), which `numpy.load(..., allow_pickle=True)` reads back.
+    public static func writeMatrices(_ matrices: [Tensor], to url: URL) throws {
+        let payload = try PickleWriter.encode(.objectArray(shape: [matrices.count], elements: matrices.map { .array(TypedArray($0)) }))
+        var header = "{'descr': '|O', 'fortran_order': False, 'shape': (\(matrices.count),), }"
+        let unpadded = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var data = Data(magic + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
+        data.append(contentsOf: Array(header.utf8))
+        data.append(payload)
+        try writeFileAtomically(data, to: url)
+    }
+
     /// Writes an array as an `.npy` file (version 1.0, little-endian, C order), atomically.
     public static func write(_ array: TypedArray, to url: URL) throws {
         try writeFileAtomically(encode(array), to: url)

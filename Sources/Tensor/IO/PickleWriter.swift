@@ -65,19 +65,34 @@ public enum PickleWriter {
                 out.append(0x75)  // SETITEMS
             }
         case .array(let array): try writeArray(array, into: &out)
-        case .set, .objectArray, .global:
-            throw TensorError.invalidArgument("pickle: writing sets, object arrays and globals is not supported")
+        case .objectArray(let shape, let elements):
+            guard shape.reduce(1, *) == elements.count else {
+                throw TensorError.shapeMismatch("pickle: object array of shape \(shape) with \(elements.count) elements")
+            }
+            try writeNumPy(shape: shape, typeCode: "O8", byteOrder: "|", flags: 63, into: &out) { out in
+                try write(.list(elements), into: &out, depth: depth + 1)
+            }
+        case .set, .global:
+            throw TensorError.invalidArgument("pickle: writing sets and globals is not supported")
         }
     }
 
-    /// `numpy.core.multiarray._reconstruct(numpy.ndarray, (0,), b'b')` followed by `__setstate__`
-    /// `(1, shape, dtype, False, data)`, the way NumPy pickles an array.
+    /// A numeric array, as NumPy pickles it.
     private static func writeArray(_ array: TypedArray, into out: inout [UInt8]) throws {
         let codes: [ScalarType: String] = [.float32: "<f4", .float64: "<f8", .int32: "<i4", .int64: "<i8", .uint8: "|u1", .bool: "|b1",
                                            .float16: "<f2", .int16: "<i2", .int8: "|i1"]
         guard let code = codes[array.scalarType] else {
             throw TensorError.invalidArgument("pickle: NumPy arrays of \(array.scalarType) are not written")
         }
+        try writeNumPy(shape: array.shape, typeCode: String(code.dropFirst()), byteOrder: String(code.prefix(1)), flags: 0, into: &out) { out in
+            try write(.bytes(Array(array.bytes)), into: &out, depth: 1)
+        }
+    }
+
+    /// `numpy.core.multiarray._reconstruct(numpy.ndarray, (0,), b'b')` followed by `__setstate__`
+    /// `(1, shape, dtype, False, data)`, the way NumPy pickles an array; `data` writes the last item.
+    private static func writeNumPy(shape: [Int], typeCode: String, byteOrder: String, flags: Int64, into out: inout [UInt8],
+                                   data: (inout [UInt8]) throws -> Void) throws {
         func global(_ module: String, _ name: String) { out.append(0x63); out += Array("\(module)\n\(name)\n".utf8) }
         global("numpy.core.multiarray", "_reconstruct")
         global("numpy", "ndarray")
@@ -86,19 +101,20 @@ public enum PickleWriter {
         out += [0x87, 0x52]                          // TUPLE3, REDUCE
         out.append(0x28)                             // state tuple
         out += [0x4B, 1]                             // version 1
-        try write(.tuple(array.shape.map { .int(Int64($0)) }), into: &out, depth: 1)
+        try write(.tuple(shape.map { .int(Int64($0)) }), into: &out, depth: 1)
         global("numpy", "dtype")
-        try write(.string(String(code.dropFirst())), into: &out, depth: 1)
+        try write(.string(typeCode), into: &out, depth: 1)
         out += [0x89, 0x88, 0x87, 0x52]              // (code, False, True), REDUCE
-        out.append(0x28)                             // dtype state (3, order, None, None, None, -1, -1, 0)
+        out.append(0x28)                             // dtype state (3, order, None, None, None, -1, -1, flags)
         out += [0x4B, 3]
-        try write(.string(String(code.prefix(1))), into: &out, depth: 1)
+        try write(.string(byteOrder), into: &out, depth: 1)
         out += [0x4E, 0x4E, 0x4E]
         try write(.int(-1), into: &out, depth: 1)
         try write(.int(-1), into: &out, depth: 1)
-        out += [0x4B, 0, 0x74, 0x62]                 // 0), BUILD
+        try write(.int(flags), into: &out, depth: 1)
+        out += [0x74, 0x62]                          // TUPLE, BUILD
         out.append(0x89)                             // not Fortran-ordered
-        try write(.bytes(Array(array.bytes)), into: &out, depth: 1)
+        try data(&out)
         out += [0x74, 0x62]                          // TUPLE, BUILD
     }
 
