@@ -106,6 +106,28 @@ import Testing
         #expect(Self.normalized(value) == Self.normalized(expected), "\(name)")
     }
 
+    /// Every truncation, and many single-byte corruptions, of real pickles and mel files end in an error or a
+    /// value — never a crash, a hang or an unbounded allocation.
+    @Test(arguments: ["basic_p0.pickle", "basic_p2.pickle", "basic_p5.pickle", "numpy_arrays.pickle", "embeddings_py2.pickle", "mel_ragged.npy"])
+    func damagedInputNeverCrashes(_ name: String) throws {
+        let bytes = [UInt8](try Data(contentsOf: fixtures.url("interop/\(name)")))
+        func attempt(_ data: [UInt8]) {
+            if name.hasSuffix(".npy") {
+                _ = try? NPY.decodeAny(Data(data), path: name, allowObjects: true)
+            } else {
+                _ = try? PickleReader(data: Data(data), path: name).decode()
+            }
+        }
+        for cut in 0..<bytes.count { attempt(Array(bytes.prefix(cut))) }
+        var rng = RandomGenerator(seed: 17)
+        for _ in 0..<400 {
+            var copy = bytes
+            copy[rng.nextInt(below: copy.count)] = UInt8(truncatingIfNeeded: rng.next())
+            attempt(copy)
+        }
+        #expect(throws: TensorError.self) { try PickleReader(data: Data(bytes.prefix(bytes.count - 1)), path: name).decode() }
+    }
+
     @Test func tooLargeIntegersAreRefused() throws {
         #expect { try PickleReader.read(fixtures.url("interop/too_big_int.pickle")) } throws: { "\($0)".contains("does not fit in 64 bits") }
     }
