@@ -6,11 +6,8 @@ extension Tensor {
     /// replaced by `values`, whose shape must be that of the slice.
     public func replacingSlice(axis: Int, start: Int = 0, end: Int? = nil, step: Int = 1, with values: Tensor) throws -> Tensor {
         let a = try Shape.axis(axis, rank: rank, "replacingSlice")
-        guard step > 0 else { throw TensorError.invalidArgument("replacingSlice: step must be positive, got \(step)") }
         let n = shape[a]
-        func clamp(_ i: Int) -> Int { Swift.min(Swift.max(i < 0 ? i + n : i, 0), n) }
-        let s = clamp(start), e = clamp(end ?? n)
-        let length = e > s ? (e - s + step - 1) / step : 0
+        let (s, length) = try Shape.slice(length: n, start: start, end: end, step: step, "replacingSlice")
         var sliceShape = shape
         sliceShape[a] = length
         guard values.shape == sliceShape else {

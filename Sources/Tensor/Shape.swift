@@ -70,6 +70,15 @@ enum Shape {
         return result
     }
 
+    /// Python slice rules for `start..<end` by `step` over an axis of length `n`: negative positions count
+    /// from the end, positions are clamped. Returns the first position and the number of elements.
+    static func slice(length n: Int, start: Int, end: Int?, step: Int, _ op: String) throws -> (start: Int, count: Int) {
+        guard step > 0 else { throw TensorError.invalidArgument("\(op): step must be positive, got \(step)") }
+        func clamp(_ i: Int) -> Int { Swift.min(Swift.max(i < 0 ? i + n : i, 0), n) }
+        let s = clamp(start), e = clamp(end ?? n)
+        return (s, e > s ? (e - s + step - 1) / step : 0)
+    }
+
     static func validate(_ shape: [Int], _ op: String) throws {
         for d in shape where d < 0 {
             throw TensorError.invalidArgument("\(op): negative dimension in shape \(shape)")

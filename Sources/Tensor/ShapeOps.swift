@@ -143,11 +143,7 @@ extension Tensor {
     /// negative positions count from the end and positions are clamped to the axis.
     public func slice(axis: Int, start: Int = 0, end: Int? = nil, step: Int = 1) throws -> Tensor {
         let a = try Shape.axis(axis, rank: rank, "slice")
-        guard step > 0 else { throw TensorError.invalidArgument("slice: step must be positive, got \(step)") }
-        let n = shape[a]
-        func clamp(_ i: Int) -> Int { Swift.min(Swift.max(i < 0 ? i + n : i, 0), n) }
-        let s = clamp(start), e = clamp(end ?? n)
-        let length = e > s ? (e - s + step - 1) / step : 0
+        let (s, length) = try Shape.slice(length: shape[a], start: start, end: end, step: step, "slice")
         var newShape = shape
         newShape[a] = length
         var strides = Shape.strides(shape)
