@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Tensor", targets: ["Tensor"]),
         .library(name: "Autograd", targets: ["Autograd"]),
         .library(name: "NN", targets: ["NN"]),
+        .library(name: "Audio", targets: ["Audio"]),
         .executable(name: "s2igan", targets: ["s2igan-cli"]),
     ],
     dependencies: [
@@ -33,9 +34,10 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CLAPACKE", "CTensorSupport"]),
         .target(name: "Autograd", dependencies: ["Tensor"]),
         .target(name: "NN", dependencies: ["Autograd", "Tensor"]),
+        .target(name: "Audio", dependencies: ["Tensor", "CSndfile", "CFFTW"]),
         .executableTarget(
             name: "s2igan-cli",
-            dependencies: ["Tensor", "Autograd", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Tensor", "Autograd", "NN", "Audio", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Tests: one target per library target, plus the link checks of the C libraries, and the
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "CShimsTests", dependencies: ["COpenBLAS", "CLAPACKE", "CSndfile", "CFFTW", "CJPEG", "CPNG", "CTensorSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "AudioTests", dependencies: ["Audio", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
     ]
 )
