@@ -1,0 +1,141 @@
+import Foundation
+import Tensor
+
+/// Turns spoken captions into the reference's feature files: for every output, the log-mel features of
+/// its captions (in sorted file order) as one `.npy` object array, readable by the reference code.
+///
+/// Work is resumable — an output that already holds one matrix per caption is skipped — and each output
+/// is written atomically. A bad input (unreadable, empty, too short) is reported and the rest go on.
+public struct AudioFeatureExtractor: Sendable {
+    /// One output file and the caption recordings it holds.
+    public struct Group: Sendable, Equatable {
+        public var output: URL
+        public var inputs: [URL]
+        public init(output: URL, inputs: [URL]) { (self.output, self.inputs) = (output, inputs) }
+    }
+
+    /// What a run did.
+    public struct Report: Sendable {
+        public var written = 0, skipped = 0
+        public var failures: [(output: URL, reason: String)] = []
+    }
+
+    /// The dataset layouts of the reference (`s2igan-spec.md` 1.2).
+    public enum Layout: String, Sendable, CaseIterable {
+        /// `CUB_200_2011/audio/<class>/<image>/<caption>.wav` → `CUB_200_2011/audio_mel/<class>/<image>.npy`
+        case cub
+        /// The same under `Oxford102/`.
+        case oxford
+        /// `flickr_audio/wavs/<key>_<n>.wav` → `flickr_audio/mel/<key>.npy` (captions grouped by key)
+        case flickr8k
+        /// `audio/wav/<key>.wav` → `audio/mel/<key>.npy` (one caption per key; keys may contain folders)
+        case places
+    }
+
+    public var recipe: LogMelRecipe
+
+    public init(recipe: LogMelRecipe = LogMelRecipe()) { self.recipe = recipe }
+
+    /// The groups of a dataset root in one of the reference layouts, sorted by output path.
+    public static func plan(root: URL, layout: Layout) throws -> [Group] {
+        let fm = FileManager.default
+        func wavs(under dir: URL) throws -> [URL] {
+            guard let e = fm.enumerator(at: dir, includingPropertiesForKeys: nil) else {
+                throw TensorError.file(path: dir.path, reason: "cannot list the folder")
+            }
+            return e.compactMap { $0 as? URL }.filter { $0.pathExtension.lowercased() == "wav" }
+                .sorted { $0.path < $1.path }
+        }
+        func relative(_ url: URL, to base: URL) -> String {
+            String(url.standardizedFileURL.path.dropFirst(base.standardizedFileURL.path.count + 1))
+        }
+        let (audio, mel): (URL, URL)
+        switch layout {
+        case .cub, .oxford:
+            let base = root.appendingPathComponent(layout == .cub ? "CUB_200_2011" : "Oxford102")
+            (audio, mel) = (base.appendingPathComponent("audio"), base.appendingPathComponent("audio_mel"))
+        case .flickr8k:
+            (audio, mel) = (root.appendingPathComponent("flickr_audio/wavs"), root.appendingPathComponent("flickr_audio/mel"))
+        case .places:
+            (audio, mel) = (root.appendingPathComponent("audio/wav"), root.appendingPathComponent("audio/mel"))
+        }
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: audio.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw TensorError.file(path: audio.path, reason: "no audio folder for the \(layout) layout")
+        }
+        var grouped: [String: [URL]] = [:]
+        for wav in try wavs(under: audio) {
+            let path = relative(wav, to: audio)
+            let key: String
+            switch layout {
+            case .cub, .oxford:
+                // <class>/<image>/<caption>.wav: the caption's folder names the output.
+                let parts = path.split(separator: "/")
+                guard parts.count >= 3 else { continue }
+                key = parts.dropLast().joined(separator: "/")
+            case .flickr8k:
+                let stem = (path as NSString).deletingPathExtension
+                key = stem.range(of: "_", options: .backwards).map { String(stem[..<$0.lowerBound]) } ?? stem
+            case .places:
+                key = (path as NSString).deletingPathExtension
+            }
+            grouped[key, default: []].append(wav)
+        }
+        return grouped.keys.sorted().map { key in
+            Group(output: mel.appendingPathComponent(key + ".npy"), inputs: grouped[key]!.sorted { $0.path < $1.path })
+        }
+    }
+
+    /// The features of one recording, resampled to the recipe's rate when needed.
+    public func features(of url: URL) throws -> Tensor {
+        var signal = try AudioSignal.read(url)
+        if signal.sampleRate != recipe.sampleRate { signal = try signal.resampled(to: recipe.sampleRate) }
+        do {
+            return try recipe.features(signal)
+        } catch let error as TensorError {
+            throw TensorError.file(path: url.path, reason: "\(error)")
+        }
+    }
+
+    /// Whether `group`'s output already holds one matrix per caption.
+    public static func isComplete(_ group: Group) -> Bool {
+        guard FileManager.default.fileExists(atPath: group.output.path),
+              let matrices = try? NPY.readMatrices(group.output) else { return false }
+        return matrices.count == group.inputs.count
+    }
+
+    /// Extracts every group, groups spread over the workers; `progress(done, total)` is called after each.
+    public func run(_ groups: [Group], progress: @Sendable (Int, Int) -> Void = { _, _ in }) -> Report {
+        let lock = NSLock()
+        var report = Report()
+        var done = 0
+        Parallel.forRanges(groups.count, cost: 1 << 20) { range in
+            for group in groups[range] {
+                var outcome: Result<Bool, Error>
+                if Self.isComplete(group) {
+                    outcome = .success(false)
+                } else {
+                    outcome = Result {
+                        let matrices = try group.inputs.map { try features(of: $0) }
+                        try FileManager.default.createDirectory(at: group.output.deletingLastPathComponent(),
+                                                                withIntermediateDirectories: true)
+                        try NPY.writeMatrices(matrices, to: group.output)
+                        return true
+                    }
+                }
+                lock.lock()
+                switch outcome {
+                case .success(true): report.written += 1
+                case .success(false): report.skipped += 1
+                case .failure(let error): report.failures.append((group.output, "\(error)"))
+                }
+                done += 1
+                let current = done
+                lock.unlock()
+                progress(current, groups.count)
+            }
+        }
+        report.failures.sort { $0.output.path < $1.output.path }
+        return report
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import TestSupport
+import Testing
+import Tensor
+@testable import Audio
+
+@Suite struct FeatureExtractionTests {
+    func tree(_ files: [String: String]) throws -> URL {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ds-\(UInt64.random(in: 0...UInt64.max))")
+        for (path, fixture) in files {
+            let target = root.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: fixtures.url(fixture), to: target)
+        }
+        return root
+    }
+
+    @Test func layoutsGroupCaptionsAsTheReferenceDoes() throws {
+        let cub = try tree(["CUB_200_2011/audio/002.B/x/c1.wav": "tone_pcm16.wav", "CUB_200_2011/audio/002.B/x/c0.wav": "tone_pcm16.wav",
+                            "CUB_200_2011/audio/001.A/y/c0.wav": "tone_pcm16.wav"])
+        defer { try? FileManager.default.removeItem(at: cub) }
+        let groups = try AudioFeatureExtractor.plan(root: cub, layout: .cub)
+        #expect(groups.map { $0.output.path.hasSuffix("CUB_200_2011/audio_mel/001.A/y.npy") || $0.output.path.hasSuffix("002.B/x.npy") } == [true, true])
+        #expect(groups[1].inputs.map(\.lastPathComponent) == ["c0.wav", "c1.wav"])
+        let flickr = try tree(["flickr_audio/wavs/123_abc_0.wav": "tone16k_pcm16.wav", "flickr_audio/wavs/123_abc_1.wav": "tone16k_pcm16.wav",
+                               "flickr_audio/wavs/456_def_0.wav": "tone16k_pcm16.wav"])
+        defer { try? FileManager.default.removeItem(at: flickr) }
+        let fg = try AudioFeatureExtractor.plan(root: flickr, layout: .flickr8k)
+        #expect(fg.map { $0.output.lastPathComponent } == ["123_abc.npy", "456_def.npy"] && fg[0].inputs.count == 2)
+        let places = try tree(["audio/wav/b/bedroom/gsun_1.wav": "tone_pcm16.wav"])
+        defer { try? FileManager.default.removeItem(at: places) }
+        #expect(try AudioFeatureExtractor.plan(root: places, layout: .places).first?.output.path.hasSuffix("audio/mel/b/bedroom/gsun_1.npy") == true)
+        #expect(throws: TensorError.self) { try AudioFeatureExtractor.plan(root: places, layout: .oxford) }
+    }
+
+    @Test func runsResumesAndReportsBadFiles() throws {
+        let root = try tree(["CUB_200_2011/audio/001.A/good/c0.wav": "tone_pcm16.wav", "CUB_200_2011/audio/001.A/good/c1.wav": "tone16k_pcm16.wav",
+                             "CUB_200_2011/audio/001.A/bad/c0.wav": "empty.wav"])
+        defer { try? FileManager.default.removeItem(at: root) }
+        let extractor = AudioFeatureExtractor()
+        let groups = try AudioFeatureExtractor.plan(root: root, layout: .cub)
+        let first = extractor.run(groups)
+        #expect(first.written == 1 && first.skipped == 0 && first.failures.count == 1)
+        #expect(first.failures[0].reason.contains("0 frames"))
+        let good = try #require(groups.first { $0.output.lastPathComponent == "good.npy" })
+        let matrices = try NPY.readMatrices(good.output)
+        // The 16 kHz caption was resampled to 22 050 Hz first: 9 600 → 13 230 samples → 61 frames.
+        #expect(matrices.map(\.shape) == [[101, 40], [61, 40]])
+        #expect(matrices[0].isIdentical(to: try extractor.features(of: good.inputs[0])))
+        let second = extractor.run(groups)
+        #expect(second.written == 0 && second.skipped == 1 && second.failures.count == 1)
+    }
+}
