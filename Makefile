@@ -24,6 +24,7 @@ bench: release
 	.build/release/s2igan bench mlp
 	.build/release/s2igan bench convnet
 	.build/release/s2igan bench gru
+	.build/release/s2igan bench mel
 
 docs: setup
 	mkdir -p docs-out

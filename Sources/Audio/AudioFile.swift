@@ -45,4 +45,30 @@ public struct AudioSignal: Sendable {
         }
         return AudioSignal(samples: mono, sampleRate: Int(info.samplerate))
     }
+
+    /// Writes the signal as a 16-bit PCM mono WAV file (atomically: a temporary file, then renamed).
+    public func write(to url: URL) throws {
+        let path = url.path
+        guard sampleRate > 0 else { throw TensorError.invalidArgument("audio: invalid sample rate \(sampleRate)") }
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UInt32.random(in: 0...UInt32.max)).tmp")
+        var info = SF_INFO()
+        info.samplerate = Int32(sampleRate)
+        info.channels = 1
+        info.format = Int32(SF_FORMAT_WAV | SF_FORMAT_PCM_16)
+        guard let file = sf_open(temporary.path, Int32(SFM_WRITE), &info) else {
+            throw TensorError.file(path: path, reason: "audio: cannot be written (\(String(cString: sf_strerror(nil))))")
+        }
+        let written = samples.withUnsafeBufferPointer { sf_writef_float(file, $0.baseAddress, sf_count_t(samples.count)) }
+        sf_close(file)
+        guard written == samples.count else {
+            try? FileManager.default.removeItem(at: temporary)
+            throw TensorError.file(path: path, reason: "audio: wrote \(written) of \(samples.count) samples")
+        }
+        do {
+            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(at: url) }
+            try FileManager.default.moveItem(at: temporary, to: url)
+        } catch {
+            throw TensorError.file(path: path, reason: "audio: cannot be written (\(error.localizedDescription))")
+        }
+    }
 }

@@ -12,14 +12,22 @@ public enum Spectrogram {
     }
     private static let plans = Plans()
 
-    /// One plan per length, made once (FFTW's planner is not thread-safe; executing a plan on new arrays is).
+    /// Frames transformed together by one plan: FFTW vectorises across the transforms of a batch,
+    /// which matters for lengths such as 551 = 19 · 29 that have no fast codelets of their own.
+    static let batch = 64
+
+    /// One batched plan per length, measured once (FFTW's planner is not thread-safe; executing a plan
+    /// on new arrays of the same alignment is).
     private static func plan(_ n: Int) -> OpaquePointer? {
         plans.lock.lock()
         defer { plans.lock.unlock() }
         if let p = plans.byLength[n] { return p }
-        let input = fftwf_alloc_real(n), output = fftwf_alloc_complex(n / 2 + 1)
+        let bins = n / 2 + 1
+        let input = fftwf_alloc_real(n * batch), output = fftwf_alloc_complex(bins * batch)
         defer { fftwf_free(input); fftwf_free(output) }
-        let p = fftwf_plan_dft_r2c_1d(Int32(n), input, output, UInt32(FFTW_ESTIMATE | FFTW_UNALIGNED))
+        var length = Int32(n)
+        let p = fftwf_plan_many_dft_r2c(1, &length, Int32(batch), input, nil, 1, Int32(n), output, nil, 1, Int32(bins),
+                                        UInt32(FFTW_MEASURE))
         plans.byLength[n] = p
         return p
     }
@@ -52,16 +60,25 @@ public enum Spectrogram {
         var power = [Float](repeating: 0, count: bins * frames)
         padded.withUnsafeBufferPointer { signal in
             power.withUnsafeMutableBufferPointer { out in
-                Parallel.forRanges(frames, cost: nFFT * 16) { range in
-                    let frame = fftwf_alloc_real(nFFT)!, spectrum = fftwf_alloc_complex(bins)!
+                let blocks = (frames + batch - 1) / batch
+                Parallel.forRanges(blocks, cost: batch * nFFT * 16) { range in
+                    let frame = fftwf_alloc_real(nFFT * batch)!, spectrum = fftwf_alloc_complex(bins * batch)!
                     defer { fftwf_free(frame); fftwf_free(spectrum) }
-                    for t in range {
-                        let start = t * hop
-                        for i in 0..<nFFT { frame[i] = signal[start + i] * window[i] }
+                    for block in range {
+                        let first = block * batch, count = Swift.min(batch, frames - first)
+                        for f in 0..<batch {
+                            let dst = frame + f * nFFT
+                            guard f < count else { dst.update(repeating: 0, count: nFFT); continue }
+                            let start = (first + f) * hop
+                            for i in 0..<nFFT { dst[i] = signal[start + i] * window[i] }
+                        }
                         fftwf_execute_dft_r2c(plan, frame, spectrum)
-                        for k in 0..<bins {
-                            let (re, im) = (spectrum[k].0, spectrum[k].1)
-                            out[k * frames + t] = re * re + im * im
+                        for f in 0..<count {
+                            let s = spectrum + f * bins, t = first + f
+                            for k in 0..<bins {
+                                let (re, im) = (s[k].0, s[k].1)
+                                out[k * frames + t] = re * re + im * im
+                            }
                         }
                     }
                 }

@@ -36,4 +36,7 @@ echo "gru: s2igan, torch packed, torch unpacked" >&2
 $bin bench gru --seconds 1 > "$out/gru_swift.jsonl"
 { $python Tools/bench/torch_gru.py --threads 2 --variant packed --seconds 1
   $python Tools/bench/torch_gru.py --threads 2 --variant unpacked --seconds 1; } > "$out/gru_torch.jsonl"
+echo "mel: s2igan, librosa" >&2
+$bin bench mel > "$out/mel_swift.jsonl"
+$python Tools/bench/librosa_mel.py > "$out/mel_librosa.jsonl"
 python3 Tools/bench/tensor_tables.py "$out"

@@ -69,6 +69,19 @@ def gru_table(d):
         print(f"| {batch} | {name} | {r['ms_median']:.0f} | {pm:.0f} | {um:.0f} | {pm / r['ms_median']:.2f} | {um / r['ms_median']:.2f} |")
 
 
+def mel_table(d):
+    if not (d / "mel_swift.jsonl").exists():
+        return
+    swift = {r["case"]: r for r in rows(d / "mel_swift.jsonl")}
+    lib = {r["case"]: r for r in rows(d / "mel_librosa.jsonl")}
+    print("| case | s2igan | librosa 0.11 | speed-up |")
+    print("|---|---|---|---|")
+    u, v = swift["utterance_5s"], lib["utterance_5s"]
+    print(f"| 5 s utterance, log-mel + CMVN | {u['ms_median']:.2f} ms | {v['ms_median']:.2f} ms | {v['ms_median'] / u['ms_median']:.1f} |")
+    u, v = swift["tree"], lib["tree"]
+    print(f"| {u['files']} wav files (3 s), read + features + write | {u['files_per_second']:.0f} files/s | {v['files_per_second']:.0f} files/s | {u['files_per_second'] / v['files_per_second']:.1f} |")
+
+
 def main():
     d = Path(sys.argv[1] if len(sys.argv) > 1 else "Docs/benchmark-results")
     print("### GEMM, GFLOP/s (2 threads, median)\n")
@@ -79,6 +92,8 @@ def main():
     nn_table(d)
     print("\n### SEN GRU (input 128, hidden 512, 2 layers, bidirectional; padded to 175 steps, lengths 75-175)\n")
     gru_table(d)
+    print("\n### Audio front end (2 threads)\n")
+    mel_table(d)
 
 
 if __name__ == "__main__":
