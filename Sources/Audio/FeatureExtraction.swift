@@ -81,8 +81,8 @@ public struct AudioFeatureExtractor: Sendable {
             }
             grouped[key, default: []].append(wav)
         }
-        return grouped.keys.sorted().map { key in
-            Group(output: mel.appendingPathComponent(key + ".npy"), inputs: grouped[key]!.sorted { $0.path < $1.path })
+        return grouped.sorted { $0.key < $1.key }.map { key, inputs in
+            Group(output: mel.appendingPathComponent(key + ".npy"), inputs: inputs.sorted { $0.path < $1.path })
         }
     }
 

@@ -58,11 +58,16 @@ public enum Spectrogram {
         let frames = frameCount(samples: samples.count, nFFT: nFFT, hop: hop), bins = nFFT / 2 + 1
         let window = periodicHann(nFFT)
         var power = [Float](repeating: 0, count: bins * frames)
+        var allocationFailed = false
         padded.withUnsafeBufferPointer { signal in
             power.withUnsafeMutableBufferPointer { out in
                 let blocks = (frames + batch - 1) / batch
                 Parallel.forRanges(blocks, cost: batch * nFFT * 16) { range in
-                    let frame = fftwf_alloc_real(nFFT * batch)!, spectrum = fftwf_alloc_complex(bins * batch)!
+                    // FFTW's allocator gives the SIMD alignment the measured plan was made for.
+                    guard let frame = fftwf_alloc_real(nFFT * batch), let spectrum = fftwf_alloc_complex(bins * batch) else {
+                        allocationFailed = true
+                        return
+                    }
                     defer { fftwf_free(frame); fftwf_free(spectrum) }
                     for block in range {
                         let first = block * batch, count = Swift.min(batch, frames - first)
@@ -84,6 +89,7 @@ public enum Spectrogram {
                 }
             }
         }
+        guard !allocationFailed else { throw TensorError.invalidArgument("stft: out of memory for FFT buffers") }
         return try Tensor(shape: [bins, frames], scalars: power)
     }
 }
