@@ -17,7 +17,29 @@ public enum MelScale {
     /// `librosa.filters.mel(sr, n_fft, n_mels, fmin, fmax, htk=False, norm='slaney')`: FFT bin
     /// frequencies from `linspace(0, sr/2, 1 + nFFT/2)` (also for odd `nFFT`), computed in Double.
     public static func filterbank(sampleRate: Int, nFFT: Int, melBands: Int, fMin: Double = 0, fMax: Double? = nil) throws -> Tensor {
-        let top = fMax ?? Double(sampleRate) / 2
+        let key = FilterbankKey(sampleRate: sampleRate, nFFT: nFFT, melBands: melBands, fMin: fMin, fMax: fMax ?? Double(sampleRate) / 2)
+        cache.lock.lock()
+        defer { cache.lock.unlock() }
+        if let bank = cache.banks[key] { return bank }
+        let bank = try computeFilterbank(key)
+        cache.banks[key] = bank
+        return bank
+    }
+
+    struct FilterbankKey: Hashable {
+        let sampleRate, nFFT, melBands: Int
+        let fMin, fMax: Double
+    }
+
+    /// Filterbanks by parameters: every utterance of a dataset uses the same one.
+    private final class Cache: @unchecked Sendable {
+        let lock = NSLock()
+        var banks: [FilterbankKey: Tensor] = [:]
+    }
+    private static let cache = Cache()
+
+    private static func computeFilterbank(_ key: FilterbankKey) throws -> Tensor {
+        let (sampleRate, nFFT, melBands, fMin, top) = (key.sampleRate, key.nFFT, key.melBands, key.fMin, key.fMax)
         guard sampleRate > 0, nFFT > 1, melBands > 0, fMin >= 0, top > fMin else {
             throw TensorError.invalidArgument("mel filterbank: invalid sample rate \(sampleRate), n_fft \(nFFT), bands \(melBands) or range \(fMin)–\(top) Hz")
         }

@@ -125,7 +125,12 @@ import Testing
             copy[rng.nextInt(below: copy.count)] = UInt8(truncatingIfNeeded: rng.next())
             attempt(copy)
         }
-        #expect(throws: TensorError.self) { try PickleReader(data: Data(bytes.prefix(bytes.count - 1)), path: name).decode() }
+        // Losing the last byte (STOP, or the end of the data) is always an error.
+        if name.hasSuffix(".npy") {
+            #expect(throws: TensorError.self) { try NPY.decodeAny(Data(bytes.dropLast()), path: name, allowObjects: true) }
+        } else {
+            #expect(throws: TensorError.self) { try PickleReader(data: Data(bytes.dropLast()), path: name).decode() }
+        }
     }
 
     @Test func tooLargeIntegersAreRefused() throws {
