@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Autograd", targets: ["Autograd"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Audio", targets: ["Audio"]),
+        .library(name: "Vision", targets: ["Vision"]),
         .executable(name: "s2igan", targets: ["s2igan-cli"]),
     ],
     dependencies: [
@@ -29,15 +30,17 @@ let package = Package(
         systemLibrary("CJPEG", pkgConfig: "libjpeg", apt: "libjpeg-dev"),
         systemLibrary("CPNG", pkgConfig: "libpng", apt: "libpng-dev"),
         .target(name: "CTensorSupport", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
 
         // Layers.
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CLAPACKE", "CTensorSupport"]),
         .target(name: "Autograd", dependencies: ["Tensor"]),
         .target(name: "NN", dependencies: ["Autograd", "Tensor"]),
         .target(name: "Audio", dependencies: ["Tensor", "CSndfile", "CFFTW"]),
+        .target(name: "Vision", dependencies: ["NN", "Autograd", "Tensor", "CImageCodecs"]),
         .executableTarget(
             name: "s2igan-cli",
-            dependencies: ["Tensor", "Autograd", "NN", "Audio", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Tensor", "Autograd", "NN", "Audio", "Vision", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Tests: one target per library target, plus the link checks of the C libraries, and the
@@ -47,6 +50,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "VisionTests", dependencies: ["Vision", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
     ]
 )

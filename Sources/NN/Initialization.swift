@@ -62,6 +62,26 @@ public enum Initialization {
         try withGenerator { try Tensor.normal(shape, mean: mean, std: std, using: &$0) }
     }
 
+    /// Normal with the given mean and standard deviation, redrawn until inside `[a, b]`
+    /// (`torch.nn.init.trunc_normal_`; the bounds are absolute values, not multiples of `std`).
+    public static func truncatedNormal(_ shape: [Int], mean: Float = 0, std: Float = 1, a: Float = -2, b: Float = 2) throws -> Tensor {
+        guard a < b, std > 0 else { throw TensorError.invalidArgument("truncated normal: need a < b and std > 0, got [\(a), \(b)], std \(std)") }
+        // Draws outside the bounds are rare unless the interval is narrow; bound the loop anyway.
+        let low = Double(a), high = Double(b)
+        return try withGenerator { rng in
+            var values = [Float](repeating: 0, count: shape.reduce(1, *))
+            for i in values.indices {
+                var draw = Double(mean)
+                for _ in 0..<10_000 {
+                    let candidate = Double(mean) + Double(std) * rng.nextNormal()
+                    if candidate >= low && candidate <= high { draw = candidate; break }
+                }
+                values[i] = Float(min(max(draw, low), high))
+            }
+            return try Tensor(shape: shape, scalars: values)
+        }
+    }
+
     /// A constant.
     public static func constant(_ shape: [Int], value: Float) throws -> Tensor { try Tensor.full(shape, value: value) }
 

@@ -81,6 +81,25 @@ extension Module {
     }
 }
 
+extension Module {
+    /// Loads weights from a safetensors file or a PyTorch checkpoint (`.pth`, `.pt`, `.bin`, `.ckpt`: a
+    /// state dict, or a dict holding one under `stateDictKey`, with DataParallel's `module.` prefixes
+    /// removed), told apart by extension.
+    public func loadWeights(from url: URL, strict: Bool = true, stateDictKey: String? = nil) throws {
+        switch url.pathExtension.lowercased() {
+        case "safetensors":
+            try load(from: url, strict: strict)
+        case "pth", "pt", "bin", "ckpt", "tar":
+            let entries = try TorchCheckpoint.read(url).stateDict(under: stateDictKey)
+            var state: [String: Tensor] = [:]
+            for (name, array) in entries { state[name] = array.tensor() }
+            try load(stateDict: state, strict: strict, source: url.path)
+        default:
+            throw TensorError.file(path: url.path, reason: "weights: unknown extension '.\(url.pathExtension)' (expected .safetensors or .pth)")
+        }
+    }
+}
+
 /// Element counts for the state-dict checks.
 enum Shape0 {
     static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }

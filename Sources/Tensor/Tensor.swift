@@ -35,6 +35,14 @@ public struct Tensor: Sendable {
         }
     }
 
+    /// A tensor of `shape` whose values `body` writes, every one of them, in row-major order (for
+    /// conversions from other layouts without an intermediate array). Dimensions must not be negative.
+    public init(shape: [Int], initializingWith body: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor(shape:initializingWith:): negative dimension in \(shape)")
+        self.init(uninitializedShape: shape)
+        try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
+    }
+
     /// A rank-0 tensor holding one value.
     public init(_ value: Float) {
         self.init(shape: [], storage: TensorStorage(repeating: value, count: 1))

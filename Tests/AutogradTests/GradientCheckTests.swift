@@ -48,9 +48,16 @@ import Tensor
         ("conv2d grouped", [[2, 4, 5, 5], [6, 2, 3, 3], [6]], .normal, { v in
             try Variable.conv2d(v[0], weight: v[1], bias: v[2], stride: IntPair(2, 1), padding: 1, dilation: IntPair(1, 2), groups: 2)
         }),
+        ("conv2d factorised 1×7 and 7×1", [[1, 3, 8, 9], [4, 3, 1, 7], [2, 4, 7, 1]], .normal, { v in
+            try Variable.conv2d(Variable.conv2d(v[0], weight: v[1], padding: IntPair(0, 3)), weight: v[2], padding: IntPair(3, 0))
+        }),
         ("conv1d", [[2, 3, 9], [4, 3, 3]], .normal, { v in try Variable.conv1d(v[0], weight: v[1], stride: 2, padding: 1) }),
         ("pooling", [[1, 2, 6, 6]], .distinct, { v in
             try v[0].maxPool2d(kernel: 3, stride: 1, padding: 1).avgPool2d(kernel: 2, ceilMode: true).upsampledNearest(scale: 2)
+        }),
+        ("Inception pools", [[1, 2, 9, 9]], .distinct, { v in
+            try v[0].maxPool2d(kernel: 3, stride: 2).avgPool2d(kernel: 3, stride: 1, padding: 1, countIncludePad: false)
+                .avgPool2d(kernel: 3, stride: 1, padding: 1, countIncludePad: true)
         }),
         ("bilinear", [[1, 2, 3, 4]], .normal, { v in try v[0].resizedBilinear(height: 5, width: 3) }),
         ("batch norm", [[4, 3, 2], [3], [3]], .normal, { v in

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Reads a whole file for the format readers, turning I/O failures into ``TensorError/file(path:reason:)``.
-func readFileBytes(_ url: URL) throws -> Data {
+public func readFileBytes(_ url: URL) throws -> Data {
     let path = url.path
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -16,7 +16,7 @@ func readFileBytes(_ url: URL) throws -> Data {
 }
 
 /// Writes `data` atomically: to a temporary file beside the target, then renamed over it.
-func writeFileAtomically(_ data: Data, to url: URL) throws {
+public func writeFileAtomically(_ data: Data, to url: URL) throws {
     do {
         try data.write(to: url, options: [.atomic])
     } catch {
