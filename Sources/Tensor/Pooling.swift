@@ -45,39 +45,51 @@ extension Tensor {
         let g = try Pool2dGeometry(inputShape: input.shape, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode)
         let result = Tensor(uninitializedShape: g.outputShape)
         var indices = [Int](repeating: 0, count: result.count)
-        let x = input.storage.pointer, out = result.storage.pointer
-        let (h, w, oh, ow) = (g.height, g.width, g.outHeight, g.outWidth)
         indices.withUnsafeMutableBufferPointer { idx in
-            let ip = idx.baseAddress!
-            Parallel.forRanges(g.planes, cost: oh * ow * g.kernel.height * g.kernel.width) { planes in
-                for plane in planes {
-                    let src = x + plane * h * w
-                    for y in 0..<oh {
-                        let y0 = y * g.stride.height - g.padding.height
-                        let yStart = Swift.max(y0, 0), yEnd = Swift.min(y0 + g.kernel.height, h)
-                        for xo in 0..<ow {
-                            let x0 = xo * g.stride.width - g.padding.width
-                            let xStart = Swift.max(x0, 0), xEnd = Swift.min(x0 + g.kernel.width, w)
-                            var best = -Float.infinity
-                            var at = yStart * w + xStart
-                            search: for iy in yStart..<yEnd {
-                                for ix in xStart..<xEnd {
-                                    let v = src[iy * w + ix]
-                                    if v > best || v.isNaN {
-                                        best = v
-                                        at = iy * w + ix
-                                        if v.isNaN { break search }
-                                    }
+            maxPoolKernel(g, input.storage.pointer, result.storage.pointer, idx.baseAddress)
+        }
+        return (result, IndexTensor(validShape: g.outputShape, indices: indices))
+    }
+
+    /// Max pooling without the winning positions, for evaluation (no gradient to route back).
+    public static func maxPool2dValues(_ input: Tensor, kernel: IntPair, stride: IntPair? = nil, padding: IntPair = 0,
+                                       ceilMode: Bool = false) throws -> Tensor {
+        let g = try Pool2dGeometry(inputShape: input.shape, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode)
+        let result = Tensor(uninitializedShape: g.outputShape)
+        maxPoolKernel(g, input.storage.pointer, result.storage.pointer, nil)
+        return result
+    }
+
+    private static func maxPoolKernel(_ g: Pool2dGeometry, _ x: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                                      _ ip: UnsafeMutablePointer<Int>?) {
+        let (h, w, oh, ow) = (g.height, g.width, g.outHeight, g.outWidth)
+        Parallel.forRanges(g.planes, cost: oh * ow * g.kernel.height * g.kernel.width) { planes in
+            for plane in planes {
+                let src = x + plane * h * w
+                for y in 0..<oh {
+                    let y0 = y * g.stride.height - g.padding.height
+                    let yStart = Swift.max(y0, 0), yEnd = Swift.min(y0 + g.kernel.height, h)
+                    for xo in 0..<ow {
+                        let x0 = xo * g.stride.width - g.padding.width
+                        let xStart = Swift.max(x0, 0), xEnd = Swift.min(x0 + g.kernel.width, w)
+                        var best = -Float.infinity
+                        var at = yStart * w + xStart
+                        search: for iy in yStart..<yEnd {
+                            for ix in xStart..<xEnd {
+                                let v = src[iy * w + ix]
+                                if v > best || v.isNaN {
+                                    best = v
+                                    at = iy * w + ix
+                                    if v.isNaN { break search }
                                 }
                             }
-                            out[(plane * oh + y) * ow + xo] = best
-                            ip[(plane * oh + y) * ow + xo] = at
                         }
+                        out[(plane * oh + y) * ow + xo] = best
+                        ip?[(plane * oh + y) * ow + xo] = at
                     }
                 }
             }
         }
-        return (result, IndexTensor(validShape: g.outputShape, indices: indices))
     }
 
     /// Gradient of `maxPool2d` with respect to its input: each output gradient goes to the position
@@ -113,6 +125,10 @@ extension Tensor {
         let g = try Pool2dGeometry(inputShape: input.shape, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode)
         let result = Tensor(uninitializedShape: g.outputShape)
         let x = input.storage.pointer, out = result.storage.pointer
+        if g.stride == IntPair(1, 1) {
+            g.unitStrideAverage(x, out, countIncludePad: countIncludePad)
+            return result
+        }
         let (h, w, oh, ow) = (g.height, g.width, g.outHeight, g.outWidth)
         Parallel.forRanges(g.planes, cost: oh * ow * g.kernel.height * g.kernel.width) { planes in
             for plane in planes {
@@ -157,6 +173,47 @@ extension Tensor {
 }
 
 extension Pool2dGeometry {
+    /// Stride-1 average pooling (Inception's 3 × 3 pool branches) as two passes: window sums along each
+    /// row, then sums of those along each column, divided by the factorised window count.
+    func unitStrideAverage(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, countIncludePad: Bool) {
+        let (h, w, oh, ow) = (height, width, outHeight, outWidth)
+        var columns: [(start: Int, end: Int, count: Int)] = [], rows: [(start: Int, end: Int, count: Int)] = []
+        for xo in 0..<ow {
+            let (_, _, xs, xe, _) = averageWindow(0, xo, countIncludePad: countIncludePad)
+            let padded = Swift.min(xo - padding.width + kernel.width, width + padding.width) - (xo - padding.width)
+            columns.append((xs, xe, countIncludePad ? padded : xe - xs))
+        }
+        for y in 0..<oh {
+            let (ys, ye, _, _, _) = averageWindow(y, 0, countIncludePad: countIncludePad)
+            let padded = Swift.min(y - padding.height + kernel.height, height + padding.height) - (y - padding.height)
+            rows.append((ys, ye, countIncludePad ? padded : ye - ys))
+        }
+        Parallel.forRanges(planes, cost: oh * ow * (kernel.height + kernel.width)) { planeRange in
+            let sums = UnsafeMutablePointer<Float>.allocate(capacity: h * ow)
+            defer { sums.deallocate() }
+            for plane in planeRange {
+                let src = x + plane * h * w, dst = out + plane * oh * ow
+                for iy in 0..<h {
+                    let line = src + iy * w, target = sums + iy * ow
+                    for xo in 0..<ow {
+                        var acc: Float = 0
+                        for ix in columns[xo].start..<columns[xo].end { acc += line[ix] }
+                        target[xo] = acc
+                    }
+                }
+                for y in 0..<oh {
+                    let row = dst + y * ow
+                    row.update(repeating: 0, count: ow)
+                    for iy in rows[y].start..<rows[y].end {
+                        let line = sums + iy * ow
+                        for xo in 0..<ow { row[xo] += line[xo] }
+                    }
+                    for xo in 0..<ow { row[xo] /= Float(Swift.max(rows[y].count * columns[xo].count, 1)) }
+                }
+            }
+        }
+    }
+
     /// The input rows/columns of one averaging window and its divisor (PyTorch's rule: the window is
     /// first clipped to the padded input for the padded count, then to the input itself).
     @inline(__always)

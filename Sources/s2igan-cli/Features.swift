@@ -2,11 +2,12 @@ import ArgumentParser
 import Audio
 import Foundation
 import Tensor
+import Vision
 
 struct Features: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compute features for datasets or files.",
-        subcommands: [AudioFeatures.self]
+        subcommands: [AudioFeatures.self, ImageFeatures.self]
     )
 }
 
@@ -82,6 +83,72 @@ struct AudioFeatures: ParsableCommand {
         print("wrote \(report.written), skipped \(report.skipped) complete, failed \(report.failures.count) of \(groups.count) output(s)")
         if !report.failures.isEmpty {
             for failure in report.failures { FileHandle.standardError.write(Data("failed: \(failure.output.path): \(failure.reason)\n".utf8)) }
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct ImageFeatures: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "image",
+        abstract: "Images → 2048-d Inception-v3 pooled features, one row per image (sorted paths), as an [N, 2048] float32 .npy.",
+        discussion: """
+        --backbone inception-v3 is torchvision's ImageNet network (weights inception_v3_google-0cc3c7bd.pth or the
+        older -1a9a5a14.pth): S2IGAN's image encoder and its mAP / R@k features. fid-inception is pytorch-fid's FID
+        network (pt_inception-2015-12-05-6726825d.pth). Images of any size are resized bilinearly to 299 × 299.
+        The image paths, in row order, are written to <output>.txt. Unreadable images are listed at the end and
+        make the exit code 1; the others are still written.
+        """
+    )
+
+    @Option(help: "inception-v3 or fid-inception.")
+    var backbone: String = "inception-v3"
+
+    @Option(help: "Weights file (.pth as torchvision / pytorch-fid publish them, or .safetensors).")
+    var weights: String?
+
+    @Flag(help: "Run with PyTorch's random initialisation instead of weights (for tests and timing only: the features mean nothing).")
+    var randomWeights = false
+
+    @Option(help: "Folder of .jpg/.jpeg/.png images (searched recursively).")
+    var images: String
+
+    @Option(help: "Output .npy file.")
+    var output: String
+
+    @Option(help: "Input range given to the network: unit ([0, 1], the reference's mAP / R@k scripts) or signed ([−1, 1], its image encoder).")
+    var range: String = "unit"
+
+    @Option(help: "Images per batch.")
+    var batchSize = 50
+
+    func run() throws {
+        let variant: InceptionV3.Variant
+        switch backbone {
+        case "inception-v3": variant = .torchvision
+        case "fid-inception": variant = .fid
+        default: throw ValidationError("--backbone must be inception-v3 or fid-inception, got '\(backbone)'")
+        }
+        guard let pixelRange = PixelRange(rawValue: range) else { throw ValidationError("--range must be unit or signed, got '\(range)'") }
+        let model = try InceptionV3(variant: variant)
+        if let weights {
+            try model.load(weights: URL(fileURLWithPath: weights))
+        } else if !randomWeights {
+            let file = variant == .torchvision ? "inception_v3_google-0cc3c7bd.pth (torchvision)" : "pt_inception-2015-12-05-6726825d.pth (pytorch-fid)"
+            throw ValidationError("features image needs real Inception weights: pass --weights \(file); --random-weights only for timing")
+        }
+        let extractor = try ImageFeatureExtractor(model: model, range: pixelRange, batchSize: batchSize)
+        let files = try ImageFeatureExtractor.imageFiles(in: URL(fileURLWithPath: images))
+        guard !files.isEmpty else { throw ValidationError("no .jpg/.jpeg/.png images under '\(images)'") }
+        let progress = Progress(label: "images")
+        let result = try extractor.features(of: files) { progress.report($0, $1) }
+        let outputURL = URL(fileURLWithPath: output)
+        try NPY.write(result.features, to: outputURL)
+        let list = result.used.map(\.path).joined(separator: "\n") + "\n"
+        try Data(list.utf8).write(to: outputURL.deletingPathExtension().appendingPathExtension("txt"), options: .atomic)
+        FileHandle.standardError.write(Data("wrote \(result.used.count) × \(InceptionV3.featureWidth) features to \(output)\n".utf8))
+        guard result.failures.isEmpty else {
+            for (_, reason) in result.failures { FileHandle.standardError.write(Data("failed: \(reason)\n".utf8)) }
             throw ExitCode(1)
         }
     }

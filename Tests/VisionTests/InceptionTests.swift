@@ -14,10 +14,19 @@ import Testing
         return (try? Tensor(shape: [2, 3, 64, 80], scalars: values)) ?? Tensor(0)
     }()
 
+    /// Built once (a 27-million-parameter network takes seconds to build in a debug build); the suite is
+    /// serialised and the models are frozen, so sharing them is safe.
+    nonisolated(unsafe) static let models: [InceptionV3.Variant: InceptionV3] = {
+        var models: [InceptionV3.Variant: InceptionV3] = [:]
+        for variant in InceptionV3.Variant.allCases {
+            guard let model = try? InceptionV3(variant: variant), (try? HashedValues.load(into: model)) != nil else { continue }
+            models[variant] = model.frozenForInference()
+        }
+        return models
+    }()
+
     static func model(_ variant: InceptionV3.Variant) throws -> InceptionV3 {
-        let model = try InceptionV3(variant: variant)
-        try HashedValues.load(into: model)
-        return model.frozenForInference()
+        try #require(models[variant])
     }
 
     /// `name dtype shape` lines as the fixture script wrote them.
@@ -33,19 +42,19 @@ import Testing
     }
 
     @Test func stateDictsHaveTorchvisionAndPytorchFIDNamesShapesAndOrder() throws {
-        #expect(Self.describe(try InceptionV3(variant: .torchvision)) == (try Self.keyLines("inception_tv_keys.txt")))
-        #expect(Self.describe(try InceptionV3(variant: .fid)) == (try Self.keyLines("fid_inception_keys.txt")))
+        #expect(Self.describe(try Self.model(.torchvision)) == (try Self.keyLines("inception_tv_keys.txt")))
+        #expect(Self.describe(try Self.model(.fid)) == (try Self.keyLines("fid_inception_keys.txt")))
     }
 
     @Test func parameterCountsMatchTheSpecification() throws {
-        let model = try InceptionV3()
+        let model = try Self.model(.torchvision)
         let count = { (prefix: String?) in
             model.namedParameters().filter { prefix == nil || $0.0.hasPrefix(prefix!) }.reduce(0) { $0 + $1.1.value.count }
         }
         #expect(count(nil) == 27_161_264)
         #expect(count("AuxLogits.") == 3_326_696 && count("fc.") == 2_049_000)
         #expect(count(nil) - count("AuxLogits.") - count("fc.") == 21_785_568)
-        #expect(try InceptionV3(variant: .fid).parameters().reduce(0) { $0 + $1.value.count } == 23_850_960)
+        #expect(try Self.model(.fid).parameters().reduce(0) { $0 + $1.value.count } == 23_850_960)
     }
 
     @Test func hashedWeightsMatchTheScript() throws {
@@ -129,9 +138,33 @@ import Testing
         try reloaded.load(weights: url)
         #expect(reloaded.fc.weight.value.scalars == model.fc.weight.value.scalars)
         // A FID file is not a torchvision network: the classifier width and the auxiliary head differ.
-        let error = #expect(throws: StateDictError.self) { try InceptionV3(variant: .torchvision).load(weights: url) }
+        let error = #expect(throws: StateDictError.self) { try Self.model(.torchvision).load(weights: url) }
         #expect(error?.missing.contains("AuxLogits.fc.weight") == true)
         #expect(error?.shapeMismatches.contains { $0.contains("'fc.weight'") } == true)
+    }
+
+    @Test func featureExtractorRunsSortedFilesInBatchesAndListsFailures() throws {
+        let model = try Self.model(.torchvision)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("features-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let copies = [("png_rgb8.png", "b.png"), ("jpeg_q90.jpg", "sub/a.jpg"), ("png_palette.png", "a.png")]
+        for (from, to) in copies {
+            try FileManager.default.copyItem(at: fixtures.url(from), to: directory.appendingPathComponent(to))
+        }
+        try Data([0xFF, 0xD8, 0xFF]).write(to: directory.appendingPathComponent("broken.jpg"))
+        let files = try ImageFeatureExtractor.imageFiles(in: directory)
+        #expect(files.map(\.lastPathComponent) == ["a.png", "b.png", "broken.jpg", "a.jpg"])
+        let extractor = try ImageFeatureExtractor(model: model, range: .signed, batchSize: 2)
+        let (features, used, failures) = try extractor.features(of: files)
+        #expect(features.shape == [3, 2048])
+        #expect(used.map(\.lastPathComponent) == ["a.png", "b.png", "a.jpg"])
+        #expect(failures.count == 1 && failures[0].1.contains("broken.jpg"))
+        let single = try GradientMode.withoutGradient {
+            try model.pooledFeatures(Variable(extractor.input(RGBImage.read(directory.appendingPathComponent("sub/a.jpg"))))).value
+        }
+        expectClose(try features.slice(axis: 0, start: 2, end: 3), single, rtol: 1e-5, atol: 1e-5, "batched vs single")
+        #expect(throws: TensorError.self) { try ImageFeatureExtractor(model: Self.model(.fid), range: .signed) }
     }
 
     @Test func trainingModeRunsTheUnfoldedLayers() throws {
@@ -143,6 +176,6 @@ import Testing
         let reference = try conv(x).value
         conv.freeze()
         expectClose(try conv(x).value, reference, rtol: 1e-5, atol: 1e-6, "folded BatchNorm")
-        #expect(throws: TensorError.self) { try InceptionV3().trunk(Variable(Tensor.zeros([1, 3, 60, 60]))) }
+        #expect(throws: TensorError.self) { try Self.model(.torchvision).trunk(Variable(Tensor.zeros([1, 3, 60, 60]))) }
     }
 }

@@ -34,6 +34,9 @@ extension Variable {
 
     public func maxPool2d(kernel: IntPair, stride: IntPair? = nil, padding: IntPair = 0, ceilMode: Bool = false) throws -> Variable {
         let shape = self.shape
+        guard GradientMode.isEnabled && requiresGrad else {
+            return Variable(try Tensor.maxPool2dValues(value, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode))
+        }
         let (out, indices) = try Tensor.maxPool2d(value, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode)
         return Variable.record("maxPool2d", out, [self]) { g, _ in
             [try Tensor.maxPool2dBackward(g, indices: indices, inputShape: shape)]

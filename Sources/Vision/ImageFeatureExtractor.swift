@@ -1,0 +1,86 @@
+import Autograd
+import Foundation
+import Tensor
+
+/// 2048-d Inception features of a folder of images, one row per image in sorted path order — the
+/// features S2IGAN's mAP / R@k scripts and FID compute.
+public struct ImageFeatureExtractor {
+    public let model: InceptionV3
+    /// The range the images are given to the network in; S2IGAN's scripts differ (the image encoder feeds
+    /// [−1, 1], the mAP / R@k scripts [0, 1]). The FID network always takes [0, 1] and rescales itself.
+    public let range: PixelRange
+    public var batchSize: Int
+
+    public init(model: InceptionV3, range: PixelRange = .unit, batchSize: Int = 50) throws {
+        guard model.variant == .torchvision || range == .unit else {
+            throw TensorError.invalidArgument("the FID network takes images in [0, 1] (it rescales to [−1, 1] itself); use range 'unit'")
+        }
+        guard batchSize > 0 else { throw TensorError.invalidArgument("batch size must be positive, got \(batchSize)") }
+        model.frozenForInference()
+        (self.model, self.range, self.batchSize) = (model, range, batchSize)
+    }
+
+    /// The `.jpg`, `.jpeg` and `.png` files under `folder` (recursively), sorted by relative path.
+    public static func imageFiles(in folder: URL) throws -> [URL] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw TensorError.file(path: folder.path, reason: "no such folder")
+        }
+        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey]) else {
+            throw TensorError.file(path: folder.path, reason: "cannot be listed")
+        }
+        let base = folder.standardizedFileURL.path
+        var files: [(String, URL)] = []
+        for case let url as URL in walker where ["jpg", "jpeg", "png"].contains(url.pathExtension.lowercased()) {
+            let path = url.standardizedFileURL.path
+            files.append((path.hasPrefix(base) ? String(path.dropFirst(base.count)) : path, url))
+        }
+        return files.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    /// The network input for one image: `[1, 3, 299, 299]` in ``range``.
+    func input(_ image: RGBImage) throws -> Tensor {
+        let size = InceptionV3.inputSize
+        let x = try image.tensor(range: range).reshaped([1, 3, image.height, image.width])
+        return image.width == size && image.height == size ? x : try x.resizedBilinear(height: size, width: size)
+    }
+
+    /// Features of `files` as an `[N, 2048]` tensor for the files that could be read, with the failures
+    /// (file and reason) listed rather than thrown. `progress` is called after each batch.
+    public func features(of files: [URL], progress: ((Int, Int) -> Void)? = nil) throws -> (features: Tensor, used: [URL], failures: [(URL, String)]) {
+        var rows: [Tensor] = [], used: [URL] = [], failures: [(URL, String)] = []
+        for start in Swift.stride(from: 0, to: files.count, by: batchSize) {
+            let chunk = Array(files[start..<Swift.min(start + batchSize, files.count)])
+            // Decoding and resizing dominate small batches: spread them over the cores.
+            var loaded = [Result<Tensor, Error>](repeating: .failure(TensorError.invalidArgument("not loaded")), count: chunk.count)
+            loaded.withUnsafeMutableBufferPointer { slots in
+                let base = slots.baseAddress!
+                Parallel.forRanges(chunk.count, cost: 1 << 20) { range in
+                    for i in range {
+                        base[i] = Result { try self.input(RGBImage.read(chunk[i])) }
+                    }
+                }
+            }
+            var inputs: [Tensor] = []
+            for (url, result) in zip(chunk, loaded) {
+                switch result {
+                case .success(let x):
+                    inputs.append(x)
+                    used.append(url)
+                case .failure(let error):
+                    failures.append((url, "\(error)"))
+                }
+            }
+            if !inputs.isEmpty {
+                let batch = try Tensor.concatenate(inputs, axis: 0)
+                let pooled = try GradientMode.withoutGradient {
+                    model.variant == .fid ? try model.fidFeatures(Variable(batch)) : try model.pooledFeatures(Variable(batch))
+                }
+                rows.append(pooled.value)
+            }
+            progress?(Swift.min(start + batchSize, files.count), files.count)
+        }
+        let features = rows.isEmpty ? try Tensor.zeros([0, InceptionV3.featureWidth]) : try Tensor.concatenate(rows, axis: 0)
+        return (features, used, failures)
+    }
+}
