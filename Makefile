@@ -25,10 +25,11 @@ bench: release
 	.build/release/s2igan bench convnet
 	.build/release/s2igan bench gru
 	.build/release/s2igan bench mel
+	.build/release/s2igan bench inception
 
 docs: setup
 	mkdir -p docs-out
-	for target in Tensor Autograd NN; do \
+	for target in Tensor Autograd NN Vision; do \
 		swift package --allow-writing-to-directory docs-out generate-documentation --target $$target \
 			--output-path docs-out/$$target || exit 1; \
 	done
