@@ -109,4 +109,26 @@ final class Outer: Module {
         m.unfreeze()
         #expect(m.trainableParameters().count == m.parameters().count)
     }
+
+    /// `loadWeights` reads PyTorch checkpoints (zip, legacy, nested); safetensors are covered by the Vision tests.
+    @Test func loadWeightsReadsPyTorchCheckpoints() throws {
+        final class Net: Module {
+            let conv1: Conv2d
+            init(_ channels: Int = 3) throws {
+                conv1 = try Conv2d(channels, 4, kernelSize: 3)
+                super.init()
+            }
+        }
+        let interop = FixtureFolder(besides: #filePath).directory.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("TensorTests/Fixtures/interop")
+        let expected = try SafeTensorsFile.read(interop.appendingPathComponent("state_expected.safetensors"))
+        for (file, key) in [("state_zip.pth", nil), ("state_legacy.pth", nil), ("nested_zip.pth", "state_dict")] as [(String, String?)] {
+            let net = try Net()
+            try net.loadWeights(from: interop.appendingPathComponent(file), strict: false, stateDictKey: key)
+            #expect(net.conv1.weight.value.scalars == (try expected.tensor("conv1.weight")).scalars, "\(file)")
+            #expect(net.conv1.bias?.value.scalars == (try expected.tensor("conv1.bias")).scalars, "\(file)")
+            #expect(throws: StateDictError.self) { try Net().loadWeights(from: interop.appendingPathComponent(file), stateDictKey: key) }
+        }
+        #expect(throws: TensorError.self) { try Net().loadWeights(from: URL(fileURLWithPath: "/tmp/weights.onnx")) }
+    }
 }
