@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Audio", targets: ["Audio"]),
         .library(name: "Vision", targets: ["Vision"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
         .executable(name: "s2igan", targets: ["s2igan-cli"]),
     ],
     dependencies: [
@@ -36,11 +37,12 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CLAPACKE", "CTensorSupport"]),
         .target(name: "Autograd", dependencies: ["Tensor"]),
         .target(name: "NN", dependencies: ["Autograd", "Tensor"]),
-        .target(name: "Audio", dependencies: ["Tensor", "CSndfile", "CFFTW"]),
+        .target(name: "Audio", dependencies: ["Tensor", "CSndfile", "CFFTW", "CTensorSupport"]),
         .target(name: "Vision", dependencies: ["NN", "Autograd", "Tensor", "CImageCodecs"]),
+        .target(name: "Datasets", dependencies: ["Audio", "Vision", "Tensor"]),
         .executableTarget(
             name: "s2igan-cli",
-            dependencies: ["Tensor", "Autograd", "NN", "Audio", "Vision", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Tensor", "Autograd", "NN", "Audio", "Vision", "Datasets", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Tests: one target per library target, plus the link checks of the C libraries, and the
@@ -51,6 +53,7 @@ let package = Package(
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Vision", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
     ]
 )

@@ -30,12 +30,86 @@ public struct LogMelRecipe: Sendable, Equatable {
     }
 
     /// The features `(frames, melBands)` of samples at `sampleRate`.
+    ///
+    /// One pass after the spectrogram: each band sums only the FFT bins where its triangle is non-zero,
+    /// the logarithm runs eight values at a time, and the band statistics (in Double) and the transposed
+    /// output follow without intermediate tensors.
     public func features(_ samples: [Float]) throws -> Tensor {
-        let logMel = try (melPower(samples) + 1e-6).log()
-        guard cmvn else { return try logMel.transposed() }
-        let mean = try logMel.mean(axes: [1], keepDims: true)
-        let std = try logMel.variance(axes: [1], correction: 0, keepDims: true).sqrt()
-        return try ((logMel - mean) / (std + 1e-16)).transposed()
+        guard !samples.isEmpty else { throw TensorError.invalidArgument("log-mel: the audio is empty") }
+        let power = try Spectrogram.power(samples, nFFT: nFFT, hop: hop)
+        let bank = try MelScale.filterbank(sampleRate: sampleRate, nFFT: nFFT, melBands: melBands, fMin: fMin, fMax: fMax)
+        let (bins, frames) = (power.shape[0], power.shape[1])
+        let bands = melBands, cmvn = self.cmvn
+        var logMel = [Float](repeating: 0, count: bands * frames)
+        bank.withUnsafeBufferPointer { w in
+            power.withUnsafeBufferPointer { p in
+                logMel.withUnsafeMutableBufferPointer { out in
+                    for m in 0..<bands {
+                        let row = out.baseAddress! + m * frames
+                        let weights = w.baseAddress! + m * bins
+                        for k in 0..<bins where weights[k] != 0 {
+                            let wk = weights[k], line = p.baseAddress! + k * frames
+                            for t in 0..<frames { row[t] += wk * line[t] }
+                        }
+                        LogMelRecipe.logOfShifted(row, count: frames)
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [frames, bands]) { out in
+            logMel.withUnsafeBufferPointer { v in
+                for m in 0..<bands {
+                    let row = v.baseAddress! + m * frames
+                    var scale: Float = 1, shift: Float = 0
+                    if cmvn {
+                        var sum = 0.0
+                        for t in 0..<frames { sum += Double(row[t]) }
+                        let mean = sum / Double(frames)
+                        var squares = 0.0
+                        for t in 0..<frames { let d = Double(row[t]) - mean; squares += d * d }
+                        let std = Float((squares / Double(frames)).squareRoot())
+                        (scale, shift) = (1 / (std + 1e-16), Float(mean))
+                    }
+                    for t in 0..<frames { out[t * bands + m] = (row[t] - shift) * scale }
+                }
+            }
+        }
+    }
+
+    /// `ln(x + 1e-6)` in place, eight values at a time (Cephes' single-precision logarithm: the mantissa
+    /// reduced to [√½, √2), a degree-9 polynomial; within a few ulp for the positive inputs here).
+    static func logOfShifted(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        typealias V = SIMD8<Float>
+        func log8(_ input: V) -> V {
+            let x0 = input + 1e-6
+            let bits = unsafeBitCast(x0, to: SIMD8<UInt32>.self)
+            let exponent = SIMD8<Int32>(truncatingIfNeeded: (bits &>> 23) & 0xFF) &- 126
+            var e = V(exponent)
+            let mantissa = unsafeBitCast((bits & 0x807F_FFFF) | 0x3F00_0000, to: V.self)
+            let small = mantissa .< 0.707_106_781_186_547_524
+            e = e.replacing(with: e - 1, where: small)
+            let m = (mantissa - 1).replacing(with: mantissa + mantissa - 1, where: small)
+            let z = m * m
+            var y: V = V(repeating: 7.037_683_629_2e-2)
+            for c: Float in [-1.151_461_031_0e-1, 1.167_699_874_0e-1, -1.242_014_084_6e-1, 1.424_932_278_7e-1,
+                             -1.666_805_766_5e-1, 2.000_071_476_5e-1, -2.499_999_399_3e-1, 3.333_333_117_4e-1] {
+                y = y * m + c
+            }
+            y = y * m * z
+            y += -2.121_944_40e-4 * e
+            y += -0.5 * z
+            return m + y + 0.693_359_375 * e
+        }
+        var i = 0
+        while i + 8 <= count {
+            let raw = UnsafeMutableRawPointer(values + i)
+            raw.storeBytes(of: log8(raw.loadUnaligned(as: V.self)), as: V.self)
+            i += 8
+        }
+        while i < count {
+            values[i] = Foundation.log(values[i] + 1e-6)
+            i += 1
+        }
     }
 
     /// The features of an audio signal, which must already be at `sampleRate`.

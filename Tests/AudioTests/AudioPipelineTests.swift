@@ -36,6 +36,40 @@ import Tensor
         #expect { try AudioSignal.read(junk) } throws: { "\($0)".contains("audio:") }
     }
 
+    /// Both transforms — the prime-factor kernel (551 = 19 · 29, 400 = 16 · 25, 6 = 2 · 3) and FFTW (512, 17,
+    /// which have no coprime factorisation) — against a direct DFT in Double, frame counts not a multiple of 8.
+    @Test(arguments: [551, 400, 512, 17, 6])
+    func powerSpectrogramMatchesADirectDFT(_ n: Int) throws {
+        var rng = RandomGenerator(seed: UInt64(n))
+        let samples = (0..<(n * 5 + 13)).map { _ in Float(rng.nextDouble() * 2 - 1) }
+        let hop = max(1, n / 3)
+        let power = try Spectrogram.power(samples, nFFT: n, hop: hop)
+        let frames = Spectrogram.frameCount(samples: samples.count, nFFT: n, hop: hop), bins = n / 2 + 1
+        #expect(power.shape == [bins, frames])
+        let pad = n / 2
+        let padded = (0..<(samples.count + 2 * pad)).map { i -> Double in
+            let j = i - pad
+            return Double(samples[j < 0 ? -j : (j >= samples.count ? 2 * (samples.count - 1) - j : j)])
+        }
+        let window = Spectrogram.periodicHann(n).map(Double.init)
+        var worst = 0.0, peak = 0.0
+        let values = power.scalars
+        for f in [0, frames / 2, frames - 1] {
+            for k in 0..<bins {
+                var re = 0.0, im = 0.0
+                for t in 0..<n {
+                    let x = padded[f * hop + t] * window[t], angle = -2 * Double.pi * Double(k * t % n) / Double(n)
+                    re += x * Foundation.cos(angle)
+                    im += x * Foundation.sin(angle)
+                }
+                let expected = re * re + im * im
+                peak = max(peak, expected)
+                worst = max(worst, abs(Double(values[k * frames + f]) - expected))
+            }
+        }
+        #expect(worst <= 2e-6 * peak, "n = \(n): error \(worst) against peak \(peak)")
+    }
+
     @Test func filterbanksMatchLibrosa() throws {
         expectClose(try MelScale.filterbank(sampleRate: 22_050, nFFT: 551, melBands: 40), try bank.tensor("fb22050_v06"),
                     rtol: 1e-5, atol: 1e-8, "0.6 filterbank at 22 050 Hz")

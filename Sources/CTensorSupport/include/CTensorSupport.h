@@ -20,4 +20,6 @@ const char *s2_preferred_openblas_core(void);
 /// OPENBLAS_CORETYPE. Must run before the first BLAS call. Returns the kernel set switched to, or NULL.
 const char *s2_openblas_select_core(void);
 
+#include "StftPower.h"
+
 #endif
