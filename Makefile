@@ -26,10 +26,11 @@ bench: release
 	.build/release/s2igan bench gru
 	.build/release/s2igan bench mel
 	.build/release/s2igan bench inception
+	.build/release/s2igan bench loader
 
 docs: setup
 	mkdir -p docs-out
-	for target in Tensor Autograd NN Vision; do \
+	for target in Tensor Autograd NN Audio Vision Datasets; do \
 		swift package --allow-writing-to-directory docs-out generate-documentation --target $$target \
 			--output-path docs-out/$$target || exit 1; \
 	done

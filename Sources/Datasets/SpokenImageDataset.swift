@@ -35,12 +35,16 @@ public struct DatasetOptions: Sendable {
     public var checkFeatures = true
     /// Captions per image to expect; default: the dataset's (for spoken-flowers, the most common count).
     public var captionsPerImage: Int?
+    /// Decode every image on opening (slow on big datasets: by default only their existence is checked, and
+    /// a corrupt image is reported, naming the file, when an item is loaded).
+    public var checkImages = false
     /// Width of a feature frame (40 mel bands).
     public var featureWidth = 40
 
-    public init(skipBadItems: Bool = false, checkFeatures: Bool = true, captionsPerImage: Int? = nil, featureWidth: Int = 40) {
-        (self.skipBadItems, self.checkFeatures, self.captionsPerImage, self.featureWidth) =
-            (skipBadItems, checkFeatures, captionsPerImage, featureWidth)
+    public init(skipBadItems: Bool = false, checkFeatures: Bool = true, checkImages: Bool = false, captionsPerImage: Int? = nil,
+                featureWidth: Int = 40) {
+        (self.skipBadItems, self.checkFeatures, self.checkImages, self.captionsPerImage, self.featureWidth) =
+            (skipBadItems, checkFeatures, checkImages, captionsPerImage, featureWidth)
     }
 }
 
@@ -113,17 +117,19 @@ public struct SpokenImageDataset: Sendable {
                               boundingBox: boxes[key], captionFrames: []))
         }
         // File checks (and feature reads) spread over the cores; each item only touches its own slot.
-        let expectedWidth = options.featureWidth, checkFeatures = options.checkFeatures
+        let expectedWidth = options.featureWidth, checkFeatures = options.checkFeatures, checkImages = options.checkImages
         let fm = FileManager.default
         items.withUnsafeMutableBufferPointer { itemSlots in
             itemProblems.withUnsafeMutableBufferPointer { problemSlots in
                 let itemBase = itemSlots.baseAddress!, problemBase = problemSlots.baseAddress!
-                Parallel.forRanges(keys.count, cost: checkFeatures ? 1 << 18 : 1 << 12) { range in
+                Parallel.forRanges(keys.count, cost: checkFeatures || checkImages ? 1 << 18 : 1 << 12) { range in
                     for i in range {
                         let item = itemBase[i]
                         var found: [DatasetProblem] = []
                         if !fm.fileExists(atPath: item.image.path) {
                             found.append(DatasetProblem(key: item.key, message: "image \(item.image.path) is missing"))
+                        } else if checkImages {
+                            do { _ = try RGBImage.read(item.image) } catch { found.append(DatasetProblem(key: item.key, message: "\(error)")) }
                         }
                         if !fm.fileExists(atPath: item.features.path) {
                             found.append(DatasetProblem(key: item.key, message: "features \(item.features.path) are missing"))

@@ -1,0 +1,95 @@
+import Foundation
+import Tensor
+
+/// Writes the split files the authors' downloads used to provide (`train|test/filenames.pickle`, and
+/// `class_info.pickle` for CUB and Oxford), readable by the reference code.
+public enum SplitFiles {
+    /// The 50 test classes of the StackGAN CUB split (the reference specification, section 1.3).
+    public static let cubTestClasses: Set<Int> = [
+        1, 4, 6, 8, 9, 14, 23, 29, 31, 33, 34, 35, 36, 37, 38, 43, 49, 51, 53, 66, 72, 79, 83, 84, 86, 91, 95, 96, 98,
+        101, 102, 103, 112, 114, 119, 121, 130, 135, 138, 147, 156, 163, 165, 166, 180, 183, 185, 186, 187, 197,
+    ]
+    /// Oxford-102's test classes: `class_00001` … `class_00020`, the classes of the reference's flower
+    /// evaluation list (82 train / 20 test).
+    public static let oxfordTestClasses = Set(1...20)
+
+    /// What was written and where its split came from.
+    public struct Summary: Sendable {
+        public var train: Int
+        public var test: Int
+        public var source: String
+    }
+
+    /// Writes the split files of `kind` under `root`. Places is split at random (`testFraction`, `seed`).
+    public static func write(kind: DatasetKind, root: URL, testFraction: Double = 0.2, seed: UInt64 = 0) throws -> Summary {
+        let images = root.appendingPathComponent(kind.imagesPath)
+        let keys = try imageKeys(images)
+        guard !keys.isEmpty else { throw TensorError.file(path: images.path, reason: "no .jpg images found") }
+        var train: [String] = [], test: [String] = []
+        let source: String
+        switch kind {
+        case .cub, .oxford:
+            let testClasses = kind == .cub ? cubTestClasses : oxfordTestClasses
+            for key in keys {
+                if testClasses.contains(try classID(of: key, kind: kind)) { test.append(key) } else { train.append(key) }
+            }
+            source = kind == .cub
+                ? "the StackGAN class split (50 test classes listed in the S2IGAN specification, section 1.3)"
+                : "the class split of the reference's flower evaluation list (test classes class_00001–class_00020)"
+        case .flickr8k:
+            let lists = ["", "Flickr8k_text/", "Flickr_8k_text/"].map { root.appendingPathComponent($0) }
+            guard let folder = lists.first(where: { FileManager.default.fileExists(atPath: $0.appendingPathComponent("Flickr_8k.trainImages.txt").path) }) else {
+                throw TensorError.file(path: root.path, reason: "Flickr_8k.trainImages.txt / Flickr_8k.testImages.txt not found (looked in the root and Flickr8k_text/)")
+            }
+            let read = { (name: String) throws -> [String] in
+                try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8).split(whereSeparator: \.isNewline)
+                    .map { ($0.trimmingCharacters(in: .whitespaces) as NSString).deletingPathExtension }.filter { !$0.isEmpty }
+            }
+            let present = Set(keys)
+            train = try read("Flickr_8k.trainImages.txt").filter(present.contains)
+            test = try read("Flickr_8k.testImages.txt").filter(present.contains)
+            source = "the standard Flickr8k lists in \(folder.path)"
+        case .places:
+            guard testFraction > 0, testFraction < 1 else { throw TensorError.invalidArgument("splits: test fraction must be in (0, 1)") }
+            var rng = RandomGenerator(seed: seed)
+            var shuffled = keys
+            rng.shuffle(&shuffled)
+            let testCount = max(1, Int((Double(keys.count) * testFraction).rounded()))
+            test = shuffled.prefix(testCount).sorted()
+            train = shuffled.dropFirst(testCount).sorted()
+            source = "a random split of the \(keys.count) images present (test fraction \(testFraction), seed \(seed))"
+        case .spokenFlowers:
+            throw TensorError.invalidArgument("splits: spoken-flowers writes its own split files (s2igan dataset synth)")
+        }
+        for (split, list) in [(DatasetSplit.train, train), (.test, test)] {
+            let folder = root.appendingPathComponent(split.rawValue)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try PickleWriter.write(.list(list.map { .string($0) }), to: folder.appendingPathComponent("filenames.pickle"))
+            if kind.hasClasses {
+                let ids = try list.map { PickleValue.int(Int64(try classID(of: $0, kind: kind))) }
+                try PickleWriter.write(.list(ids), to: folder.appendingPathComponent("class_info.pickle"))
+            }
+        }
+        return Summary(train: train.count, test: test.count, source: source)
+    }
+
+    /// Keys (paths without extension, `/` separators) of the `.jpg` files under `folder`, sorted.
+    static func imageKeys(_ folder: URL) throws -> [String] {
+        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil) else {
+            throw TensorError.file(path: folder.path, reason: "no such folder")
+        }
+        let base = folder.standardizedFileURL.path + "/"
+        return walker.compactMap { $0 as? URL }.filter { $0.pathExtension.lowercased() == "jpg" }
+            .map { String(($0.standardizedFileURL.path as NSString).deletingPathExtension.dropFirst(base.count)) }.sorted()
+    }
+
+    /// The 1-based class id in a key: CUB `'002.Laysan_Albatross/…'` → 2, Oxford `'class_00001/…'` → 1.
+    static func classID(of key: String, kind: DatasetKind) throws -> Int {
+        let folder = key.split(separator: "/").first.map(String.init) ?? key
+        let digits = kind == .cub ? folder.prefix { $0 != "." } : folder.drop { !$0.isNumber }
+        guard let id = Int(digits), id > 0 else {
+            throw TensorError.invalidArgument("splits: cannot read a class id from '\(key)'")
+        }
+        return id
+    }
+}

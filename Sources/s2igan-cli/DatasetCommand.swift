@@ -1,0 +1,95 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Tensor
+
+struct DatasetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dataset",
+        abstract: "Inspect datasets in the reference layouts and write missing split files.",
+        subcommands: [DatasetSplits.self, DatasetInfo.self]
+    )
+}
+
+/// `--dataset` parsed by name (never guessed from the path).
+func datasetKind(_ name: String) throws -> DatasetKind {
+    guard let kind = DatasetKind(name: name) else {
+        throw ValidationError("unknown --dataset '\(name)' (\(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+    }
+    return kind
+}
+
+struct DatasetSplits: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "splits",
+        abstract: "Write train|test/filenames.pickle (and class_info.pickle for CUB/Oxford) where the authors' files are missing.",
+        discussion: """
+        CUB and Oxford get the class-disjoint StackGAN splits (150/50 and 82/20 classes), Flickr8k the standard
+        Flickr_8k.trainImages.txt / Flickr_8k.testImages.txt lists, Places a seeded random split of the images present.
+        """
+    )
+
+    @Option(help: "cub, oxford, flickr8k or places.") var dataset: String
+    @Option(help: "Dataset root (as the reference's data_dir).") var root: String
+    @Option(help: "Places: fraction of the images in the test split.") var testFraction = 0.2
+    @Option(help: "Places: seed of the split.") var seed: UInt64 = 0
+
+    func run() throws {
+        let summary = try SplitFiles.write(kind: datasetKind(dataset), root: URL(fileURLWithPath: root), testFraction: testFraction, seed: seed)
+        print("wrote \(summary.train) train and \(summary.test) test keys from \(summary.source)")
+    }
+}
+
+struct DatasetInfo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Counts per split, captions, classes, feature frame statistics and every problem found (exit code 1 if any).")
+
+    @Option(help: "cub, oxford, flickr8k, places or spoken-flowers.") var dataset: String
+    @Option(help: "Dataset root.") var root: String
+    @Flag(help: "Print JSON instead of text.") var json = false
+    @Flag(help: "Skip decoding every image (faster on big datasets).") var noImageCheck = false
+
+    func run() throws {
+        let kind = try datasetKind(dataset)
+        var report: [String: Any] = ["dataset": kind.rawValue, "root": root]
+        var problemCount = 0
+        for split in DatasetSplit.allCases {
+            let options = DatasetOptions(skipBadItems: true, checkImages: !noImageCheck)
+            var entry: [String: Any] = [:]
+            do {
+                let data = try SpokenImageDataset.open(kind: kind, root: URL(fileURLWithPath: root), split: split, options: options)
+                let frames = data.items.flatMap(\.captionFrames)
+                entry = ["images": data.count, "captions_per_image": data.captionsPerImage, "captions": frames.count,
+                         "classes": Set(data.items.map(\.classID)).count,
+                         "frames": ["min": frames.min() ?? 0, "max": frames.max() ?? 0,
+                                    "mean": frames.isEmpty ? 0 : Double(frames.reduce(0, +)) / Double(frames.count)],
+                         "problems": data.problems.map(\.description)]
+                problemCount += data.problems.count
+            } catch let error as DatasetError {
+                entry = ["problems": error.problems.map(\.description)]
+                problemCount += error.problems.count
+            } catch {
+                entry = ["problems": ["\(error)"]]
+                problemCount += 1
+            }
+            report[split.rawValue] = entry
+        }
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("\(kind) dataset at \(root)")
+            for split in DatasetSplit.allCases {
+                let e = report[split.rawValue] as? [String: Any] ?? [:]
+                if let images = e["images"] as? Int, let f = e["frames"] as? [String: Any] {
+                    print("  \(split): \(images) images, \(e["captions"] ?? 0) captions (\(e["captions_per_image"] ?? 0) per image), "
+                          + "\(e["classes"] ?? 0) classes, frames \(f["min"] ?? 0)–\(f["max"] ?? 0) "
+                          + "(mean \(String(format: "%.1f", f["mean"] as? Double ?? 0)))")
+                }
+                for p in e["problems"] as? [String] ?? [] { print("  \(split) problem: \(p)") }
+            }
+        }
+        if problemCount > 0 { throw ExitCode(1) }
+    }
+}
