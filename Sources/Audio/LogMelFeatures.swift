@@ -23,38 +23,43 @@ public struct LogMelRecipe: Sendable, Equatable {
 
     /// The mel power spectrogram `[melBands, frames]` (before the logarithm).
     public func melPower(_ samples: [Float]) throws -> Tensor {
-        guard !samples.isEmpty else { throw TensorError.invalidArgument("log-mel: the audio is empty") }
-        let power = try Spectrogram.power(samples, nFFT: nFFT, hop: hop)
-        let bank = try MelScale.filterbank(sampleRate: sampleRate, nFFT: nFFT, melBands: melBands, fMin: fMin, fMax: fMax)
-        return try bank.matmul(power)
+        let (values, frames) = try bandEnergies(samples)
+        return try Tensor(shape: [melBands, frames], scalars: values)
     }
 
-    /// The features `(frames, melBands)` of samples at `sampleRate`.
-    ///
-    /// One pass after the spectrogram: each band sums only the FFT bins where its triangle is non-zero,
-    /// the logarithm runs eight values at a time, and the band statistics (in Double) and the transposed
-    /// output follow without intermediate tensors.
-    public func features(_ samples: [Float]) throws -> Tensor {
+    /// Mel band energies, band-major `[melBands × frames]`: each band sums only the FFT bins where its
+    /// triangle is non-zero (a few of the 276), rather than a dense filterbank product.
+    private func bandEnergies(_ samples: [Float]) throws -> (values: [Float], frames: Int) {
         guard !samples.isEmpty else { throw TensorError.invalidArgument("log-mel: the audio is empty") }
         let power = try Spectrogram.power(samples, nFFT: nFFT, hop: hop)
         let bank = try MelScale.filterbank(sampleRate: sampleRate, nFFT: nFFT, melBands: melBands, fMin: fMin, fMax: fMax)
         let (bins, frames) = (power.shape[0], power.shape[1])
-        let bands = melBands, cmvn = self.cmvn
-        var logMel = [Float](repeating: 0, count: bands * frames)
+        var energies = [Float](repeating: 0, count: melBands * frames)
         bank.withUnsafeBufferPointer { w in
             power.withUnsafeBufferPointer { p in
-                logMel.withUnsafeMutableBufferPointer { out in
-                    for m in 0..<bands {
-                        let row = out.baseAddress! + m * frames
-                        let weights = w.baseAddress! + m * bins
+                energies.withUnsafeMutableBufferPointer { out in
+                    for m in 0..<melBands {
+                        let row = out.baseAddress! + m * frames, weights = w.baseAddress! + m * bins
                         for k in 0..<bins where weights[k] != 0 {
                             let wk = weights[k], line = p.baseAddress! + k * frames
                             for t in 0..<frames { row[t] += wk * line[t] }
                         }
-                        LogMelRecipe.logOfShifted(row, count: frames)
                     }
                 }
             }
+        }
+        return (energies, frames)
+    }
+
+    /// The features `(frames, melBands)` of samples at `sampleRate`.
+    ///
+    /// After the band energies, one pass: the logarithm eight values at a time, the band statistics (in
+    /// Double) and the transposed output, without intermediate tensors.
+    public func features(_ samples: [Float]) throws -> Tensor {
+        var (logMel, frames) = try bandEnergies(samples)
+        let bands = melBands, cmvn = self.cmvn
+        logMel.withUnsafeMutableBufferPointer { v in
+            for m in 0..<bands { LogMelRecipe.logOfShifted(v.baseAddress! + m * frames, count: frames) }
         }
         return Tensor(shape: [frames, bands]) { out in
             logMel.withUnsafeBufferPointer { v in

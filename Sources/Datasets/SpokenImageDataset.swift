@@ -81,7 +81,8 @@ public struct SpokenImageDataset: Sendable {
     public var count: Int { items.count }
 
     /// Opens and validates a split. Without `skipBadItems`, any problem throws a ``DatasetError`` listing all
-    /// of them; a missing or unreadable `filenames.pickle` always throws.
+    /// of them; problems of the whole split (class list, CUB box files) throw even with it, and a missing or
+    /// unreadable `filenames.pickle` always throws.
     public static func open(kind: DatasetKind, root: URL, split: DatasetSplit, options: DatasetOptions = DatasetOptions()) throws -> SpokenImageDataset {
         let splitFolder = root.appendingPathComponent(split.rawValue)
         let keys = try readKeys(splitFolder.appendingPathComponent("filenames.pickle"))
@@ -157,12 +158,9 @@ public struct SpokenImageDataset: Sendable {
             }
         }
         problems += itemProblems.flatMap { $0 }
-        if !problems.isEmpty && !options.skipBadItems {
-            throw DatasetError(kind: kind, root: root.path, split: split, problems: problems)
-        }
-        let splitWide = problems.contains { $0.key == nil }
-        if splitWide && options.skipBadItems && problems.contains(where: { $0.key == nil && $0.message.contains("class_info") }) {
-            // Without a usable class list the classes of every item are unknown.
+        // A problem of the split as a whole (an unusable class list, missing CUB box files) concerns every item,
+        // so skipping items cannot get round it.
+        if !problems.isEmpty && (!options.skipBadItems || problems.contains { $0.key == nil }) {
             throw DatasetError(kind: kind, root: root.path, split: split, problems: problems)
         }
         var kept = zip(items, itemProblems).filter { $0.1.isEmpty }.map(\.0)

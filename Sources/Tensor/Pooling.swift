@@ -177,16 +177,13 @@ extension Pool2dGeometry {
     /// row, then sums of those along each column, divided by the factorised window count.
     func unitStrideAverage(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, countIncludePad: Bool) {
         let (h, w, oh, ow) = (height, width, outHeight, outWidth)
-        var columns: [(start: Int, end: Int, count: Int)] = [], rows: [(start: Int, end: Int, count: Int)] = []
-        for xo in 0..<ow {
-            let (_, _, xs, xe, _) = averageWindow(0, xo, countIncludePad: countIncludePad)
-            let padded = Swift.min(xo - padding.width + kernel.width, width + padding.width) - (xo - padding.width)
-            columns.append((xs, xe, countIncludePad ? padded : xe - xs))
+        let columns = (0..<ow).map {
+            Pool2dGeometry.window($0, stride: stride.width, padding: padding.width, kernel: kernel.width, size: width,
+                                  countIncludePad: countIncludePad)
         }
-        for y in 0..<oh {
-            let (ys, ye, _, _, _) = averageWindow(y, 0, countIncludePad: countIncludePad)
-            let padded = Swift.min(y - padding.height + kernel.height, height + padding.height) - (y - padding.height)
-            rows.append((ys, ye, countIncludePad ? padded : ye - ys))
+        let rows = (0..<oh).map {
+            Pool2dGeometry.window($0, stride: stride.height, padding: padding.height, kernel: kernel.height, size: height,
+                                  countIncludePad: countIncludePad)
         }
         Parallel.forRanges(planes, cost: oh * ow * (kernel.height + kernel.width)) { planeRange in
             let sums = UnsafeMutablePointer<Float>.allocate(capacity: h * ow)
@@ -214,17 +211,23 @@ extension Pool2dGeometry {
         }
     }
 
-    /// The input rows/columns of one averaging window and its divisor (PyTorch's rule: the window is
-    /// first clipped to the padded input for the padded count, then to the input itself).
+    /// One axis of an averaging window (PyTorch's rule: the window is first clipped to the padded input for
+    /// the padded count, then to the input itself): the input range and the count it contributes.
+    @inline(__always)
+    static func window(_ o: Int, stride: Int, padding: Int, kernel: Int, size: Int, countIncludePad: Bool) -> (start: Int, end: Int, count: Int) {
+        let start = o * stride - padding
+        let end = Swift.min(start + kernel, size + padding)
+        let (clippedStart, clippedEnd) = (Swift.max(start, 0), Swift.min(end, size))
+        return (clippedStart, clippedEnd, countIncludePad ? end - start : clippedEnd - clippedStart)
+    }
+
+    /// The input rows/columns of one averaging window and its divisor (the product of the two axes' counts).
     @inline(__always)
     func averageWindow(_ y: Int, _ x: Int, countIncludePad: Bool) -> (Int, Int, Int, Int, Float) {
-        var ys = y * stride.height - padding.height, xs = x * stride.width - padding.width
-        var ye = Swift.min(ys + kernel.height, height + padding.height)
-        var xe = Swift.min(xs + kernel.width, width + padding.width)
-        let padded = (ye - ys) * (xe - xs)
-        ys = Swift.max(ys, 0); xs = Swift.max(xs, 0)
-        ye = Swift.min(ye, height); xe = Swift.min(xe, width)
-        let divisor = countIncludePad ? padded : (ye - ys) * (xe - xs)
-        return (ys, ye, xs, xe, Float(Swift.max(divisor, 1)))
+        let r = Pool2dGeometry.window(y, stride: stride.height, padding: padding.height, kernel: kernel.height, size: height,
+                                      countIncludePad: countIncludePad)
+        let c = Pool2dGeometry.window(x, stride: stride.width, padding: padding.width, kernel: kernel.width, size: width,
+                                      countIncludePad: countIncludePad)
+        return (r.start, r.end, c.start, c.end, Float(Swift.max(r.count * c.count, 1)))
     }
 }

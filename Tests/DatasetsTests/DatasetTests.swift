@@ -194,6 +194,25 @@ struct Manifest {
             #expect(got.map(\.captions.scalars) == reference.map(\.captions.scalars))
             #expect(got.map(\.images.scalars) == reference.map(\.images.scalars))
         }
+        // Dropping a loader early (a training run that stops) stops its workers at the look-ahead bound.
+        final class Counter: @unchecked Sendable {
+            let lock = NSLock()
+            var made = 0
+            func add() { lock.lock(); made += 1; lock.unlock() }
+            var value: Int { lock.lock(); defer { lock.unlock() }; return made }
+        }
+        let counter = Counter()
+        do {
+            let early = BatchLoader(count: 1000, workers: 2, prefetch: 2) { @Sendable b -> Int in
+                counter.add()
+                return b
+            }
+            #expect(try early.next() == 0)
+        }
+        Thread.sleep(forTimeInterval: 0.2)
+        let made = counter.value
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(made <= 5 && counter.value == made, "\(made) batches made after the loader was dropped")
         let failing = BatchLoader(count: 3, workers: 2) { @Sendable b -> Int in
             if b == 1 { throw TensorError.invalidArgument("batch 1 failed") }
             return b
