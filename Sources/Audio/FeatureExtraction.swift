@@ -30,6 +30,8 @@ public struct AudioFeatureExtractor: Sendable {
         case flickr8k
         /// `audio/wav/<key>.wav` → `audio/mel/<key>.npy` (one caption per key; keys may contain folders)
         case places
+        /// `audio/<key>/<caption>.wav` → `audio_mel/<key>.npy` (any captioned images, as `s2igan dataset speak` writes them)
+        case generic
     }
 
     public var recipe: LogMelRecipe
@@ -58,6 +60,8 @@ public struct AudioFeatureExtractor: Sendable {
             (audio, mel) = (root.appendingPathComponent("flickr_audio/wavs"), root.appendingPathComponent("flickr_audio/mel"))
         case .places:
             (audio, mel) = (root.appendingPathComponent("audio/wav"), root.appendingPathComponent("audio/mel"))
+        case .generic:
+            (audio, mel) = (root.appendingPathComponent("audio"), root.appendingPathComponent("audio_mel"))
         }
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: audio.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -68,10 +72,10 @@ public struct AudioFeatureExtractor: Sendable {
             let path = relative(wav, to: audio)
             let key: String
             switch layout {
-            case .cub, .oxford:
+            case .cub, .oxford, .generic:
                 // <class>/<image>/<caption>.wav: the caption's folder names the output.
                 let parts = path.split(separator: "/")
-                guard parts.count >= 3 else { continue }
+                guard parts.count >= (layout == .generic ? 2 : 3) else { continue }
                 key = parts.dropLast().joined(separator: "/")
             case .flickr8k:
                 let stem = (path as NSString).deletingPathExtension
@@ -82,8 +86,14 @@ public struct AudioFeatureExtractor: Sendable {
             grouped[key, default: []].append(wav)
         }
         return grouped.sorted { $0.key < $1.key }.map { key, inputs in
-            Group(output: mel.appendingPathComponent(key + ".npy"), inputs: inputs.sorted { $0.path < $1.path })
+            Group(output: mel.appendingPathComponent(key + ".npy"), inputs: inputs.sorted(by: captionOrder))
         }
+    }
+
+    /// Caption files in their numbered order (`2.wav` before `10.wav`), then other names by path.
+    static func captionOrder(_ a: URL, _ b: URL) -> Bool {
+        let x = Int(a.deletingPathExtension().lastPathComponent) ?? Int.max, y = Int(b.deletingPathExtension().lastPathComponent) ?? Int.max
+        return (x, a.path) < (y, b.path)
     }
 
     /// The features of one recording, resampled to the recipe's rate when needed.

@@ -66,6 +66,43 @@ public enum Parallel {
             }
         }
     }
+
+    /// Calls `body(i)` for every `i` in `0..<count` on `workers` threads that each take the next unclaimed
+    /// item — for items of very different cost, or that wait on other programs (so `workers` may exceed the
+    /// cores). Kernels called from `body` run inline on its thread.
+    public static func forEachItem(_ count: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
+        guard count > 0 else { return }
+        let threads = Swift.max(1, Swift.min(workers, count))
+        let counter = ItemCounter()
+        withoutActuallyEscaping(body) { body in
+            let work = UncheckedSendable(body)
+            let group = DispatchGroup()
+            for _ in 0..<threads {
+                group.enter()
+                let thread = Thread {
+                    pthread_setspecific(workerKey, UnsafeRawPointer(bitPattern: 1))
+                    while case let item = counter.take(), item < count { work.value(item) }
+                    group.leave()
+                }
+                thread.stackSize = 8 << 20
+                thread.start()
+            }
+            group.wait()
+        }
+    }
+}
+
+/// Hands out item numbers 0, 1, 2, … to worker threads.
+private final class ItemCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+
+    func take() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        next += 1
+        return next - 1
+    }
 }
 
 /// Carries a value into `concurrentPerform`; the kernels guarantee their chunks touch disjoint memory.

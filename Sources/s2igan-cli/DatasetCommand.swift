@@ -6,8 +6,8 @@ import Tensor
 struct DatasetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dataset",
-        abstract: "Inspect datasets in the reference layouts and write missing split files.",
-        subcommands: [DatasetSplits.self, DatasetInfo.self]
+        abstract: "Build the spoken-flowers dataset, speak text captions, inspect datasets and write missing split files.",
+        subcommands: [DatasetSynth.self, DatasetSpeak.self, DatasetSplits.self, DatasetInfo.self]
     )
 }
 
