@@ -71,6 +71,8 @@ public struct SpeechSynthesizer: Sendable {
     public var sampleRate: Int
     /// Seconds after which one engine run is killed and reported as failed.
     public var timeout: Double
+    /// The espeak-ng program looked up on `PATH` (another name only in tests of the missing-program error).
+    var espeakProgram = "espeak-ng"
 
     public init(engine: SpeechEngine = .espeakNG, sampleRate: Int = 22_050, timeout: Double = 120) {
         (self.engine, self.sampleRate, self.timeout) = (engine, sampleRate, timeout)
@@ -81,12 +83,12 @@ public struct SpeechSynthesizer: Sendable {
     public func check() throws -> String {
         switch engine {
         case .espeakNG:
-            guard ChildProcess.exists("espeak-ng") else {
+            guard ChildProcess.exists(espeakProgram) else {
                 throw TensorError.invalidArgument(
                     "espeak-ng is not installed: install the Debian package 'espeak-ng' (apt-get install espeak-ng, or run scripts/setup.sh)")
             }
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("s2igan-espeak-\(UInt64.random(in: 0...UInt64.max)).log")
-            let outcome = try ChildProcess.run(["espeak-ng", "--version"], timeout: timeout, log: log)
+            let outcome = try ChildProcess.run([espeakProgram, "--version"], timeout: timeout, log: log)
             guard outcome.status == 0 else {
                 throw TensorError.invalidArgument("espeak-ng --version failed (status \(outcome.status)): \(Self.firstLine(outcome.output))")
             }
@@ -120,7 +122,7 @@ public struct SpeechSynthesizer: Sendable {
         let arguments: [String]
         switch engine {
         case .espeakNG:
-            arguments = ["espeak-ng", "-v", settings.voice, "-s", "\(settings.wordsPerMinute)", "-p", "\(settings.pitch)",
+            arguments = [espeakProgram, "-v", settings.voice, "-s", "\(settings.wordsPerMinute)", "-p", "\(settings.pitch)",
                          "-w", wav.path, "-f", textFile.path]
         case .command(let template):
             let values = ["{wav}": wav.path, "{text}": caption, "{textfile}": textFile.path, "{voice}": settings.voice,

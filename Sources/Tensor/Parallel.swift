@@ -75,21 +75,35 @@ public enum Parallel {
         let threads = Swift.max(1, Swift.min(workers, count))
         let counter = ItemCounter()
         withoutActuallyEscaping(body) { body in
-            let work = UncheckedSendable(body)
+            // Each thread object keeps its block until the thread has wound down, which may be after the wait
+            // below: the block holds the box, and the box lets go of `body` before it may no longer escape.
+            let work = WorkBox(body)
             let group = DispatchGroup()
             for _ in 0..<threads {
                 group.enter()
                 let thread = Thread {
                     pthread_setspecific(workerKey, UnsafeRawPointer(bitPattern: 1))
-                    while case let item = counter.take(), item < count { work.value(item) }
+                    while case let item = counter.take(), item < count { work.run(item) }
                     group.leave()
                 }
                 thread.stackSize = 8 << 20
                 thread.start()
             }
             group.wait()
+            work.release()
         }
     }
+}
+
+/// Holds a loop body for worker threads until ``release()``.
+private final class WorkBox: @unchecked Sendable {
+    private var body: ((Int) -> Void)?
+
+    init(_ body: @escaping (Int) -> Void) { self.body = body }
+
+    func run(_ item: Int) { body?(item) }
+
+    func release() { body = nil }
 }
 
 /// Hands out item numbers 0, 1, 2, … to worker threads.
