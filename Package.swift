@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Audio", targets: ["Audio"]),
         .library(name: "Vision", targets: ["Vision"]),
         .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "SEN", targets: ["SEN"]),
         .executable(name: "s2igan", targets: ["s2igan-cli"]),
     ],
     dependencies: [
@@ -40,6 +41,7 @@ let package = Package(
         .target(name: "Audio", dependencies: ["Tensor", "CSndfile", "CFFTW", "CTensorSupport"]),
         .target(name: "Vision", dependencies: ["NN", "Autograd", "Tensor", "CImageCodecs"]),
         .target(name: "Datasets", dependencies: ["Audio", "Vision", "Tensor"]),
+        .target(name: "SEN", dependencies: ["Datasets", "Vision", "Audio", "NN", "Autograd", "Tensor"]),
         .executableTarget(
             name: "s2igan-cli",
             dependencies: ["Tensor", "Autograd", "NN", "Audio", "Vision", "Datasets", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -54,6 +56,7 @@ let package = Package(
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Vision", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "SENTests", dependencies: ["SEN", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
     ]
 )

@@ -1,0 +1,144 @@
+import Autograd
+import Foundation
+import NN
+import Tensor
+
+/// The sizes of a ``SpeechEncoder``; the defaults are the reference configuration (spec 2.1).
+public struct SpeechEncoderConfiguration: Sendable, Equatable, Codable {
+    public var melBands = 40
+    /// Channels of the two convolutions (`CNNRNN.hid_channels` 64, then 128).
+    public var convolutionChannels = [64, 128]
+    public var kernelSize = 6
+    public var stride = 2
+    /// Hidden units per direction of the bidirectional GRU.
+    public var hiddenSize = 512
+    public var recurrentLayers = 2
+    /// Hidden units of the feature-wise attention.
+    public var attentionHidden = 128
+
+    public init() {}
+
+    /// The embedding width: both GRU directions.
+    public var embeddingSize: Int { 2 * hiddenSize }
+
+    /// The reference's length update after one convolution: `int((L − (k − s)) / s)`.
+    func convolvedLength(_ length: Int) -> Int { (length - (kernelSize - stride)) / stride }
+
+    /// An utterance's length after both convolutions.
+    public func encodedLength(_ frames: Int) -> Int { convolvedLength(convolvedLength(frames)) }
+
+    /// The fewest frames an utterance needs (one step after the convolutions).
+    public var minimumFrames: Int {
+        var frames = 1
+        while encodedLength(frames) < 1 { frames += 1 }
+        return frames
+    }
+}
+
+/// One head of the reference's feature-wise attention pooling: `α = softmax_t(out(tanh(hidden(x_t))))`, a
+/// separate distribution over time for every feature, and the pooled vector `Σ_t α_t ⊙ x_t`.
+public final class AttentionHead: Module {
+    public let hidden: Linear
+    public let out: Linear
+
+    public init(features: Int, hiddenSize: Int) throws {
+        hidden = try Linear(features, hiddenSize)
+        out = try Linear(hiddenSize, features)
+        super.init()
+    }
+
+    /// Pools `[B, T, F]` to `[B, F]`. The softmax runs over every one of the `T` steps, the zero padding of
+    /// shorter utterances included (spec 2.1: they take weight but add nothing), as the reference does.
+    public func callAsFunction(_ x: Variable) throws -> Variable {
+        let scores = try out(hidden(x).tanh())
+        let weights = try scores.softmax(axis: 1)
+        return try (weights * x).sum(axes: [1])
+    }
+}
+
+/// The reference's `multi_attention` wrapper (one head), kept for its parameter names
+/// (`att.att_heads.0.hidden.weight`).
+public final class MultiHeadAttentionPooling: Module {
+    public let att_heads: [AttentionHead]
+
+    public init(features: Int, hiddenSize: Int, heads: Int = 1) throws {
+        att_heads = try (0..<heads).map { _ in try AttentionHead(features: features, hiddenSize: hiddenSize) }
+        super.init()
+    }
+
+    public func callAsFunction(_ x: Variable) throws -> Variable {
+        let pooled = try att_heads.map { try $0(x) }
+        return pooled.count == 1 ? pooled[0] : try Variable.concatenate(pooled, axis: 1)
+    }
+}
+
+/// S2IGAN's speech encoder (SED, spec 2.1): Conv1d → BatchNorm → Conv1d → BatchNorm (no non-linearity), a
+/// 2-layer bidirectional GRU over each utterance's own length, feature-wise attention pooling and L2
+/// normalisation. Parameter names are the reference's (`Conv1.weight`, `bnorm1.running_mean`,
+/// `rnn.weight_ih_l0_reverse`, `att.att_heads.0.hidden.weight`), so its `best_audio_model.pth` loads directly
+/// (the `module.` prefix of `DataParallel` is stripped by ``SENCheckpoints``).
+public final class SpeechEncoder: Module {
+    public let Conv1: Conv1d
+    public let bnorm1: BatchNorm1d
+    public let Conv2: Conv1d
+    public let bnorm2: BatchNorm1d
+    public let rnn: GRU
+    public let att: MultiHeadAttentionPooling
+    public let configuration: SpeechEncoderConfiguration
+
+    /// A speech encoder with the reference's initialisation (spec 2.4): PyTorch defaults for the
+    /// convolutions, GRU and attention output, an orthogonal attention `hidden` weight.
+    public init(_ configuration: SpeechEncoderConfiguration = SpeechEncoderConfiguration()) throws {
+        let c = configuration
+        guard c.convolutionChannels.count == 2, c.melBands > 0, c.kernelSize > c.stride, c.stride > 0 else {
+            throw TensorError.invalidArgument("SpeechEncoder: needs two convolution widths, positive bands and kernel > stride")
+        }
+        Conv1 = try Conv1d(c.melBands, c.convolutionChannels[0], kernelSize: c.kernelSize, stride: c.stride)
+        bnorm1 = try BatchNorm1d(c.convolutionChannels[0])
+        Conv2 = try Conv1d(c.convolutionChannels[0], c.convolutionChannels[1], kernelSize: c.kernelSize, stride: c.stride)
+        bnorm2 = try BatchNorm1d(c.convolutionChannels[1])
+        rnn = try GRU(inputSize: c.convolutionChannels[1], hiddenSize: c.hiddenSize, layers: c.recurrentLayers, bidirectional: true)
+        att = try MultiHeadAttentionPooling(features: c.embeddingSize, hiddenSize: c.attentionHidden)
+        self.configuration = c
+        super.init()
+        att.att_heads[0].hidden.weight.value = try Initialization.orthogonal(att.att_heads[0].hidden.weight.shape)
+    }
+
+    /// Embeds a padded batch `[B, T, melBands]` whose utterances have `lengths` frames (any order): unit
+    /// vectors `[B, 2·hiddenSize]`.
+    /// - Throws: for a wrong shape, or an utterance shorter than ``SpeechEncoderConfiguration/minimumFrames``.
+    public func callAsFunction(_ features: Variable, lengths: [Int]) throws -> Variable {
+        let c = configuration
+        guard features.shape.count == 3, features.shape[2] == c.melBands, lengths.count == features.shape[0] else {
+            throw TensorError.shapeMismatch("SpeechEncoder: input \(features.shape) with \(lengths.count) lengths, expected [B, T, \(c.melBands)] and B lengths")
+        }
+        let frames = features.shape[1]
+        guard let shortest = lengths.min(), shortest >= c.minimumFrames, lengths.allSatisfy({ $0 <= frames }) else {
+            throw TensorError.invalidArgument("SpeechEncoder: lengths \(lengths) must be in \(c.minimumFrames)…\(frames) frames")
+        }
+        var x = try features.transposed(1, 2)
+        x = try bnorm2(Conv2(bnorm1(Conv1(x))))
+        x = try x.transposed(1, 2)
+        let encoded = lengths.map { min(c.encodedLength($0), x.shape[1]) }
+        // The GRU's output is zero past each length and as long as the longest encoded utterance.
+        var (states, _) = try rnn(x, lengths: encoded)
+        let longest = encoded.max() ?? 0
+        if states.shape[1] > longest { states = try states.slice(axis: 1, start: 0, end: longest) }
+        return try att(states).l2Normalized(axis: 1)
+    }
+
+    /// Embeds single utterances `[T, melBands]` one at a time, without padding (the reference's extraction,
+    /// spec 2.8), in evaluation mode, without recording gradients.
+    public func embed(_ utterances: [Tensor]) throws -> Tensor {
+        let wasTraining = isTraining
+        eval()
+        defer { train(wasTraining) }
+        return try GradientMode.withoutGradient {
+            let rows = try utterances.map { u -> Tensor in
+                guard u.rank == 2 else { throw TensorError.shapeMismatch("SpeechEncoder: utterance \(u.shape) is not [frames, bands]") }
+                return try self(Variable(u.reshaped([1] + u.shape)), lengths: [u.shape[0]]).value
+            }
+            return try Tensor.concatenate(rows, axis: 0)
+        }
+    }
+}
