@@ -10,21 +10,6 @@ import Testing
 @Suite(.serialized) struct CaptionSpeakerTests {
     let text = fixtures.url("captions/text_c10")
 
-    func temporaryRoot() -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("s2igan-speak-\(UUID().uuidString)")
-    }
-
-    func files(under root: URL) throws -> [String: Data] {
-        let base = root.standardizedFileURL.path + "/"
-        var result: [String: Data] = [:]
-        for case let url as URL in FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)! {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
-            result[String(url.standardizedFileURL.path.dropFirst(base.count))] = try Data(contentsOf: url)
-        }
-        return result
-    }
-
     @Test func captionFilesAreReadLineByLine() throws {
         let captions = try CaptionSpeaker.readCaptions(textFolder: text)
         #expect(captions.map(\.key) == Array(repeating: "class_00001/image_00001", count: 3) + Array(repeating: "class_00002/image_00002", count: 3)
@@ -35,7 +20,7 @@ import Testing
     }
 
     @Test func espeakSpeaksEveryCaptionIntoTheLayoutWithAManifestAndFeatures() throws {
-        let root = temporaryRoot(), other = temporaryRoot()
+        let root = temporaryRoot("speak"), other = temporaryRoot("speak")
         defer { for r in [root, other] { try? FileManager.default.removeItem(at: r) } }
         let captions = try CaptionSpeaker.readCaptions(textFolder: text)
         let speaker = CaptionSpeaker(seed: 5)
@@ -84,7 +69,7 @@ import Testing
     }
 
     @Test func aFailingCommandIsReportedPerCaptionAndTheRestAreWritten() throws {
-        let root = temporaryRoot()
+        let root = temporaryRoot("speak")
         defer { try? FileManager.default.removeItem(at: root) }
         let template = "case {text} in *fail*) echo refused >&2; exit 4;; esac; espeak-ng -v {voice} -s {speed} -p {pitch} -w {wav} -f {textfile}"
         let speaker = CaptionSpeaker(synthesizer: SpeechSynthesizer(engine: .command(template)), seed: 1)

@@ -6,21 +6,6 @@ import Vision
 @testable import Datasets
 
 @Suite(.serialized) struct SpokenFlowersTests {
-    func temporaryRoot() -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("s2igan-flowers-\(UUID().uuidString)")
-    }
-
-    func files(under root: URL) throws -> [String: Data] {
-        let base = root.standardizedFileURL.path + "/"
-        var result: [String: Data] = [:]
-        for case let url as URL in FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)! {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
-            result[String(url.standardizedFileURL.path.dropFirst(base.count))] = try Data(contentsOf: url)
-        }
-        return result
-    }
-
     func tiny(seed: UInt64 = 0) -> SpokenFlowersOptions {
         var options = SpokenFlowersOptions()
         (options.classes, options.imagesPerClass, options.captionsPerImage, options.imageSize, options.seed) = (5, 2, 2, 64, seed)
@@ -80,7 +65,7 @@ import Vision
     }
 
     @Test func buildWritesAnOxfordLayoutTheReadersOpen() throws {
-        let root = temporaryRoot(), twin = temporaryRoot(), reseeded = temporaryRoot()
+        let root = temporaryRoot("flowers"), twin = temporaryRoot("flowers"), reseeded = temporaryRoot("flowers")
         defer { for r in [root, twin, reseeded] { try? FileManager.default.removeItem(at: r) } }
         let summary = try SpokenFlowers.build(tiny(), root: root, workers: 2)
         #expect(summary.trainClasses == 4 && summary.testClasses == 1 && summary.trainImages == 8 && summary.testImages == 2)
@@ -117,7 +102,7 @@ import Vision
     }
 
     @Test func anInterruptedBuildIsCompletedAndForeignFoldersAreRefused() throws {
-        let root = temporaryRoot(), foreign = temporaryRoot()
+        let root = temporaryRoot("flowers"), foreign = temporaryRoot("flowers")
         defer { for r in [root, foreign] { try? FileManager.default.removeItem(at: r) } }
         _ = try SpokenFlowers.build(tiny(), root: root, workers: 2)
         let complete = try files(under: root)
@@ -142,6 +127,6 @@ import Vision
         #expect(throws: TensorError.self) { try SpokenFlowers.build(tiny(), root: foreign) }
         var bad = tiny()
         bad.captionsPerImage = 0
-        #expect(throws: TensorError.self) { try SpokenFlowers.build(bad, root: temporaryRoot()) }
+        #expect(throws: TensorError.self) { try SpokenFlowers.build(bad, root: temporaryRoot("flowers")) }
     }
 }
