@@ -45,7 +45,7 @@ let fixtures = FixtureFolder(besides: #filePath)
         // The attention's hidden weight is orthogonal: its 128 rows are orthonormal.
         let w = encoder.att.att_heads[0].hidden.weight.value
         let gram = try Tensor.matmul(w, w, transposeB: true)
-        let identity = try Tensor(shape: [128, 128]) { p in for i in 0..<128 { p[i * 128 + i] = 1 } }
+        let identity = try Tensor(shape: [128, 128], scalars: (0..<(128 * 128)).map { $0 / 128 == $0 % 128 ? 1 : 0 })
         expectClose(gram, identity, rtol: 0, atol: 1e-4, "W Wᵀ")
         #expect(SpeechEncoderConfiguration().minimumFrames == 16)
         #expect(SpeechEncoderConfiguration().encodedLength(61) == 12)
