@@ -174,9 +174,11 @@ public enum SpokenFlowers {
     /// and records the options of this build.
     static func claim(_ root: URL, options: SpokenFlowersOptions) throws {
         let fm = FileManager.default
+        var known = false
         for name in [manifestName, pendingName] {
             let url = root.appendingPathComponent(name)
             guard fm.fileExists(atPath: url.path) else { continue }
+            known = true
             let recorded: SpokenFlowersOptions?
             if name == manifestName {
                 recorded = try? readManifest(root: root).options
@@ -189,8 +191,6 @@ public enum SpokenFlowers {
             }
         }
         let others = (try? fm.contentsOfDirectory(atPath: root.path)) ?? []
-        let known = fm.fileExists(atPath: root.appendingPathComponent(manifestName).path)
-            || fm.fileExists(atPath: root.appendingPathComponent(pendingName).path)
         if !known && !others.filter({ !$0.hasPrefix(".") }).isEmpty {
             throw TensorError.file(path: root.path, reason: "is not empty and holds no spoken-flowers dataset; choose an empty or new --output")
         }
