@@ -22,6 +22,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C libraries (system-library targets; see scripts/setup.sh for the Debian packages).
@@ -41,10 +42,10 @@ let package = Package(
         .target(name: "Audio", dependencies: ["Tensor", "CSndfile", "CFFTW", "CTensorSupport"]),
         .target(name: "Vision", dependencies: ["NN", "Autograd", "Tensor", "CImageCodecs"]),
         .target(name: "Datasets", dependencies: ["Audio", "Vision", "Tensor"]),
-        .target(name: "SEN", dependencies: ["Datasets", "Vision", "Audio", "NN", "Autograd", "Tensor"]),
+        .target(name: "SEN", dependencies: ["Datasets", "Vision", "Audio", "NN", "Autograd", "Tensor", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "s2igan-cli",
-            dependencies: ["Tensor", "Autograd", "NN", "Audio", "Vision", "Datasets", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CTensorSupport", "Tensor", "Autograd", "NN", "Audio", "Vision", "Datasets", "SEN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Tests: one target per library target, plus the link checks of the C libraries, and the
@@ -56,7 +57,7 @@ let package = Package(
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Vision", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "SENTests", dependencies: ["SEN", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "SENTests", dependencies: ["SEN", "Datasets", "Vision", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
     ]
 )

@@ -82,3 +82,7 @@ const char *s2_openblas_select_core(void) {
     current = s2_openblas_core_name();
     return (current && strcmp(current, wanted) == 0) ? wanted : NULL;
 }
+
+void s2_line_buffer_stdout(void) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+}

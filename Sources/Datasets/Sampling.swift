@@ -86,8 +86,9 @@ extension SpokenImageDataset {
                        classID: item.classID, label: item.label)
     }
 
-    /// The augmented (or centre-cropped) image of an item.
-    func transformed(_ item: Item, imageSize: Int, augment: Bool, using rng: inout RandomGenerator) throws -> RGBImage {
+    /// The augmented (or centre-cropped) image of an item: resized so its shorter side is 76/64 of
+    /// `imageSize`, then a random crop and flip (`augment`) or the centre crop.
+    public func transformed(_ item: Item, imageSize: Int, augment: Bool, using rng: inout RandomGenerator) throws -> RGBImage {
         let augmentation = ReferenceAugmentation.reference(imageSize: imageSize)
         let source = try image(of: item)
         if augment { return try augmentation.apply(to: source, using: &rng) }

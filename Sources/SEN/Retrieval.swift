@@ -44,4 +44,62 @@ public enum Retrieval {
         }
         return total / Double(queries.count)
     }
+
+    /// The expected speech → image mAP of a random ranking, for the same queries as
+    /// ``speechToImageMAP(speech:image:classIDs:)``: with `n` relevant among `N` images,
+    /// `E[AP] = H_N / N + (n − 1)(N − H_N) / (N (N − 1))` (H_N the N-th harmonic number).
+    public static func chanceMAP(classIDs: [Int]) -> Double {
+        let total = classIDs.count
+        guard total > 1 else { return 1 }
+        let harmonic = (1...total).reduce(0.0) { $0 + 1 / Double($1) }
+        let sizes = Dictionary(grouping: classIDs, by: { $0 }).values.map(\.count)
+        let expected = sizes.map { n in
+            harmonic / Double(total) + Double(n - 1) * (Double(total) - harmonic) / (Double(total) * Double(total - 1))
+        }
+        return expected.reduce(0, +) / Double(expected.count)
+    }
+
+    /// Cross-modal recall of paired embeddings (the reference's `retrieval_evaluation_all`, spec 2.7): pair i's
+    /// image and speech belong together and nothing else does.
+    public struct Recall: Sendable, Equatable, Codable {
+        public var ks: [Int]
+        /// Fraction of image queries whose own caption is among the top k, for each k.
+        public var imageToSpeech: [Double]
+        /// Fraction of speech queries whose own image is among the top k, for each k.
+        public var speechToImage: [Double]
+        /// Median 0-based rank of the matching item, each direction.
+        public var imageToSpeechMedianRank: Double
+        public var speechToImageMedianRank: Double
+
+        /// The reference's selection criterion: the mean of the two R@k for `k` (10).
+        public func meanRecall(at k: Int = 10) -> Double? {
+            guard let i = ks.firstIndex(of: k) else { return nil }
+            return (imageToSpeech[i] + speechToImage[i]) / 2
+        }
+    }
+
+    /// R@k in both directions for pairs `(image i, speech i)` by cosine similarity.
+    public static func recall(speech: Tensor, image: Tensor, ks: [Int] = [1, 5, 10]) throws -> Recall {
+        guard speech.shape == image.shape, speech.rank == 2, speech.shape[0] > 0 else {
+            throw TensorError.shapeMismatch("recall: speech \(speech.shape) and image \(image.shape) must be equal [N, D]")
+        }
+        let s = try normalizedRows(speech), v = try normalizedRows(image), n = s.count
+        var similarity = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { for j in 0..<n { similarity[i * n + j] = zip(v[i], s[j]).reduce(0) { $0 + $1.0 * $1.1 } } }
+        // Rank of the match = how many items score strictly higher (ties resolved in the match's favour).
+        var imageRanks: [Int] = [], speechRanks: [Int] = []
+        for i in 0..<n {
+            let own = similarity[i * n + i]
+            imageRanks.append((0..<n).reduce(0) { $0 + (similarity[i * n + $1] > own ? 1 : 0) })
+            let ownColumn = similarity[i * n + i]
+            speechRanks.append((0..<n).reduce(0) { $0 + (similarity[$1 * n + i] > ownColumn ? 1 : 0) })
+        }
+        func fraction(_ ranks: [Int], _ k: Int) -> Double { Double(ranks.filter { $0 < k }.count) / Double(n) }
+        func median(_ ranks: [Int]) -> Double {
+            let sorted = ranks.sorted()
+            return sorted.count % 2 == 1 ? Double(sorted[sorted.count / 2]) : Double(sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        }
+        return Recall(ks: ks, imageToSpeech: ks.map { fraction(imageRanks, $0) }, speechToImage: ks.map { fraction(speechRanks, $0) },
+                      imageToSpeechMedianRank: median(imageRanks), speechToImageMedianRank: median(speechRanks))
+    }
 }

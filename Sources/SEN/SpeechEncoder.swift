@@ -18,6 +18,46 @@ public struct SpeechEncoderConfiguration: Sendable, Equatable, Codable {
 
     public init() {}
 
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case melBands = "mel_bands", convolutionChannels = "conv_channels", kernelSize = "kernel_size", stride
+        case hiddenSize = "hidden_size", recurrentLayers = "layers", attentionHidden = "attention_hidden"
+    }
+
+    /// Decodes the keys present and keeps the reference's value for the others.
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        melBands = try c.decodeIfPresent(Int.self, forKey: .melBands) ?? melBands
+        convolutionChannels = try c.decodeIfPresent([Int].self, forKey: .convolutionChannels) ?? convolutionChannels
+        kernelSize = try c.decodeIfPresent(Int.self, forKey: .kernelSize) ?? kernelSize
+        stride = try c.decodeIfPresent(Int.self, forKey: .stride) ?? stride
+        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? hiddenSize
+        recurrentLayers = try c.decodeIfPresent(Int.self, forKey: .recurrentLayers) ?? recurrentLayers
+        attentionHidden = try c.decodeIfPresent(Int.self, forKey: .attentionHidden) ?? attentionHidden
+    }
+
+    /// The configuration of a speech encoder state dict, read from its shapes (the stride, which leaves no
+    /// trace in the weights, is taken from `stride`).
+    public init(stateDict: [String: Tensor], stride: Int = 2) throws {
+        func shape(_ name: String) throws -> [Int] {
+            guard let t = stateDict[name] else { throw TensorError.invalidArgument("speech encoder weights: missing '\(name)'") }
+            return t.shape
+        }
+        let conv1 = try shape("Conv1.weight"), conv2 = try shape("Conv2.weight"), hh = try shape("rnn.weight_hh_l0")
+        let attention = try shape("att.att_heads.0.hidden.weight")
+        guard conv1.count == 3, conv2.count == 3, hh.count == 2, attention.count == 2 else {
+            throw TensorError.shapeMismatch("speech encoder weights: Conv1 \(conv1), Conv2 \(conv2), rnn \(hh), attention \(attention) are not a speech encoder's")
+        }
+        self.init()
+        melBands = conv1[1]
+        convolutionChannels = [conv1[0], conv2[0]]
+        kernelSize = conv1[2]
+        self.stride = stride
+        hiddenSize = hh[1]
+        recurrentLayers = (0...).first { stateDict["rnn.weight_ih_l\($0)"] == nil } ?? 0
+        attentionHidden = attention[0]
+    }
+
     /// The embedding width: both GRU directions.
     public var embeddingSize: Int { 2 * hiddenSize }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CTensorSupport
 import Foundation
 
 @main
@@ -6,12 +7,14 @@ struct S2IGANCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "s2igan",
         abstract: "Speech-to-image generation (S2IGAN) in Swift.",
-        subcommands: [Bench.self, Convert.self, Features.self, DatasetCommand.self]
+        subcommands: [Bench.self, Convert.self, Features.self, DatasetCommand.self, SENCommand.self]
     )
 
     /// Usage errors exit with code 2 (ArgumentParser's message); any other error prints one line on
     /// stderr and exits with code 1.
     static func main() {
+        // One line at a time, also into a pipe or file, so long jobs show their progress as it happens.
+        s2_line_buffer_stdout()
         var command: ParsableCommand
         do {
             command = try parseAsRoot()

@@ -20,6 +20,10 @@ const char *s2_preferred_openblas_core(void);
 /// OPENBLAS_CORETYPE. Must run before the first BLAS call. Returns the kernel set switched to, or NULL.
 const char *s2_openblas_select_core(void);
 
+/// Makes standard output line-buffered, so the progress of long command-line jobs appears as it happens
+/// also when it goes into a pipe or a file.
+void s2_line_buffer_stdout(void);
+
 #include "StftPower.h"
 
 #endif

@@ -1,0 +1,100 @@
+import Autograd
+import Foundation
+import NN
+import Tensor
+
+/// The trainable SEN as one module: the speech encoder, the image encoder's trainable part and, for class
+/// datasets with the distinctive loss, the shared classifier. State-dict names are prefixed `speech.`,
+/// `image.`, `classifier.`; each part alone carries the reference's names.
+public final class SENModel: Module {
+    public let speech: SpeechEncoder
+    public let image: any SENImageEncoder
+    public let classifier: SENClassifier?
+
+    public init(speech: SpeechEncoder, image: any SENImageEncoder, classifier: SENClassifier?) {
+        (self.speech, self.image, self.classifier) = (speech, image, classifier)
+        super.init()
+    }
+
+    /// A freshly initialised model for `configuration` (the shared generator should be seeded first).
+    /// `trainingClasses` sizes the classifier; `backbone` is needed only to prepare Inception inputs live.
+    public convenience init(configuration c: SENTrainingConfiguration, trainingClasses: Int?, backbone: FrozenBackbone? = nil) throws {
+        let speech = try SpeechEncoder(c.speechEncoder)
+        let d = c.speechEncoder.embeddingSize
+        let image: any SENImageEncoder
+        switch c.imageEncoder {
+        case .inception: image = try InceptionImageEncoder(embeddingSize: d, backbone: backbone)
+        case .convolutional:
+            image = try ConvImageEncoder(inputSize: c.convolutionalInputSize, channels: c.convolutionalChannels, embeddingSize: d)
+        }
+        let classifier = try c.distinctiveLoss ? trainingClasses.map { try SENClassifier(embeddingSize: d, classes: $0) } : nil
+        self.init(speech: speech, image: image, classifier: classifier)
+    }
+
+    /// The file names of the best models, the reference's with our extension.
+    public static let speechFile = "best_audio_model.safetensors"
+    public static let imageFile = "best_image_model.safetensors"
+    public static let classifierFile = "best_class_model.safetensors"
+
+    /// Writes the three parts under the reference's names into `folder` (atomically, one by one); the speech
+    /// encoder's file carries its configuration so ``SpeechEncoder/load(from:)`` can rebuild it.
+    public func saveParts(to folder: URL, metadata: [String: String] = [:]) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let speechConfiguration = String(decoding: try JSONEncoder.sorted.encode(speech.configuration), as: UTF8.self)
+        try speech.save(to: folder.appendingPathComponent(Self.speechFile), metadata: metadata.merging(["speech_encoder": speechConfiguration]) { $1 })
+        try image.save(to: folder.appendingPathComponent(Self.imageFile), metadata: metadata)
+        if let classifier { try classifier.save(to: folder.appendingPathComponent(Self.classifierFile), metadata: metadata) }
+    }
+}
+
+extension SpeechEncoder {
+    /// A speech encoder with weights from `url`:
+    /// - a folder: `models/best_audio_model.safetensors` or `.pth` inside it (a `sen train` output or the
+    ///   reference's `outputs/pre_train/<ds>`), or the same names directly in it;
+    /// - a `.safetensors` file: ours (`best_audio_model.safetensors`), or a training checkpoint (`model.speech.…`);
+    /// - a `.pth` file: the reference's `best_audio_model.pth` (`module.` prefixes removed).
+    /// The architecture is read from the file's metadata, or from the weight shapes (stride 2).
+    public static func load(from url: URL) throws -> SpeechEncoder {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
+            throw TensorError.file(path: url.path, reason: "speech encoder: no such file or folder")
+        }
+        var file = url
+        if isFolder.boolValue {
+            let candidates = ["models/best_audio_model.safetensors", "models/best_audio_model.pth", "best_audio_model.safetensors", "best_audio_model.pth"]
+            guard let found = candidates.map({ url.appendingPathComponent($0) }).first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+                throw TensorError.file(path: url.path, reason: "speech encoder: the folder has no models/best_audio_model.safetensors or .pth")
+            }
+            file = found
+        }
+        var state: [String: Tensor] = [:]
+        var configuration: SpeechEncoderConfiguration?
+        switch file.pathExtension.lowercased() {
+        case "safetensors":
+            let contents = try SafeTensorsFile.read(file)
+            for (name, array) in contents.arrays { state[name] = array.tensor() }
+            if let json = contents.metadata["speech_encoder"] {
+                do { configuration = try JSONDecoder().decode(SpeechEncoderConfiguration.self, from: Data(json.utf8)) } catch {
+                    throw TensorError.file(path: file.path, reason: "speech encoder: unreadable configuration in the metadata (\(error))")
+                }
+            }
+        case "pth", "pt", "bin", "ckpt", "tar":
+            for (name, array) in try TorchCheckpoint.read(file).stateDict() { state[name] = array.tensor() }
+        default:
+            throw TensorError.file(path: file.path, reason: "speech encoder: unknown extension '.\(file.pathExtension)' (expected .safetensors or .pth)")
+        }
+        for prefix in ["model.speech.", "speech."] where state.keys.contains(where: { $0.hasPrefix(prefix) }) {
+            state = Dictionary(uniqueKeysWithValues: state.compactMap { $0.key.hasPrefix(prefix) ? (String($0.key.dropFirst(prefix.count)), $0.value) : nil })
+            break
+        }
+        do {
+            let encoder = try SpeechEncoder(try configuration ?? SpeechEncoderConfiguration(stateDict: state))
+            try encoder.load(stateDict: state, source: file.path)
+            encoder.eval()
+            return encoder
+        } catch let error as TensorError {
+            if case .file = error { throw error }
+            throw TensorError.file(path: file.path, reason: "\(error)")
+        }
+    }
+}

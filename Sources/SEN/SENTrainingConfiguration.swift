@@ -1,0 +1,216 @@
+import Datasets
+import Foundation
+import Tensor
+import Yams
+
+/// Everything a SEN training run is set up from (spec 2.4–2.7). ``defaults(for:)`` gives the reference's
+/// values per dataset; the YAML files in `Configs/sen/` spell the same values out, and a YAML file given to
+/// ``load(yaml:base:)`` overrides only the keys it names. Keys are snake_case.
+public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
+    /// How the image side is encoded.
+    public enum ImageEncoderKind: String, Sendable, Codable, CaseIterable {
+        /// The reference's frozen Inception-v3 trunk and trainable Linear(2048 → 1024); needs the torchvision
+        /// weights.
+        case inception
+        /// ``ConvImageEncoder``, learned from scratch.
+        case convolutional
+    }
+
+    /// Which images validation sees.
+    public enum ValidationImages: String, Sendable, Codable, CaseIterable {
+        /// A random crop and flip, as the reference (so model selection is stochastic).
+        case random
+        /// The centre crop (deterministic selection).
+        case center
+    }
+
+    public var dataset: String
+    public var batchSize: Int
+    public var learningRate: Float
+    /// Epochs actually run (the reference runs `TRAIN.MAX_EPOCH + 1`: 151 or 121).
+    public var epochs: Int
+    /// `lr(e) = learningRate · decayFactor^⌊e / decayEvery⌋` for the 1-based epoch `e`.
+    public var learningRateDecayEvery: Int
+    public var learningRateDecayFactor: Float
+    public var betas: [Float]
+    /// Classic (coupled) L2 weight decay added to the gradient, as the reference's Adam.
+    public var weightDecay: Float
+    /// γ3 of the matching loss.
+    public var gamma: Float
+    public var validateEvery: Int
+    public var seed: UInt64
+    /// The distinctive (classification) loss; the reference uses it for the class datasets only.
+    public var distinctiveLoss: Bool
+    public var validationImages: ValidationImages
+    /// Captions per image drawn from (`SPEECH.CAPTIONS_PER_IMAGE`); `nil` takes the dataset's count.
+    public var captionsPerImage: Int?
+    public var imageSize: Int
+    public var imageEncoder: ImageEncoderKind
+    /// Augmented views per image whose prepared inputs are computed once and cached; each visit picks one at
+    /// random. 0 augments afresh at every visit (the reference), running the frozen trunk each time.
+    public var imageViews: Int
+    /// ``ConvImageEncoder`` input size and widths.
+    public var convolutionalInputSize: Int
+    public var convolutionalChannels: [Int]
+    /// The torchvision Inception-v3 weights (`inception_v3_google-1a9a5a14.pth`), for `inception`.
+    public var inceptionWeights: String?
+    public var speechEncoder: SpeechEncoderConfiguration
+    /// Threads preparing batches in the background.
+    public var workers: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case dataset, batchSize = "batch_size", learningRate = "learning_rate", epochs
+        case learningRateDecayEvery = "lr_decay_every", learningRateDecayFactor = "lr_decay_factor", betas
+        case weightDecay = "weight_decay", gamma, validateEvery = "validate_every", seed
+        case distinctiveLoss = "distinctive_loss", validationImages = "validation_images"
+        case captionsPerImage = "captions_per_image", imageSize = "image_size", imageEncoder = "image_encoder"
+        case imageViews = "image_views", convolutionalInputSize = "conv_input_size", convolutionalChannels = "conv_channels"
+        case inceptionWeights = "inception_weights", speechEncoder = "speech_encoder", workers
+    }
+
+    /// The reference's configuration for `kind` (spec 2.6; `cfg/Pretrain/*.yml`), and for spoken-flowers a
+    /// configuration sized to train in minutes on two cores.
+    public static func defaults(for kind: DatasetKind) -> SENTrainingConfiguration {
+        var c = SENTrainingConfiguration(
+            dataset: kind.rawValue, batchSize: 128, learningRate: 1e-3, epochs: 151, learningRateDecayEvery: 50,
+            learningRateDecayFactor: 0.1, betas: [0.95, 0.999], weightDecay: 1e-3, gamma: 10, validateEvery: 5, seed: 200,
+            distinctiveLoss: kind.hasClasses, validationImages: .random, captionsPerImage: nil, imageSize: 256,
+            imageEncoder: .inception, imageViews: 8, convolutionalInputSize: 64, convolutionalChannels: [32, 64, 128, 256],
+            inceptionWeights: nil, speechEncoder: SpeechEncoderConfiguration(), workers: 2)
+        switch kind {
+        case .cub, .oxford: break
+        case .flickr8k, .places:
+            (c.batchSize, c.learningRate, c.epochs) = (32, 1e-4, 121)
+        case .spokenFlowers:
+            c.batchSize = 32
+            c.epochs = 40
+            c.learningRateDecayEvery = 30
+            c.validateEvery = 2
+            c.validationImages = .center
+            c.imageEncoder = .convolutional
+            c.imageViews = 6
+            c.speechEncoder.hiddenSize = 256
+            c.seed = 0
+        }
+        return c
+    }
+
+    /// Parses YAML over `base`: keys present replace the base's values. Unknown keys are errors (a typo must
+    /// not silently train with a default).
+    public static func load(yaml text: String, base: SENTrainingConfiguration, source: String = "<yaml>") throws -> SENTrainingConfiguration {
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch {
+            throw TensorError.file(path: source, reason: "config: not valid YAML (\(error))")
+        }
+        guard let mapping = node?.mapping else {
+            if node == nil { return base }
+            throw TensorError.file(path: source, reason: "config: the top level must be a mapping of keys to values")
+        }
+        let known = Set(CodingKeys.allCases.map(\.rawValue)), speechKeys = Set(SpeechEncoderConfiguration.CodingKeys.allCases.map(\.rawValue))
+        for (key, value) in mapping {
+            guard let name = key.string, known.contains(name) else {
+                throw TensorError.file(path: source, reason: "config: unknown key '\(key.string ?? "?")' (known: \(known.sorted().joined(separator: ", ")))")
+            }
+            if name == CodingKeys.speechEncoder.rawValue, let inner = value.mapping {
+                for (k, _) in inner where !speechKeys.contains(k.string ?? "") {
+                    throw TensorError.file(path: source, reason: "config: unknown key 'speech_encoder.\(k.string ?? "?")'")
+                }
+            }
+        }
+        do {
+            let overrides = try YAMLDecoder().decode(Overrides.self, from: text)
+            var c = base
+            overrides.apply(to: &c)
+            try c.validate()
+            return c
+        } catch let error as TensorError {
+            throw TensorError.file(path: source, reason: "config: \(error)")
+        } catch {
+            throw TensorError.file(path: source, reason: "config: \(error)")
+        }
+    }
+
+    /// Reads a YAML file over `base`.
+    public static func load(file url: URL, base: SENTrainingConfiguration) throws -> SENTrainingConfiguration {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw TensorError.file(path: url.path, reason: "config: cannot read (\(error.localizedDescription))")
+        }
+        return try load(yaml: text, base: base, source: url.path)
+    }
+
+    /// The configuration as YAML (every key).
+    public func yaml() throws -> String { try YAMLEncoder().encode(self) }
+
+    /// The dataset this configuration names.
+    public var datasetKind: DatasetKind {
+        get throws {
+            guard let kind = DatasetKind(name: dataset) else { throw TensorError.invalidArgument("config: unknown dataset '\(dataset)'") }
+            return kind
+        }
+    }
+
+    /// The learning rate of the 1-based epoch `e`.
+    public func learningRate(epoch e: Int) -> Float {
+        learningRate * Float(Foundation.pow(Double(learningRateDecayFactor), Double(e / learningRateDecayEvery)))
+    }
+
+    /// Checks ranges; throws naming the first bad value.
+    public func validate() throws {
+        func check(_ ok: Bool, _ message: String) throws { if !ok { throw TensorError.invalidArgument("config: \(message)") } }
+        _ = try datasetKind
+        try check(batchSize >= 2, "batch_size must be at least 2 (the matching loss contrasts pairs), got \(batchSize)")
+        try check(learningRate > 0 && learningRate.isFinite, "learning_rate must be positive, got \(learningRate)")
+        try check(epochs >= 1, "epochs must be at least 1, got \(epochs)")
+        try check(learningRateDecayEvery >= 1, "lr_decay_every must be at least 1, got \(learningRateDecayEvery)")
+        try check(learningRateDecayFactor > 0 && learningRateDecayFactor <= 1, "lr_decay_factor must be in (0, 1], got \(learningRateDecayFactor)")
+        try check(betas.count == 2 && betas.allSatisfy { (0..<1).contains($0) }, "betas must be two values in [0, 1), got \(betas)")
+        try check(weightDecay >= 0, "weight_decay must not be negative, got \(weightDecay)")
+        try check(gamma > 0, "gamma must be positive, got \(gamma)")
+        try check(validateEvery >= 1, "validate_every must be at least 1, got \(validateEvery)")
+        try check(captionsPerImage.map { $0 >= 1 } ?? true, "captions_per_image must be at least 1")
+        try check(imageSize >= 8, "image_size must be at least 8, got \(imageSize)")
+        try check(imageViews >= 0, "image_views must not be negative, got \(imageViews)")
+        try check(workers >= 1, "workers must be at least 1, got \(workers)")
+        let s = speechEncoder
+        try check(s.melBands > 0 && s.hiddenSize > 0 && s.recurrentLayers > 0 && s.attentionHidden > 0 && s.convolutionChannels.count == 2
+                  && s.convolutionChannels.allSatisfy { $0 > 0 } && s.kernelSize > s.stride && s.stride > 0,
+                  "speech_encoder sizes must be positive, with two conv_channels and kernel_size > stride")
+    }
+
+    /// The keys of a YAML file, all optional; ``apply(to:)`` writes those present.
+    struct Overrides: Decodable {
+        var dataset: String?, batchSize: Int?, learningRate: Float?, epochs: Int?
+        var learningRateDecayEvery: Int?, learningRateDecayFactor: Float?, betas: [Float]?, weightDecay: Float?
+        var gamma: Float?, validateEvery: Int?, seed: UInt64?, distinctiveLoss: Bool?, validationImages: ValidationImages?
+        var captionsPerImage: Int?, imageSize: Int?, imageEncoder: ImageEncoderKind?, imageViews: Int?
+        var convolutionalInputSize: Int?, convolutionalChannels: [Int]?, inceptionWeights: String?
+        var speechEncoder: SpeechOverrides?, workers: Int?
+        typealias CodingKeys = SENTrainingConfiguration.CodingKeys
+
+        func apply(to c: inout SENTrainingConfiguration) {
+            func set<T>(_ value: T?, _ target: inout T) { if let value { target = value } }
+            set(dataset, &c.dataset); set(batchSize, &c.batchSize); set(learningRate, &c.learningRate); set(epochs, &c.epochs)
+            set(learningRateDecayEvery, &c.learningRateDecayEvery); set(learningRateDecayFactor, &c.learningRateDecayFactor)
+            set(betas, &c.betas); set(weightDecay, &c.weightDecay); set(gamma, &c.gamma); set(validateEvery, &c.validateEvery)
+            set(seed, &c.seed); set(distinctiveLoss, &c.distinctiveLoss); set(validationImages, &c.validationImages)
+            if let captionsPerImage { c.captionsPerImage = captionsPerImage }
+            set(imageSize, &c.imageSize); set(imageEncoder, &c.imageEncoder); set(imageViews, &c.imageViews)
+            set(convolutionalInputSize, &c.convolutionalInputSize); set(convolutionalChannels, &c.convolutionalChannels)
+            if let inceptionWeights { c.inceptionWeights = inceptionWeights }
+            set(workers, &c.workers)
+            if let s = speechEncoder {
+                set(s.melBands, &c.speechEncoder.melBands); set(s.convolutionChannels, &c.speechEncoder.convolutionChannels)
+                set(s.kernelSize, &c.speechEncoder.kernelSize); set(s.stride, &c.speechEncoder.stride)
+                set(s.hiddenSize, &c.speechEncoder.hiddenSize); set(s.recurrentLayers, &c.speechEncoder.recurrentLayers)
+                set(s.attentionHidden, &c.speechEncoder.attentionHidden)
+            }
+        }
+    }
+
+    struct SpeechOverrides: Decodable {
+        var melBands: Int?, convolutionChannels: [Int]?, kernelSize: Int?, stride: Int?
+        var hiddenSize: Int?, recurrentLayers: Int?, attentionHidden: Int?
+        typealias CodingKeys = SpeechEncoderConfiguration.CodingKeys
+    }
+}

@@ -1,0 +1,86 @@
+import Audio
+import Datasets
+import Foundation
+import Tensor
+
+/// Speech embeddings of whole splits (the reference's step 02, spec 2.8) and of arbitrary recordings.
+public enum SpeechEmbeddings {
+    /// For every image of `dataset`, in split order, the `(captions, D)` embeddings of all its captions, each
+    /// caption encoded alone (no padding) in evaluation mode. Images are spread over `workers` threads; the
+    /// result does not depend on their number.
+    public static func extract(encoder: SpeechEncoder, dataset: SpokenImageDataset, workers: Int = 2,
+                               progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> [Tensor] {
+        encoder.eval()
+        let results = Locked([Tensor?](repeating: nil, count: dataset.count)), failure = Locked<Error?>(nil), done = Locked(0)
+        let shared = UncheckedBox(encoder)
+        Parallel.forEachItem(dataset.count, workers: workers) { i in
+            guard failure.value == nil else { return }
+            let item = dataset.items[i]
+            do {
+                let captions = try dataset.captions(of: item)
+                let embedded: Tensor
+                do { embedded = try shared.value.embed(captions) } catch let error as TensorError {
+                    if case .file = error { throw error }
+                    throw TensorError.file(path: item.features.path, reason: "\(error)")
+                }
+                results.update { $0[i] = embedded }
+                var finished = 0
+                done.update { $0 += 1; finished = $0 }
+                progress(finished, dataset.count)
+            } catch {
+                failure.update { $0 = $0 ?? error }
+            }
+        }
+        if let error = failure.value { throw error }
+        return results.value.map { $0! }
+    }
+
+    /// Writes the reference's file (`speech_embeddings_<split>.pickle`): a pickled list of float32 NumPy arrays
+    /// `(captions, D)`, protocol 3, readable by the reference's GAN code.
+    public static func writePickle(_ embeddings: [Tensor], to url: URL) throws {
+        try PickleWriter.write(PickleValue.arrayList(embeddings), to: url)
+    }
+
+    /// Writes our own format: safetensors with tensors `"0"`, `"1"`, … (the images in split order, as
+    /// `s2igan convert` writes them) and the image keys as JSON in the metadata (`keys`).
+    public static func writeSafeTensors(_ embeddings: [Tensor], keys: [String], to url: URL) throws {
+        guard keys.count == embeddings.count else {
+            throw TensorError.invalidArgument("speech embeddings: \(embeddings.count) arrays for \(keys.count) keys")
+        }
+        var tensors: [String: Tensor] = [:]
+        for (i, e) in embeddings.enumerated() { tensors["\(i)"] = e }
+        let json = String(decoding: try JSONEncoder.sorted.encode(keys), as: UTF8.self)
+        try SafeTensorsFile(tensors: tensors, metadata: ["keys": json]).write(to: url)
+    }
+
+    /// Embeddings `[N, D]` of recordings (any format `AudioSignal` reads, resampled to 22 050 Hz and turned
+    /// into the reference's log-mel features) or of feature files (`.npy` matrices or object arrays, every
+    /// caption they hold, in order).
+    public static func embed(encoder: SpeechEncoder, recordings: [URL] = [], featureFiles: [URL] = []) throws -> Tensor {
+        let extractor = AudioFeatureExtractor()
+        var utterances: [(Tensor, URL)] = []
+        for url in recordings { utterances.append((try extractor.features(of: url), url)) }
+        for url in featureFiles {
+            for matrix in try SpokenImageDataset.readCaptions(url) { utterances.append((matrix, url)) }
+        }
+        guard !utterances.isEmpty else { throw TensorError.invalidArgument("embed: no recordings or feature files given") }
+        let minimum = encoder.configuration.minimumFrames
+        var rows: [Tensor] = []
+        for (features, url) in utterances {
+            guard features.rank == 2, features.shape[1] == encoder.configuration.melBands else {
+                throw TensorError.file(path: url.path, reason: "features \(features.shape) are not (frames, \(encoder.configuration.melBands))")
+            }
+            guard features.shape[0] >= minimum else {
+                throw TensorError.file(path: url.path, reason: "\(features.shape[0]) frames; the speech encoder needs at least \(minimum) (\(minimum * 10) ms)")
+            }
+            rows.append(try encoder.embed([features]))
+        }
+        return try Tensor.concatenate(rows, axis: 0)
+    }
+}
+
+/// A reference handed to worker threads that only read through it.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

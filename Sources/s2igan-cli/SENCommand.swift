@@ -1,0 +1,147 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import SEN
+import Tensor
+
+struct SENCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sen",
+        abstract: "The speech embedding network: train it (step 01), extract embeddings (step 02), embed recordings.",
+        subcommands: [SENTrain.self, SENExtract.self, SENEmbed.self]
+    )
+}
+
+struct SENTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the speech and image encoders jointly (the reference's step 01).",
+        discussion: """
+        The defaults are the reference's for the dataset (Configs/sen/<dataset>.yml spells them out); --config reads a
+        YAML file over them and the options below override both. cub/oxford/flickr8k/places use the frozen Inception-v3
+        trunk, which needs --inception-weights (torchvision's inception_v3_google-1a9a5a14.pth); spoken-flowers trains
+        a small convolutional image encoder from scratch. The output folder gets config.yml, log.jsonl, log.txt,
+        checkpoint.safetensors (after every epoch) and models/best_{audio,image,class}_model.safetensors. An interrupted
+        run continues with --resume and ends exactly as an uninterrupted one.
+        """
+    )
+
+    @Option(help: "cub, oxford, flickr8k, places or spoken-flowers.") var dataset: String
+    @Option(help: "Dataset root.") var root: String
+    @Option(help: "Output folder.") var output: String
+    @Option(help: "YAML configuration read over the dataset's defaults.") var config: String?
+    @Option(help: "Epochs to run.") var epochs: Int?
+    @Option(help: "Batch size.") var batchSize: Int?
+    @Option(name: .customLong("lr"), help: "Base learning rate.") var learningRate: Float?
+    @Option(help: "Validate every N epochs.") var validateEvery: Int?
+    @Option(help: "Seed.") var seed: UInt64?
+    @Option(help: "inception or convolutional.") var imageEncoder: String?
+    @Option(help: "Cached augmented views per image (0: augment at every visit).") var imageViews: Int?
+    @Option(help: "random (the reference) or center crops for validation.") var validationImages: String?
+    @Option(help: "torchvision Inception-v3 weights (.pth or .safetensors).") var inceptionWeights: String?
+    @Option(help: "Background threads preparing batches.") var workers: Int?
+    @Flag(help: "Continue the run in --output from its checkpoint.") var resume = false
+
+    func run() throws {
+        guard let kind = DatasetKind(name: dataset) else { throw ValidationError("unknown dataset '\(dataset)'") }
+        var c = SENTrainingConfiguration.defaults(for: kind)
+        if let config { c = try SENTrainingConfiguration.load(file: URL(fileURLWithPath: config), base: c) }
+        c.dataset = kind.rawValue
+        if let epochs { c.epochs = epochs }
+        if let batchSize { c.batchSize = batchSize }
+        if let learningRate { c.learningRate = learningRate }
+        if let validateEvery { c.validateEvery = validateEvery }
+        if let seed { c.seed = seed }
+        if let imageEncoder {
+            guard let value = SENTrainingConfiguration.ImageEncoderKind(rawValue: imageEncoder) else {
+                throw ValidationError("--image-encoder must be inception or convolutional")
+            }
+            c.imageEncoder = value
+        }
+        if let imageViews { c.imageViews = imageViews }
+        if let validationImages {
+            guard let value = SENTrainingConfiguration.ValidationImages(rawValue: validationImages) else {
+                throw ValidationError("--validation-images must be random or center")
+            }
+            c.validationImages = value
+        }
+        if let inceptionWeights { c.inceptionWeights = inceptionWeights }
+        if let workers { c.workers = workers }
+        let started = Date()
+        let trainer = try SENTrainer(configuration: c, root: URL(fileURLWithPath: root), output: URL(fileURLWithPath: output)) { print($0) }
+        print("SEN on \(kind): \(trainer.trainSet.count) train / \(trainer.testSet.count) test images, batch \(c.batchSize), \(c.epochs) epochs")
+        print(SENTrainer.tableHeader(metricName: kind.hasClasses ? "mAP" : "R@10"))
+        let result = try trainer.run(resume: resume)
+        let best = result.bestMetric.map { String(format: "%.4f at epoch %d", $0, result.bestEpoch ?? 0) } ?? "none (no validation ran)"
+        print("best \(result.metricName): \(best); chance \(String(format: "%.4f", result.chance)); "
+              + "\(String(format: "%.1f", Date().timeIntervalSince(started))) s; models in \(output)/models")
+    }
+}
+
+struct SENExtract: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "extract",
+        abstract: "Embed every caption of both splits (the reference's step 02).",
+        discussion: """
+        Writes speech_embeddings_train.pickle and speech_embeddings_test.pickle (a list of float32 (captions, D) arrays
+        per image in filenames.pickle order, protocol 3: the reference's GAN code reads them) and the same as
+        speech_embeddings_<split>.safetensors (tensors "0", "1", ..., image keys in the metadata). --model is a
+        sen train output folder, the reference's outputs/pre_train/<ds> folder, or a best_audio_model file
+        (.safetensors or the reference's .pth).
+        """
+    )
+
+    @Option(help: "cub, oxford, flickr8k, places or spoken-flowers.") var dataset: String
+    @Option(help: "Dataset root.") var root: String
+    @Option(help: "Trained speech encoder: folder or file.") var model: String
+    @Option(help: "Output folder.") var output: String
+    @Option(help: "Parallel threads.") var jobs: Int?
+
+    func run() throws {
+        guard let kind = DatasetKind(name: dataset) else { throw ValidationError("unknown dataset '\(dataset)'") }
+        let encoder = try SpeechEncoder.load(from: URL(fileURLWithPath: model))
+        let folder = URL(fileURLWithPath: output)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for split in DatasetSplit.allCases {
+            let data = try SpokenImageDataset.open(kind: kind, root: URL(fileURLWithPath: root), split: split)
+            let progress = StageProgress()
+            let started = Date()
+            let embeddings = try SpeechEmbeddings.extract(encoder: encoder, dataset: data, workers: jobs ?? Parallel.coreCount) {
+                progress.report("\(split.rawValue) embeddings", $0, $1)
+            }
+            let counts = Set(embeddings.map { $0.shape[0] })
+            if counts.count > 1 { print("warning: \(split.rawValue) images have different caption counts \(counts.sorted())") }
+            try SpeechEmbeddings.writePickle(embeddings, to: folder.appendingPathComponent("speech_embeddings_\(split.rawValue).pickle"))
+            try SpeechEmbeddings.writeSafeTensors(embeddings, keys: data.items.map(\.key),
+                                                  to: folder.appendingPathComponent("speech_embeddings_\(split.rawValue).safetensors"))
+            print("\(split.rawValue): \(embeddings.count) images, \(embeddings.reduce(0) { $0 + $1.shape[0] }) captions in "
+                  + String(format: "%.1f s", Date().timeIntervalSince(started)))
+        }
+    }
+}
+
+struct SENEmbed: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "embed",
+        abstract: "Embed recordings or log-mel feature files with a trained speech encoder into an (N, D) .npy file.",
+        discussion: """
+        --wav files are read in any format libsndfile knows, resampled to 22 050 Hz and turned into the reference's
+        log-mel features; --mel files are .npy feature files (every caption in them, in order). Rows follow the
+        order of the arguments (--wav first). --model is as for sen extract.
+        """
+    )
+
+    @Option(help: "Trained speech encoder: folder or file.") var model: String
+    @Option(parsing: .upToNextOption, help: "Recordings.") var wav: [String] = []
+    @Option(parsing: .upToNextOption, help: "Log-mel feature files (.npy).") var mel: [String] = []
+    @Option(help: "Output .npy file.") var output: String
+
+    func run() throws {
+        guard !wav.isEmpty || !mel.isEmpty else { throw ValidationError("give --wav or --mel files") }
+        let encoder = try SpeechEncoder.load(from: URL(fileURLWithPath: model))
+        let embeddings = try SpeechEmbeddings.embed(encoder: encoder, recordings: wav.map { URL(fileURLWithPath: $0) },
+                                                    featureFiles: mel.map { URL(fileURLWithPath: $0) })
+        try NPY.write(embeddings, to: URL(fileURLWithPath: output))
+        print("wrote \(embeddings.shape[0]) embeddings of \(embeddings.shape[1]) to \(output)")
+    }
+}

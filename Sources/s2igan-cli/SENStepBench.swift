@@ -1,0 +1,73 @@
+import ArgumentParser
+import Autograd
+import Foundation
+import NN
+import SEN
+import Tensor
+
+/// One SEN training step of the CUB configuration with cached trunk features, the shapes of
+/// `shared/bench/02_sen_speech.py`: the speech encoder at its reference size, the image projection on
+/// 2048-d features, the 150-class classifier, matching + distinctive loss, backward, Adam (β 0.95, 0.999,
+/// coupled weight decay 1e-3).
+struct SENStepBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sen-step",
+        abstract: "One SEN training step (CUB configuration, cached Inception features) at the given batch sizes, captions padded to --frames with lengths uniform in 40–100 % of it."
+    )
+
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Comma-separated batch sizes.") var batches = "128,32"
+    @Option(help: "Padded caption length in frames (the longest caption).") var frames = 1024
+    @Option(help: "Timed steps per batch size (after one warm-up step).") var iters = 3
+
+    func run() throws {
+        options.apply()
+        let sizes = batches.split(separator: ",").compactMap { Int($0) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 1 }) else { throw ValidationError("--batches: give batch sizes above 1") }
+        guard frames >= 16, iters >= 1 else { throw ValidationError("--frames must be at least 16 and --iters at least 1") }
+        Initialization.seed(0)
+        let speech = try SpeechEncoder()
+        let image = try InceptionImageEncoder()
+        let classifier = try SENClassifier(classes: 150)
+        let model = SENModel(speech: speech, image: image, classifier: classifier)
+        let adam = try Adam(parameters: model.trainableParameters(), learningRate: 1e-3, betas: (0.95, 0.999), weightDecay: 1e-3)
+        for batch in sizes {
+            var rng = RandomGenerator(seed: UInt64(1000 + batch))
+            let low = Int(0.4 * Double(frames))
+            var lengths = (0..<batch).map { _ in low + rng.nextInt(below: frames - low + 1) }
+            lengths[0] = frames
+            lengths.sort(by: >)
+            var mel = try Tensor.normal([batch, frames, 40], using: &rng).scalars
+            for (i, length) in lengths.enumerated() {
+                for t in length..<frames { for f in 0..<40 { mel[(i * frames + t) * 40 + f] = 0 } }
+            }
+            let captions = Variable(try Tensor(shape: [batch, frames, 40], scalars: mel))
+            let features = Variable(try Tensor.normal([batch, 2048], using: &rng))
+            let classes = (0..<batch).map { _ in rng.nextInt(below: 150) }
+            var lastLoss: Float = 0
+            func step() throws {
+                adam.zeroGrad()
+                let s = try speech(captions, lengths: lengths), v = try image(features)
+                let loss = try SENLosses.matching(image: v, speech: s, classIDs: classes)
+                    + SENLosses.distinctive(classifier: classifier.L1, image: v, speech: s, labels: classes)
+                try loss.backward()
+                try adam.step()
+                lastLoss = loss.value.scalars[0]
+            }
+            try step()
+            var times: [Double] = []
+            for _ in 0..<iters {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try step()
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+            times.sort()
+            let median = times[times.count / 2]
+            var row = options.context
+            row.merge(["bench": "sen_step", "batch": batch, "padded_frames": frames,
+                       "mean_length": Double(lengths.reduce(0, +)) / Double(batch), "ms_median": median, "ms_min": times[0],
+                       "iters": iters, "utterances_per_s": Double(batch) / (median / 1000), "loss": Double(lastLoss)]) { $1 }
+            printJSON(row)
+        }
+    }
+}
