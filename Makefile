@@ -1,5 +1,5 @@
 # The two README commands: `make test` (set up, build, run every test) and `make bench`
-# (set up, build in release, run the GEMM and convolution benchmarks). Both install what they need.
+# (set up, build in release, run the benchmarks). Both install what they need.
 SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
 
@@ -27,6 +27,7 @@ bench: release
 	.build/release/s2igan bench mel
 	.build/release/s2igan bench inception
 	.build/release/s2igan bench loader
+	.build/release/s2igan bench sen-step
 
 docs: setup
 	mkdir -p docs-out

@@ -1,6 +1,7 @@
 import Audio
 import Foundation
 import Tensor
+import TestSupport
 import Testing
 import Vision
 @testable import Datasets

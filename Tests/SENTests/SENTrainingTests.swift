@@ -7,14 +7,9 @@ import TestSupport
 import Testing
 @testable import SEN
 
-/// A fresh folder name under the temporary directory (not created).
-func temporaryFolder(_ prefix: String) -> URL {
-    FileManager.default.temporaryDirectory.appendingPathComponent("s2igan-sen-\(prefix)-\(UUID().uuidString)")
-}
-
 /// A small spoken-flowers dataset (10 classes: 8 train, 2 test; 6 images of 64 px each; 2 captions).
 func tinySpokenFlowers() throws -> URL {
-    let root = temporaryFolder("data")
+    let root = temporaryRoot("data")
     var options = SpokenFlowersOptions()
     (options.classes, options.imagesPerClass, options.captionsPerImage, options.imageSize) = (10, 6, 2, 64)
     _ = try SpokenFlowers.build(options, root: root)
@@ -121,7 +116,7 @@ func tinyConfiguration(epochs: Int = 12) -> SENTrainingConfiguration {
 
 @Suite(.serialized) struct SENTrainingTests {
     @Test func shortTrainingLearnsAndItsEncoderExtracts() throws {
-        let root = try tinySpokenFlowers(), output = temporaryFolder("run")
+        let root = try tinySpokenFlowers(), output = temporaryRoot("run")
         defer { try? FileManager.default.removeItem(at: root); try? FileManager.default.removeItem(at: output) }
         let trainer = try SENTrainer(configuration: tinyConfiguration(), root: root, output: output)
         let result = try trainer.run()
@@ -181,7 +176,7 @@ func tinyConfiguration(epochs: Int = 12) -> SENTrainingConfiguration {
     }
 
     @Test func aResumedRunEndsExactlyAsAnUninterruptedOne() throws {
-        let root = try tinySpokenFlowers(), whole = temporaryFolder("whole"), split = temporaryFolder("split")
+        let root = try tinySpokenFlowers(), whole = temporaryRoot("whole"), split = temporaryRoot("split")
         defer { for url in [root, whole, split] { try? FileManager.default.removeItem(at: url) } }
         let c = tinyConfiguration(epochs: 4)
         let uninterrupted = try SENTrainer(configuration: c, root: root, output: whole).run()
@@ -206,7 +201,7 @@ func tinyConfiguration(epochs: Int = 12) -> SENTrainingConfiguration {
     }
 
     @Test func setUpProblemsAreNamed() throws {
-        let root = try tinySpokenFlowers(), output = temporaryFolder("bad")
+        let root = try tinySpokenFlowers(), output = temporaryRoot("bad")
         defer { try? FileManager.default.removeItem(at: root); try? FileManager.default.removeItem(at: output) }
         var c = tinyConfiguration()
         c.imageEncoder = .inception

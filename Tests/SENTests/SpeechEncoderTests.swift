@@ -88,6 +88,26 @@ let fixtures = FixtureFolder(besides: #filePath)
         #expect(encoder.isTraining == false)
     }
 
+    /// `best_audio_model.pth` / `best_image_model.pth` as the reference saves them (DataParallel's `module.` names,
+    /// int64 `num_batches_tracked`), written by Tools/fixtures/make_sen_pth_fixtures.py from the same weights.
+    @Test func theReferencesCheckpointFilesLoadDirectly() throws {
+        let encoder = try SpeechEncoder.load(from: fixtures.url("best_audio_model.pth"))
+        #expect(encoder.configuration == Self.reduced && !encoder.isTraining)
+        let x = try t("enc.x"), lengths = try t("enc.lengths").scalars.map { Int($0) }
+        let singles = try (0..<3).map { i in try x.slice(axis: 0, start: i, end: i + 1).reshaped([61, 40]).slice(axis: 0, start: 0, end: lengths[i]) }
+        let embedded = try encoder.embed(singles)
+        for i in 0..<3 {
+            expectClose(try embedded.slice(axis: 0, start: i, end: i + 1), try t("enc.eval.single.\(i)"), rtol: 1e-4, atol: 2e-6, "single \(i)")
+        }
+        let image = try InceptionImageEncoder(embeddingSize: 4)
+        try image.loadWeights(from: fixtures.url("best_image_model.pth"))
+        // torch.manual_seed(7); nn.Linear(2048, 4): weight[0, :3] and the bias, as PyTorch prints them.
+        expectClose(try image.L1.weight.value.slice(axis: 1, start: 0, end: 3).slice(axis: 0, start: 0, end: 1),
+                    try Tensor(shape: [1, 3], scalars: [0.0015, -0.0133, 0.0070]), rtol: 0, atol: 5e-5)
+        expectClose(image.L1.bias!.value, try Tensor(shape: [4], scalars: [0.0194, -0.0087, -0.0209, 0.0010]), rtol: 0, atol: 5e-5)
+        #expect(throws: (any Error).self) { try InceptionImageEncoder(embeddingSize: 8).loadWeights(from: fixtures.url("best_image_model.pth")) }
+    }
+
     @Test func tooShortOrMisshapenInputIsAnError() throws {
         let encoder = try SpeechEncoder(Self.reduced)
         let x = Variable(try Tensor.zeros([2, 20, 40]))

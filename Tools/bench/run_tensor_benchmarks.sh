@@ -39,4 +39,10 @@ $bin bench gru --seconds 1 > "$out/gru_swift.jsonl"
 echo "mel: s2igan, librosa" >&2
 $bin bench mel > "$out/mel_swift.jsonl"
 $python Tools/bench/librosa_mel.py > "$out/mel_librosa.jsonl"
+echo "sen step: s2igan, torch packed and unpacked" >&2
+out_abs=$(cd "$out" && pwd)
+$bin bench sen-step --batches 128,32 --iters 3 > "$out/sen_step_swift.jsonl"
+rm -f "$out/sen_step_torch.jsonl"
+(cd "$shared" && $python bench/02_sen_speech.py --threads 2 --train-batches 128,32 --variants packed,unpacked --fwd 0 --iters 3 \
+    --out "$out_abs/sen_step_torch.jsonl" >/dev/null)
 python3 Tools/bench/tensor_tables.py "$out"

@@ -82,6 +82,20 @@ def mel_table(d):
     print(f"| {u['files']} wav files (3 s), read + features + write | {u['files_per_second']:.0f} files/s | {v['files_per_second']:.0f} files/s | {u['files_per_second'] / v['files_per_second']:.1f} |")
 
 
+def sen_step_table(d):
+    if not (d / "sen_step_swift.jsonl").exists():
+        return
+    swift = {r["batch"]: r for r in rows(d / "sen_step_swift.jsonl")}
+    torch = {(r["variant"], r["batch"]): r for r in rows(d / "sen_step_torch.jsonl") if r.get("bench") == "sen_speech_train"}
+    print("| batch | s2igan ms | torch packed ms (as the reference) | torch unpacked ms | vs packed | vs unpacked |")
+    print("|---|---|---|---|---|---|")
+    for batch, r in swift.items():
+        p, u = torch.get(("packed", batch)), torch.get(("unpacked", batch))
+        pm = p["ms_median"] if p else float("nan")
+        um = u["ms_median"] if u else float("nan")
+        print(f"| {batch} | {r['ms_median']:.0f} | {pm:.0f} | {um:.0f} | {pm / r['ms_median']:.2f} | {um / r['ms_median']:.2f} |")
+
+
 def main():
     d = Path(sys.argv[1] if len(sys.argv) > 1 else "Docs/benchmark-results")
     print("### GEMM, GFLOP/s (2 threads, median)\n")
@@ -94,6 +108,8 @@ def main():
     gru_table(d)
     print("\n### Audio front end (2 threads)\n")
     mel_table(d)
+    print("\n### SEN training step, CUB configuration with cached trunk features (captions padded to 1024 frames, 2 threads, median of 3)\n")
+    sen_step_table(d)
 
 
 if __name__ == "__main__":

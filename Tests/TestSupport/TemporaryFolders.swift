@@ -1,12 +1,12 @@
 import Foundation
 
 /// A fresh folder name under the temporary directory (not created).
-func temporaryRoot(_ prefix: String) -> URL {
+public func temporaryRoot(_ prefix: String) -> URL {
     FileManager.default.temporaryDirectory.appendingPathComponent("s2igan-\(prefix)-\(UUID().uuidString)")
 }
 
 /// Every file under `root` by relative path, with its bytes: two trees are equal when these are.
-func files(under root: URL) throws -> [String: Data] {
+public func files(under root: URL) throws -> [String: Data] {
     let base = root.standardizedFileURL.path + "/"
     var result: [String: Data] = [:]
     for case let url as URL in FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) ?? FileManager.DirectoryEnumerator() {
