@@ -132,6 +132,7 @@ public final class SENTrainer: @unchecked Sendable {
         let order = EpochOrder(count: trainSet.count, batchSize: configuration.batchSize, shuffle: true, dropLast: true, seed: configuration.seed)
         var ran = 0
         var epoch = firstEpoch
+        if epoch <= configuration.epochs { report(Self.tableHeader(metricName: metricName)) }
         while epoch <= configuration.epochs, ran < (stopAfter ?? Int.max) {
             let started = Date()
             optimizer.learningRate = configuration.learningRate(epoch: epoch)

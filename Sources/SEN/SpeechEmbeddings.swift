@@ -10,7 +10,9 @@ public enum SpeechEmbeddings {
     /// result does not depend on their number.
     public static func extract(encoder: SpeechEncoder, dataset: SpokenImageDataset, workers: Int = 2,
                                progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> [Tensor] {
+        let wasTraining = encoder.isTraining
         encoder.eval()
+        defer { encoder.train(wasTraining) }
         let results = Locked([Tensor?](repeating: nil, count: dataset.count)), failure = Locked<Error?>(nil), done = Locked(0)
         let shared = UncheckedBox(encoder)
         Parallel.forEachItem(dataset.count, workers: workers) { i in

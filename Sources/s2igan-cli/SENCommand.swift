@@ -70,7 +70,6 @@ struct SENTrain: ParsableCommand {
         let started = Date()
         let trainer = try SENTrainer(configuration: c, root: URL(fileURLWithPath: root), output: URL(fileURLWithPath: output)) { print($0) }
         print("SEN on \(kind): \(trainer.trainSet.count) train / \(trainer.testSet.count) test images, batch \(c.batchSize), \(c.epochs) epochs")
-        print(SENTrainer.tableHeader(metricName: kind.hasClasses ? "mAP" : "R@10"))
         let result = try trainer.run(resume: resume)
         let best = result.bestMetric.map { String(format: "%.4f at epoch %d", $0, result.bestEpoch ?? 0) } ?? "none (no validation ran)"
         print("best \(result.metricName): \(best); chance \(String(format: "%.4f", result.chance)); "
