@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Audio", targets: ["Audio"]),
         .library(name: "Vision", targets: ["Vision"]),
         .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "Metrics", targets: ["Metrics"]),
         .library(name: "SEN", targets: ["SEN"]),
         .executable(name: "s2igan", targets: ["s2igan-cli"]),
     ],
@@ -32,20 +33,22 @@ let package = Package(
         systemLibrary("CFFTW", pkgConfig: "fftw3f", apt: "libfftw3-dev"),
         systemLibrary("CJPEG", pkgConfig: "libjpeg", apt: "libjpeg-dev"),
         systemLibrary("CPNG", pkgConfig: "libpng", apt: "libpng-dev"),
+        systemLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
         .target(name: "CTensorSupport", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
 
         // Layers.
-        .target(name: "Tensor", dependencies: ["COpenBLAS", "CLAPACKE", "CTensorSupport"]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CLAPACKE", "CTensorSupport", "CZlib"]),
         .target(name: "Autograd", dependencies: ["Tensor"]),
         .target(name: "NN", dependencies: ["Autograd", "Tensor"]),
         .target(name: "Audio", dependencies: ["Tensor", "CSndfile", "CFFTW", "CTensorSupport"]),
         .target(name: "Vision", dependencies: ["NN", "Autograd", "Tensor", "CImageCodecs"]),
         .target(name: "Datasets", dependencies: ["Audio", "Vision", "Tensor"]),
-        .target(name: "SEN", dependencies: ["Datasets", "Vision", "Audio", "NN", "Autograd", "Tensor", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Metrics", dependencies: ["Vision", "NN", "Autograd", "Tensor"]),
+        .target(name: "SEN", dependencies: ["Metrics", "Datasets", "Vision", "Audio", "NN", "Autograd", "Tensor", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "s2igan-cli",
-            dependencies: ["CTensorSupport", "Tensor", "Autograd", "NN", "Audio", "Vision", "Datasets", "SEN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CTensorSupport", "Tensor", "Autograd", "NN", "Audio", "Vision", "Datasets", "Metrics", "SEN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Tests: one target per library target, plus the link checks of the C libraries, and the
@@ -57,7 +60,8 @@ let package = Package(
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Vision", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "SENTests", dependencies: ["SEN", "Datasets", "Vision", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Vision", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "SENTests", dependencies: ["SEN", "Metrics", "Datasets", "Vision", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
     ]
 )

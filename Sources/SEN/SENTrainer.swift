@@ -1,6 +1,7 @@
 import Autograd
 import Datasets
 import Foundation
+import Metrics
 import NN
 import Tensor
 import Vision

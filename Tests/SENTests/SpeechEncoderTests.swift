@@ -1,5 +1,6 @@
 import Autograd
 import Foundation
+import Metrics
 import NN
 import Tensor
 import TestSupport

@@ -79,6 +79,11 @@ public struct TypedArray: Sendable, Equatable {
         try self.init(scalarType: .int64, shape: shape, bytes: values.withUnsafeBufferPointer { Data(buffer: $0) })
     }
 
+    /// A float64 array (metric statistics: means and covariances).
+    public init(float64 values: [Double], shape: [Int]) throws {
+        try self.init(scalarType: .float64, shape: shape, bytes: values.withUnsafeBufferPointer { Data(buffer: $0) })
+    }
+
     /// Number of elements.
     public var count: Int { Shape.count(shape) }
 

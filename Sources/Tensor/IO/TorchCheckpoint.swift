@@ -44,7 +44,7 @@ public struct TorchCheckpoint {
     // MARK: - Formats
 
     private static func readZip(_ data: Data, path: String) throws -> TorchCheckpoint {
-        let zip = try StoredZip(data, path: path)
+        let zip = try ZipArchive(data, path: path)
         guard let pickleName = zip.names.first(where: { $0.hasSuffix("/data.pkl") || $0 == "data.pkl" }) else {
             throw TensorError.file(path: path, reason: "checkpoint: no data.pkl in the archive")
         }

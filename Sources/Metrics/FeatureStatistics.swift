@@ -1,0 +1,53 @@
+import Foundation
+import Tensor
+
+/// The Gaussian fit of a feature set that FID compares: the mean and the covariance (divided by N − 1, as
+/// `numpy.cov`), in Double. Saved as `.npz` with keys `mu` and `sigma`, so pytorch-fid's `--save-stats` files and
+/// ours are interchangeable.
+public struct GaussianStatistics: Sendable, Equatable {
+    public var mean: [Double]
+    public var covariance: DoubleMatrix
+    /// Samples the fit was made from (0 when read from a file that does not say).
+    public var count: Int
+
+    public init(mean: [Double], covariance: DoubleMatrix, count: Int = 0) throws {
+        guard covariance.rows == mean.count, covariance.columns == mean.count else {
+            throw TensorError.shapeMismatch("statistics: mean of \(mean.count) with a \(covariance.rows)×\(covariance.columns) covariance")
+        }
+        (self.mean, self.covariance, self.count) = (mean, covariance, count)
+    }
+
+    /// The fit of `features` `[N, D]` (N ≥ 2).
+    public init(features: Tensor) throws {
+        guard features.rank == 2, features.shape[0] >= 2 else {
+            throw TensorError.shapeMismatch("statistics: need features [N ≥ 2, D], got \(features.shape)")
+        }
+        let m = try DoubleMatrix(features)
+        try self.init(mean: m.columnMeans(), covariance: m.covariance(), count: m.rows)
+    }
+
+    public var dimensions: Int { mean.count }
+
+    /// Reads an `.npz` with `mu` (D) and `sigma` (D × D).
+    public static func read(_ url: URL) throws -> GaussianStatistics {
+        let arrays = try NPZ.read(url)
+        guard let mu = arrays["mu"], let sigma = arrays["sigma"] else {
+            throw TensorError.file(path: url.path, reason: "statistics: the archive needs arrays 'mu' and 'sigma', has \(arrays.keys.sorted())")
+        }
+        let d = mu.count
+        guard mu.shape.count == 1, sigma.shape == [d, d] else {
+            throw TensorError.file(path: url.path, reason: "statistics: mu \(mu.shape) and sigma \(sigma.shape) are not (D,) and (D, D)")
+        }
+        let values = sigma.doubleValues(), mean = mu.doubleValues()
+        guard values.allSatisfy(\.isFinite), mean.allSatisfy(\.isFinite) else {
+            throw TensorError.file(path: url.path, reason: "statistics: mu or sigma holds NaN or infinite values")
+        }
+        return try GaussianStatistics(mean: mean, covariance: DoubleMatrix(rows: d, columns: d, values: values))
+    }
+
+    /// Writes `mu` and `sigma` (float64) as an `.npz`, atomically.
+    public func write(to url: URL) throws {
+        try NPZ.write(["mu": TypedArray(float64: mean, shape: [dimensions]),
+                       "sigma": TypedArray(float64: covariance.values, shape: [dimensions, dimensions])], to: url)
+    }
+}
