@@ -1,0 +1,63 @@
+import Autograd
+import Foundation
+import Tensor
+import Vision
+
+/// The metrics of spec 4 on image files: the Inception network runs on the images, the statistics on its outputs.
+public struct ImageSetMetrics {
+    /// torchvision's ImageNet Inception-v3 (IS, mAP, R@k) or pytorch-fid's (FID, KID, torch-fidelity IS).
+    public let network: InceptionV3
+    public var batchSize: Int
+    /// Called with (done, total) after each batch.
+    public var progress: ((Int, Int) -> Void)?
+
+    public init(network: InceptionV3, batchSize: Int = 50, progress: ((Int, Int) -> Void)? = nil) {
+        (self.network, self.batchSize, self.progress) = (network.frozenForInference(), batchSize, progress)
+    }
+
+    /// Pooled 2048-d features of `files` in `range`; an unreadable file is an error naming it.
+    public func features(of files: [URL], range: PixelRange) throws -> Tensor {
+        guard !files.isEmpty else { throw TensorError.invalidArgument("no image files to evaluate") }
+        let extractor = try ImageFeatureExtractor(model: network, range: network.variant == .fid ? .unit : range, batchSize: batchSize)
+        let result = try extractor.features(of: files, progress: progress)
+        if let (url, reason) = result.failures.first {
+            throw TensorError.file(path: url.path, reason: "image: \(reason)" + (result.failures.count > 1 ? " (and \(result.failures.count - 1) more)" : ""))
+        }
+        return result.features
+    }
+
+    /// The Inception Score of `files`: with torchvision's network the reference's (1000 classes with bias, images
+    /// in [−1, 1], splits of ⌊N/10⌋); with pytorch-fid's the torch-fidelity variant (1008 classes without bias,
+    /// every image used; torch-fidelity also shuffles the images first, which we do not).
+    public func inceptionScore(of files: [URL], splits: Int = 10) throws -> InceptionScore.Score {
+        let pooled = try features(of: files, range: .signed)
+        let fidelity = network.variant == .fid
+        let logits = try GradientMode.withoutGradient { try network.logits(pooled: Variable(pooled), bias: !fidelity).value }
+        return try InceptionScore.score(logits: logits, splits: splits, splitting: fidelity ? .fidelity : .reference)
+    }
+
+    /// The Gaussian fit of the pool3 features of `files` (pytorch-fid's network, images in [0, 1]).
+    public func statistics(of files: [URL]) throws -> GaussianStatistics {
+        guard network.variant == .fid else { throw TensorError.invalidArgument("FID statistics need pytorch-fid's Inception network") }
+        return try GaussianStatistics(features: features(of: files, range: .unit))
+    }
+
+    /// Query features of real images as the reference's R@k script makes them: shorter side resized to 299 (Pillow
+    /// bilinear), centre crop 299, [0, 1], the trunk.
+    public func realImageFeatures(of files: [URL]) throws -> Tensor {
+        var rows: [Tensor] = []
+        for start in stride(from: 0, to: files.count, by: batchSize) {
+            let chunk = Array(files[start..<min(start + batchSize, files.count)])
+            let images = try chunk.map { url -> RGBImage in
+                do { return try RGBImage.read(url).resized(shorterSide: 299).centerCropped(width: 299, height: 299) } catch let error as TensorError {
+                    if case .file = error { throw error }
+                    throw TensorError.file(path: url.path, reason: "\(error)")
+                }
+            }
+            let batch = try Tensor.batch(images, range: .unit)
+            rows.append(try GradientMode.withoutGradient { try network.pooledFeatures(Variable(batch)).value })
+            progress?(min(start + batchSize, files.count), files.count)
+        }
+        return try Tensor.concatenate(rows, axis: 0)
+    }
+}

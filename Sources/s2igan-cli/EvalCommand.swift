@@ -1,0 +1,224 @@
+import ArgumentParser
+import Foundation
+import Metrics
+import Tensor
+import Vision
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate generated images: Inception Score, FID, KID, mAP (CUB/Oxford) and R@k (Flickr8k/Places).",
+        discussion: """
+        --images is one folder of generated images, or a generation output whose epoch<N> sub-folders are each
+        evaluated in turn. Each result is printed, appended as a line to --log (the reference's text format) and
+        collected in --json. The networks need published weights (no download is attempted):
+          torchvision Inception-v3 (is, map, recall): \(EvalOptions.torchvisionWeights)
+          pytorch-fid Inception (fid, kid, is --variant fidelity): \(EvalOptions.fidWeights)
+        """,
+        subcommands: [EvalIS.self, EvalFID.self, EvalKID.self, EvalMAP.self, EvalRecall.self]
+    )
+}
+
+struct EvalOptions: ParsableArguments {
+    static let torchvisionWeights = "inception_v3_google-0cc3c7bd.pth from https://download.pytorch.org/models/"
+    static let fidWeights = "pt_inception-2015-12-05-6726825d.pth from https://github.com/mseitzer/pytorch-fid/releases (fid_weights)"
+
+    @Option(help: "Folder of generated images, or of epoch<N> folders.") var images: String
+    @Option(help: "Inception weights (.pth as published, or .safetensors).") var weights: String?
+    @Option(help: "Append one line per evaluated folder to this text file.") var log: String?
+    @Option(help: "Write all results to this JSON file.") var json: String?
+    @Option(help: "Images per batch.") var batchSize = 50
+
+    func network(_ variant: InceptionV3.Variant) throws -> InceptionV3 {
+        let expected = variant == .fid ? Self.fidWeights : Self.torchvisionWeights
+        guard let weights else { throw ValidationError("--weights is needed: \(expected)") }
+        let url = URL(fileURLWithPath: weights)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw TensorError.file(path: url.path, reason: "no such weights file; expected \(expected)")
+        }
+        let model = try InceptionV3(variant: variant)
+        try model.load(weights: url)
+        return model
+    }
+
+    /// Runs `evaluate` on every epoch folder, printing, logging and collecting its results.
+    func run(prefix: String = "", _ evaluate: (URL) throws -> (line: String, values: [String: Any])) throws {
+        var results: [[String: Any]] = []
+        for (epoch, folder) in try EvaluationLists.epochFolders(in: URL(fileURLWithPath: images)) {
+            let (line, values) = try evaluate(folder)
+            let text = "Epoch: [\(epoch.map(String.init) ?? "-")]  " + line
+            print(text)
+            if let log {
+                let url = URL(fileURLWithPath: log)
+                if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
+                let handle = try FileHandle(forWritingTo: url)
+                handle.seekToEndOfFile()
+                handle.write(Data((text + "\n").utf8))
+                try handle.close()
+            }
+            var row = values
+            row["folder"] = folder.path
+            if let epoch { row["epoch"] = epoch }
+            results.append(row)
+        }
+        if let json {
+            let data = try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys])
+            try writeFileAtomically(data, to: URL(fileURLWithPath: json))
+        }
+    }
+
+    func progress(_ label: String) -> (Int, Int) -> Void {
+        { done, total in FileHandle.standardError.write(Data("\r\(label) \(done)/\(total)\(done == total ? "\n" : "")".utf8)) }
+    }
+}
+
+func format(_ value: Double) -> String { String(format: "%.6f", value) }
+
+struct EvalIS: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "is", abstract: "Inception Score of every image under the folder (recursively, sorted).")
+    @OptionGroup var options: EvalOptions
+    @Option(help: "reference (torchvision, 1000 classes, splits of ⌊N/10⌋) or fidelity (pytorch-fid network, 1008 classes, no bias).") var variant = "reference"
+    @Option(help: "Splits.") var splits = 10
+
+    func run() throws {
+        guard ["reference", "fidelity"].contains(variant) else { throw ValidationError("--variant must be reference or fidelity") }
+        let metrics = ImageSetMetrics(network: try options.network(variant == "fidelity" ? .fid : .torchvision), batchSize: options.batchSize,
+                                      progress: options.progress("images"))
+        try options.run { folder in
+            let score = try metrics.inceptionScore(of: ImageFeatureExtractor.imageFiles(in: folder), splits: splits)
+            return ("IS_mean: \(format(score.mean)) IS_std: \(format(score.standardDeviation))",
+                    ["is_mean": score.mean, "is_std": score.standardDeviation, "images": score.images, "variant": variant])
+        }
+    }
+}
+
+/// The real side of FID / KID: a folder of images or, for FID, an `.npz` of statistics.
+struct RealImages: ParsableArguments {
+    @Option(help: "Real images: a folder, or (fid) an .npz with mu and sigma.") var real: String
+}
+
+struct EvalFID: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "fid", abstract: "FID against real images (pytorch-fid semantics).")
+    @OptionGroup var options: EvalOptions
+    @OptionGroup var realImages: RealImages
+    @Option(help: "Save the real images' statistics to this .npz (pytorch-fid's --save-stats format).") var saveStats: String?
+
+    func run() throws {
+        let metrics = ImageSetMetrics(network: try options.network(.fid), batchSize: options.batchSize, progress: options.progress("images"))
+        let realURL = URL(fileURLWithPath: realImages.real)
+        let real = realURL.pathExtension.lowercased() == "npz"
+            ? try GaussianStatistics.read(realURL) : try metrics.statistics(of: ImageFeatureExtractor.imageFiles(in: realURL))
+        if let saveStats { try real.write(to: URL(fileURLWithPath: saveStats)) }
+        try options.run { folder in
+            let fid = try FeatureDistance.frechet(metrics.statistics(of: ImageFeatureExtractor.imageFiles(in: folder)), real)
+            return ("FID: \(format(fid))", ["fid": fid])
+        }
+    }
+}
+
+struct EvalKID: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "kid", abstract: "KID against real images (torch-fidelity's estimator).")
+    @OptionGroup var options: EvalOptions
+    @OptionGroup var realImages: RealImages
+    @Option(help: "Random subsets.") var subsets = 100
+    @Option(help: "Images per subset (at most the smaller set).") var subsetSize = 1000
+    @Option(help: "Seed of the subset draws.") var seed: UInt64 = 0
+
+    func run() throws {
+        let metrics = ImageSetMetrics(network: try options.network(.fid), batchSize: options.batchSize, progress: options.progress("images"))
+        let real = try metrics.features(of: ImageFeatureExtractor.imageFiles(in: URL(fileURLWithPath: realImages.real)), range: .unit)
+        try options.run { folder in
+            let generated = try metrics.features(of: ImageFeatureExtractor.imageFiles(in: folder), range: .unit)
+            let kid = try FeatureDistance.kernel(generated, real, subsets: subsets, subsetSize: subsetSize, seed: seed)
+            return ("KID_mean: \(format(kid.mean)) KID_std: \(format(kid.standardDeviation))",
+                    ["kid_mean": kid.mean, "kid_std": kid.standardDeviation, "subset_size": kid.subsetSize, "subsets": kid.subsets])
+        }
+    }
+}
+
+struct EvalMAP: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "map",
+        abstract: "Class-retrieval mAP of generated images (CUB/Oxford, spec 4.2); precision@k is reported under its own name.",
+        discussion: """
+        Queries are real images named by --ground-truth (the reference's filenames_ground_truth_image_*.pickle, or a
+        text file); their features come from --query-features (the reference's images_npy folder: <name>.npy, (1, 2048))
+        or are computed from --real-images/<name> (RGB → [0, 1] → bilinear 299 → trunk → mean) and cached in
+        --query-cache. The gallery is --generated (filenames_Gen_image_*.pickle) under each evaluated folder, with
+        _128_ → _256_ and .png as the reference rewrites them; generated images go in as [0, 1].
+        """
+    )
+    @OptionGroup var options: EvalOptions
+    @Option(help: "List of the real query images.") var groundTruth: String
+    @Option(help: "List of the generated images.") var generated: String
+    @Option(help: "Folder of precomputed query features (<name without extension>.npy).") var queryFeatures: String?
+    @Option(help: "Folder of the real images the ground-truth list names.") var realImages: String?
+    @Option(help: "Cache file (.npy) for computed query features.") var queryCache: String?
+
+    func run() throws {
+        let truth = try EvaluationLists.read(URL(fileURLWithPath: groundTruth))
+        let gallery = try EvaluationLists.read(URL(fileURLWithPath: generated))
+        let metrics = ImageSetMetrics(network: try options.network(.torchvision), batchSize: options.batchSize, progress: options.progress("images"))
+        let queries = try queryFeatureMatrix(truth, metrics: metrics)
+        let queryClasses = try truth.map(EvaluationLists.classID), galleryClasses = try gallery.map(EvaluationLists.classID)
+        try options.run { folder in
+            let files = gallery.map { folder.appendingPathComponent(EvaluationLists.generatedFileName($0)) }
+            let r = try Retrieval.classRetrieval(queries: queries, queryClasses: queryClasses, gallery: metrics.features(of: files, range: .unit),
+                                                 galleryClasses: galleryClasses)
+            let precision = zip(r.ks, r.precisionAt).map { "P@\($0): \(format($1))" }.joined(separator: " ")
+            return ("mAP: \(format(r.meanAveragePrecision)) \(precision)",
+                    ["map": r.meanAveragePrecision, "precision_at": Dictionary(uniqueKeysWithValues: zip(r.ks.map(String.init), r.precisionAt))])
+        }
+    }
+
+    func queryFeatureMatrix(_ truth: [String], metrics: ImageSetMetrics) throws -> Tensor {
+        if let queryFeatures {
+            let folder = URL(fileURLWithPath: queryFeatures)
+            let rows = try truth.map { name -> Tensor in
+                let stem = name.split(separator: ".").dropLast().joined(separator: ".")
+                let url = folder.appendingPathComponent((stem.isEmpty ? name : stem) + ".npy")
+                let t = try NPY.readTensor(url)
+                guard t.count == InceptionV3.featureWidth else { throw TensorError.file(path: url.path, reason: "query features \(t.shape), expected (1, 2048)") }
+                return try t.reshaped([1, InceptionV3.featureWidth])
+            }
+            return try Tensor.concatenate(rows, axis: 0)
+        }
+        guard let realImages else { throw ValidationError("give --query-features or --real-images") }
+        if let queryCache, let cached = try? NPY.readTensor(URL(fileURLWithPath: queryCache)), cached.shape == [truth.count, InceptionV3.featureWidth] {
+            return cached
+        }
+        let features = try metrics.features(of: truth.map { URL(fileURLWithPath: realImages).appendingPathComponent($0) }, range: .unit)
+        if let queryCache { try NPY.write(features, to: URL(fileURLWithPath: queryCache)) }
+        return features
+    }
+}
+
+struct EvalRecall: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recall",
+        abstract: "R@1/5/10/50 of real test images against their generated images (Flickr8k/Places, spec 4.3).",
+        discussion: """
+        --list names the keys (the reference's filenames_Gen_image_*.pickle or a text file); queries are
+        --real-images/<key>.jpg (shorter side to 299, centre crop, [0, 1]); the gallery is
+        <folder>/<key>_256_sentence<i>.png for i < --captions (5 for Flickr8k, 1 for Places), in [0, 1].
+        """
+    )
+    @OptionGroup var options: EvalOptions
+    @Option(help: "List of the image keys.") var list: String
+    @Option(help: "Folder of the real images (<key>.jpg).") var realImages: String
+    @Option(help: "Generated images per key.") var captions = 5
+
+    func run() throws {
+        let keys = try EvaluationLists.read(URL(fileURLWithPath: list))
+        let metrics = ImageSetMetrics(network: try options.network(.torchvision), batchSize: options.batchSize, progress: options.progress("images"))
+        let queries = try metrics.realImageFeatures(of: keys.map { URL(fileURLWithPath: realImages).appendingPathComponent($0 + ".jpg") })
+        let owners = keys.indices.flatMap { Array(repeating: $0, count: captions) }
+        try options.run { folder in
+            let files = keys.flatMap { key in (0..<captions).map { folder.appendingPathComponent("\(key)_256_sentence\($0).png") } }
+            let r = try Retrieval.recallAtK(queries: queries, gallery: metrics.features(of: files, range: .unit), owners: owners)
+            let ks = [1, 5, 10, 50]
+            return (zip(ks, r).map { "R@\($0): \(format($1))" }.joined(separator: " "),
+                    ["recall_at": Dictionary(uniqueKeysWithValues: zip(ks.map(String.init), r))])
+        }
+    }
+}
