@@ -201,6 +201,17 @@ func tinyConfiguration(epochs: Int = 12) -> SENTrainingConfiguration {
         #expect(logs.count == 4)
     }
 
+    @Test func withoutACacheImagesAreAugmentedAtEveryVisit() throws {
+        let root = try tinySpokenFlowers(), output = temporaryRoot("live")
+        defer { try? FileManager.default.removeItem(at: root); try? FileManager.default.removeItem(at: output) }
+        var c = tinyConfiguration(epochs: 3)
+        (c.imageViews, c.validationImages) = (0, .random)
+        let result = try SENTrainer(configuration: c, root: root, output: output).run()
+        #expect(result.finished && result.records.compactMap(\.metric).count == 1)
+        #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent("cache").path))
+        #expect(result.records[2].loss < result.records[0].loss)
+    }
+
     @Test func setUpProblemsAreNamed() throws {
         let root = try tinySpokenFlowers(), output = temporaryRoot("bad")
         defer { try? FileManager.default.removeItem(at: root); try? FileManager.default.removeItem(at: output) }
