@@ -51,14 +51,17 @@ public struct SENBatch: Sendable {
         guard items.allSatisfy({ $0.captions.count == 1 }) else {
             throw TensorError.invalidArgument("batch: SEN items must carry one caption each")
         }
-        var order = Array(items.indices)
-        // Stable: equal lengths keep their order.
-        if sortByLength { order.sort { (items[$0].captions[0].shape[0], $1) > (items[$1].captions[0].shape[0], $0) } }
+        let order = sortByLength ? longestFirst(items.map { $0.captions[0].shape[0] }) : Array(items.indices)
         let sorted = order.map { items[$0] }
         let (captions, lengths) = try padCaptions(sorted.map { $0.captions[0] })
         return SENBatch(keys: sorted.map(\.key), images: try Tensor.stack(sorted.map(\.image), axis: 0), captions: captions,
                         lengths: lengths, classIDs: sorted.map(\.classID), labels: sorted.map(\.label),
                         captionIndices: sorted.map(\.captionIndex))
+    }
+
+    /// The indices of `lengths` longest first; equal lengths keep their order (the reference's collate order).
+    public static func longestFirst(_ lengths: [Int]) -> [Int] {
+        lengths.indices.sorted { (lengths[$0], $1) > (lengths[$1], $0) }
     }
 
     /// `(T_i, F)` matrices zero-padded at the end to `[B, T_max, F]`, and the lengths `T_i`.

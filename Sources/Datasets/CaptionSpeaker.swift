@@ -142,8 +142,7 @@ public struct CaptionSpeaker: Sendable {
 
     /// The voice settings of a caption: a function of ``seed``, its key and number only.
     public func settings(for caption: Caption) -> VoiceSettings {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in caption.key.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let hash = RandomStreams.fnv1a(caption.key.utf8)
         var rng = RandomStreams.generator(seed: seed, epoch: Int(truncatingIfNeeded: hash), index: caption.index)
         return palette.settings(using: &rng)
     }

@@ -14,6 +14,11 @@ public enum RandomStreams {
         return RandomGenerator(seed: z)
     }
 
+    /// FNV-1a over `bytes`, continuing from `hash`: a stable seed or fingerprint from names.
+    public static func fnv1a<Bytes: Sequence>(_ bytes: Bytes, continuing hash: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 where Bytes.Element == UInt8 {
+        bytes.reduce(hash) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+    }
+
     static func mix(_ value: UInt64) -> UInt64 {
         var z = value
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -100,10 +100,7 @@ public struct ImageViewCache: Sendable {
 
     /// A short fingerprint of a dataset's image list (FNV-1a over the keys).
     public static func fingerprint(_ dataset: SpokenImageDataset) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for key in dataset.items.map(\.key) {
-            for byte in key.utf8 + [0] { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        }
+        let hash = dataset.items.reduce(RandomStreams.fnv1a([])) { RandomStreams.fnv1a($1.key.utf8 + [0], continuing: $0) }
         return "\(dataset.count):" + String(hash, radix: 16)
     }
 }

@@ -234,7 +234,7 @@ public final class SENTrainer: @unchecked Sendable {
     }
 
     func collate(indices: [Int], captions: [Tensor], dataset: SpokenImageDataset, imageInputs: () throws -> Tensor) throws -> Batch {
-        let order = captions.indices.sorted { (captions[$0].shape[0], $1) > (captions[$1].shape[0], $0) }
+        let order = SENBatch.longestFirst(captions.map { $0.shape[0] })
         let (padded, lengths) = try SENBatch.padCaptions(order.map { captions[$0] })
         let inputs = try imageInputs()
         return Batch(captions: padded, lengths: lengths, classIDs: order.map { dataset.items[indices[$0]].classID },
@@ -266,7 +266,7 @@ public final class SENTrainer: @unchecked Sendable {
                         images.append(try testSet.transformed(testSet.items[i], imageSize: configuration.imageSize, augment: augment, using: &rng))
                     }
                 }
-                let order = captions.indices.sorted { (captions[$0].shape[0], $1) > (captions[$1].shape[0], $0) }
+                let order = SENBatch.longestFirst(captions.map { $0.shape[0] })
                 let (padded, lengths) = try SENBatch.padCaptions(order.map { captions[$0] })
                 let embedded = try model.speech(Variable(padded), lengths: lengths).value
                 for (row, k) in order.enumerated() { speechRows[indices[k]] = try embedded.slice(axis: 0, start: row, end: row + 1) }

@@ -42,7 +42,7 @@ struct EvalOptions: ParsableArguments {
     }
 
     /// Runs `evaluate` on every epoch folder, printing, logging and collecting its results.
-    func run(prefix: String = "", _ evaluate: (URL) throws -> (line: String, values: [String: Any])) throws {
+    func run(_ evaluate: (URL) throws -> (line: String, values: [String: Any])) throws {
         var results: [[String: Any]] = []
         for (epoch, folder) in try EvaluationLists.epochFolders(in: URL(fileURLWithPath: images)) {
             let (line, values) = try evaluate(folder)
