@@ -6,7 +6,8 @@ import Tensor
 /// reproducible.
 public enum Initialization {
     private final class Shared: @unchecked Sendable {
-        let lock = NSLock()
+        // Recursive: ``seeded(_:_:)`` holds it while the layers it builds draw from the generator.
+        let lock = NSRecursiveLock()
         var generator = RandomGenerator(seed: 0)
     }
     private static let shared = Shared()
@@ -16,6 +17,15 @@ public enum Initialization {
         shared.lock.lock()
         shared.generator = RandomGenerator(seed: seed)
         shared.lock.unlock()
+    }
+
+    /// Reseeds the shared generator and runs `body` (typically a model's construction) with exclusive use of
+    /// it, so that what `body` draws depends only on `seed`, even while other threads create layers too.
+    public static func seeded<R>(_ seed: UInt64, _ body: () throws -> R) rethrows -> R {
+        shared.lock.lock()
+        defer { shared.lock.unlock() }
+        shared.generator = RandomGenerator(seed: seed)
+        return try body()
     }
 
     /// Runs `body` with exclusive use of the shared generator.

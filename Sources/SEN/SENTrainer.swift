@@ -95,9 +95,8 @@ public final class SENTrainer: @unchecked Sendable {
             }
             backbone = try FrozenBackbone(weights: URL(fileURLWithPath: weights))
         }
-        Initialization.seed(c.seed)
         let classes = kind.hasClasses ? (trainSet.items.map(\.label).max() ?? 0) + 1 : nil
-        model = try SENModel(configuration: c, trainingClasses: classes, backbone: backbone)
+        model = try Initialization.seeded(c.seed) { try SENModel(configuration: c, trainingClasses: classes, backbone: backbone) }
         optimizer = try Adam(parameters: model.trainableParameters(), learningRate: c.learningRate, betas: (c.betas[0], c.betas[1]),
                              weightDecay: c.weightDecay)
         (configuration, self.output, self.report) = (c, output, report)
