@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Metrics", targets: ["Metrics"]),
         .library(name: "SEN", targets: ["SEN"]),
+        .library(name: "GAN", targets: ["GAN"]),
         .executable(name: "s2igan", targets: ["s2igan-cli"]),
     ],
     dependencies: [
@@ -46,9 +47,10 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Audio", "Vision", "Tensor"]),
         .target(name: "Metrics", dependencies: ["Vision", "NN", "Autograd", "Tensor"]),
         .target(name: "SEN", dependencies: ["Metrics", "Datasets", "Vision", "Audio", "NN", "Autograd", "Tensor", .product(name: "Yams", package: "Yams")]),
+        .target(name: "GAN", dependencies: ["SEN", "Metrics", "Datasets", "Vision", "NN", "Autograd", "Tensor", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "s2igan-cli",
-            dependencies: ["CTensorSupport", "Tensor", "Autograd", "NN", "Audio", "Vision", "Datasets", "Metrics", "SEN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CTensorSupport", "Tensor", "Autograd", "NN", "Audio", "Vision", "Datasets", "Metrics", "SEN", "GAN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Tests: one target per library target, plus the link checks of the C libraries, and the
@@ -60,8 +62,9 @@ let package = Package(
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Vision", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Vision", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Vision", "NN", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SENTests", dependencies: ["SEN", "Metrics", "Datasets", "Vision", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "GANTests", dependencies: ["GAN", "SEN", "Datasets", "Vision", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
     ]
 )

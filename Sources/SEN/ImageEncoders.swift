@@ -16,6 +16,11 @@ public protocol SENImageEncoder: Module {
     func prepare(_ images: [RGBImage]) throws -> Tensor
     /// Unit embeddings `[B, D]` of prepared inputs `[B] + inputShape`.
     func callAsFunction(_ inputs: Variable) throws -> Variable
+    /// The fixed step on image tensors `[B, 3, S, S]` in [−1, 1], recording gradients to the images (for the
+    /// RDG's relation supervisor, which back-propagates through the frozen encoder into the generator).
+    func prepareDifferentiably(_ images: Variable) throws -> Variable
+    /// The size D of the embeddings.
+    var embeddingSize: Int { get }
 }
 
 /// A frozen network held outside the module tree, so it is neither saved in nor loaded from the encoder's
@@ -61,6 +66,16 @@ public final class InceptionImageEncoder: Module, SENImageEncoder {
     public func callAsFunction(_ inputs: Variable) throws -> Variable {
         try L1(inputs).l2Normalized(axis: 1)
     }
+
+    /// Bilinear resize to 299 and the trunk's pooled features (spec 3.4).
+    public func prepareDifferentiably(_ images: Variable) throws -> Variable {
+        guard let trunk = backbone?.network else {
+            throw TensorError.invalidArgument("image encoder: embedding images needs the Inception-v3 weights (--inception-weights)")
+        }
+        return try trunk.pooledFeatures(images)
+    }
+
+    public var embeddingSize: Int { L1.weight.shape[0] }
 }
 
 /// A convolutional image encoder that learns from scratch, for data without pretrained Inception weights
@@ -101,6 +116,20 @@ public final class ConvImageEncoder: Module, SENImageEncoder {
     public func callAsFunction(_ inputs: Variable) throws -> Variable {
         try L1(features(inputs).flattened(from: 1)).l2Normalized(axis: 1)
     }
+
+    /// An area (box) reduction to the input size when the images are an integer multiple of it (a bilinear
+    /// resize otherwise); differentiable.
+    public func prepareDifferentiably(_ images: Variable) throws -> Variable {
+        guard images.rank == 4, images.shape[1] == 3, images.shape[2] == images.shape[3] else {
+            throw TensorError.shapeMismatch("image encoder: images \(images.shape), expected [B, 3, S, S]")
+        }
+        let size = images.shape[2]
+        if size == inputSize { return images }
+        if size % inputSize == 0 { return try images.avgPool2d(kernel: IntPair(size / inputSize, size / inputSize)) }
+        return try images.resizedBilinear(height: inputSize, width: inputSize)
+    }
+
+    public var embeddingSize: Int { L1.weight.shape[0] }
 }
 
 /// The reference's shared classifier for the distinctive loss (spec 2.3): `L1` Linear(1024 → classes), weight

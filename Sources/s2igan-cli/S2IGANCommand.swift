@@ -28,6 +28,8 @@ struct S2IGANCommand: ParsableCommand {
         } catch let error as ExitCode {
             exit(withError: error)
         } catch {
+            // ArgumentParser's own outcomes (help, usage errors) keep its output and exit codes.
+            guard exitCode(for: error) == .failure else { exit(withError: error) }
             FileHandle.standardError.write(Data("s2igan: \(error)\n".utf8))
             Foundation.exit(1)
         }

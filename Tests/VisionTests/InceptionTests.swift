@@ -19,7 +19,7 @@ import Testing
     nonisolated(unsafe) static let models: [InceptionV3.Variant: InceptionV3] = {
         var models: [InceptionV3.Variant: InceptionV3] = [:]
         for variant in InceptionV3.Variant.allCases {
-            guard let model = try? InceptionV3(variant: variant), (try? HashedValues.load(into: model)) != nil else { continue }
+            guard let model = try? InceptionV3(variant: variant), (try? model.load(stateDict: HashedValues.stateDict(like: model.stateDict()))) != nil else { continue }
             models[variant] = model.frozenForInference()
         }
         return models
@@ -169,7 +169,7 @@ import Testing
 
     @Test func trainingModeRunsTheUnfoldedLayers() throws {
         let conv = try BasicConv2d(3, 4, kernelSize: 3, padding: 1)
-        try HashedValues.load(into: conv)
+        try conv.load(stateDict: HashedValues.stateDict(like: conv.stateDict()))
         var rng = RandomGenerator(seed: 11)
         let x = Variable(try Tensor.uniform([2, 3, 5, 5], using: &rng))
         conv.eval()

@@ -45,4 +45,9 @@ $bin bench sen-step --batches 128,32 --iters 3 > "$out/sen_step_swift.jsonl"
 rm -f "$out/sen_step_torch.jsonl"
 (cd "$shared" && $python bench/02_sen_speech.py --threads 2 --train-batches 128,32 --variants packed,unpacked --fwd 0 --iters 3 \
     --out "$out_abs/sen_step_torch.jsonl" >/dev/null)
+echo "fid end to end: s2igan, pytorch-fid (same folder of PNGs)" >&2
+fid_images=$(mktemp -d)
+$bin bench fid --images "$fid_images" --runs 3 > "$out/fid_swift.jsonl"
+$python Tools/bench/torch_fid.py --images "$fid_images" --runs 3 > "$out/fid_torch.jsonl" 2>/dev/null
+rm -rf "$fid_images"
 python3 Tools/bench/tensor_tables.py "$out"

@@ -1,0 +1,114 @@
+import Autograd
+import NN
+import Tensor
+
+/// The first generator stage (`INIT_STAGE_G`): `[c, z]` → Linear without bias → BatchNorm1d → GLU → a
+/// `[B, 16w, 4, 4]` map → four up-blocks → `[B, w, 64, 64]`.
+public final class InitialStage: Module {
+    public let fc: Sequential
+    public let upsample1: Sequential, upsample2: Sequential, upsample3: Sequential, upsample4: Sequential
+    let width: Int
+
+    public init(inputSize: Int, width: Int) throws {
+        fc = Sequential(try Linear(inputSize, width * 4 * 4 * 2, bias: false), try BatchNorm1d(width * 4 * 4 * 2), GLU())
+        upsample1 = try RDGBlocks.up(width, width / 2)
+        upsample2 = try RDGBlocks.up(width / 2, width / 4)
+        upsample3 = try RDGBlocks.up(width / 4, width / 8)
+        upsample4 = try RDGBlocks.up(width / 8, width / 16)
+        self.width = width
+        super.init()
+    }
+
+    public func callAsFunction(condition: Variable, noise: Variable) throws -> Variable {
+        let code = try fc(Variable.concatenate([condition, noise], axis: 1)).reshaped([condition.shape[0], width, 4, 4])
+        return try upsample4(upsample3(upsample2(upsample1(code))))
+    }
+}
+
+/// A refinement stage (`NEXT_STAGE_G`) with the dense connection: `[c, h]` → joint block → residual blocks →
+/// `[out, h]` → up-block to half the width at twice the size.
+public final class NextStage: Module {
+    public let jointConv: Sequential
+    public let residual: Sequential
+    public let upsample: Sequential
+
+    public init(width: Int, conditionSize: Int, residualBlocks: Int) throws {
+        jointConv = try RDGBlocks.joint(conditionSize + width, width)
+        residual = Sequential(try (0..<residualBlocks).map { _ in try ResidualBlock(channels: width) })
+        upsample = try RDGBlocks.up(2 * width, width / 2)
+        super.init()
+    }
+
+    public func callAsFunction(_ h: Variable, condition: Variable) throws -> Variable {
+        let c = try RDGBlocks.tiled(condition, height: h.shape[2], width: h.shape[3])
+        let out = try residual(jointConv(Variable.concatenate([c, h], axis: 1)))
+        return try upsample(Variable.concatenate([out, h], axis: 1))
+    }
+}
+
+/// A 3 × 3 convolution to RGB and tanh (`GET_IMAGE_G`); its layers are `img.0`, `img.1`.
+public final class ImageHead: Module {
+    public let img: Sequential
+
+    public init(width: Int) throws {
+        img = try RDGBlocks.image(width)
+        super.init()
+    }
+
+    public func callAsFunction(_ h: Variable) throws -> Variable { try img(h) }
+}
+
+/// The densely stacked generator (`G_NET`, spec 3.2) with its conditioning augmentation. Its state dict has
+/// the reference's names (`ca_net.fc.weight`, `h_net1.fc.0.weight`, …, `img_net3.img.0.weight`), so
+/// `netG_<N>.pth` loads directly; at ``RDGArchitecture/reference`` it has 21 285 776 parameters.
+public final class Generator: Module {
+    public let ca_net: ConditioningAugmentation
+    public let h_net1: InitialStage
+    public let img_net1: ImageHead
+    public let h_net2: NextStage?
+    public let img_net2: ImageHead?
+    public let h_net3: NextStage?
+    public let img_net3: ImageHead?
+    public let architecture: RDGArchitecture
+
+    /// What one forward pass returns: the images of every stage (64, 128, 256 px; values in [−1, 1]) and the
+    /// conditioning distribution.
+    public struct Output {
+        public var images: [Variable]
+        public var mu: Variable
+        public var logVariance: Variable
+    }
+
+    public init(_ architecture: RDGArchitecture = .reference) throws {
+        try architecture.validate()
+        let a = architecture, w = a.generatorWidth
+        ca_net = try ConditioningAugmentation(speechEmbeddingSize: a.speechEmbeddingSize, conditionSize: a.conditionSize)
+        h_net1 = try InitialStage(inputSize: a.conditionSize + a.noiseSize, width: 16 * w)
+        img_net1 = try ImageHead(width: w)
+        h_net2 = a.stages >= 2 ? try NextStage(width: w, conditionSize: a.conditionSize, residualBlocks: a.residualBlocks) : nil
+        img_net2 = a.stages >= 2 ? try ImageHead(width: w / 2) : nil
+        h_net3 = a.stages >= 3 ? try NextStage(width: w / 2, conditionSize: a.conditionSize, residualBlocks: a.residualBlocks) : nil
+        img_net3 = a.stages >= 3 ? try ImageHead(width: w / 4) : nil
+        self.architecture = architecture
+        super.init()
+    }
+
+    /// Images for `noise` `[B, noiseSize]` and speech `embedding` `[B, speechEmbeddingSize]`. `epsilon` is the
+    /// conditioning noise `[B, conditionSize]` (sampled by the caller); `nil` conditions on μ (deterministic).
+    public func callAsFunction(noise: Variable, embedding: Variable, epsilon: Tensor?) throws -> Output {
+        let a = architecture
+        guard noise.rank == 2, noise.shape[1] == a.noiseSize, embedding.rank == 2, embedding.shape[1] == a.speechEmbeddingSize,
+              noise.shape[0] == embedding.shape[0] else {
+            throw TensorError.shapeMismatch("generator: noise \(noise.shape) and embedding \(embedding.shape), expected [B, \(a.noiseSize)] and [B, \(a.speechEmbeddingSize)]")
+        }
+        let (c, mu, logVariance) = try ca_net(embedding, epsilon: epsilon)
+        var h = try h_net1(condition: c, noise: noise)
+        var images = [try img_net1(h)]
+        for (stage, head) in [(h_net2, img_net2), (h_net3, img_net3)] {
+            guard let stage, let head else { break }
+            h = try stage(h, condition: c)
+            images.append(try head(h))
+        }
+        return Output(images: images, mu: mu, logVariance: logVariance)
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Tensor
+
+/// The sizes of the RDG networks (spec 3, `cfg/<ds>_3stages.yml`). ``reference`` is the reference's
+/// configuration; smaller widths and fewer stages fit a small machine. Keys are snake_case in YAML.
+public struct RDGArchitecture: Sendable, Equatable, Codable {
+    /// Generator stages (`TREE.BRANCH_NUM`, 1–3): images of 64, 128 and 256 pixels.
+    public var stages: Int
+    /// `GAN.GF_DIM`: the generator's width (the first stage starts at 16× this, the last ends at ¼ of it).
+    public var generatorWidth: Int
+    /// `GAN.DF_DIM`: the discriminators' first width.
+    public var discriminatorWidth: Int
+    /// `GAN.Z_DIM`.
+    public var noiseSize: Int
+    /// `GAN.EMBEDDING_DIM`: the conditioning vector.
+    public var conditionSize: Int
+    /// `SPEECH.DIMENSION`: the SEN embedding that conditions the generator.
+    public var speechEmbeddingSize: Int
+    /// `GAN.R_NUM`: residual blocks per refinement stage.
+    public var residualBlocks: Int
+    /// The relation supervisor's image embedding size (the SEN image encoder's output) and hidden width.
+    public var relationEmbeddingSize: Int
+    public var relationHiddenSize: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case stages, generatorWidth = "generator_width", discriminatorWidth = "discriminator_width", noiseSize = "noise_size"
+        case conditionSize = "condition_size", speechEmbeddingSize = "speech_embedding_size", residualBlocks = "residual_blocks"
+        case relationEmbeddingSize = "relation_embedding_size", relationHiddenSize = "relation_hidden_size"
+    }
+
+    public init(stages: Int = 3, generatorWidth: Int = 64, discriminatorWidth: Int = 64, noiseSize: Int = 100,
+                conditionSize: Int = 128, speechEmbeddingSize: Int = 1024, residualBlocks: Int = 2,
+                relationEmbeddingSize: Int = 1024, relationHiddenSize: Int = 128) {
+        (self.stages, self.generatorWidth, self.discriminatorWidth, self.noiseSize) = (stages, generatorWidth, discriminatorWidth, noiseSize)
+        (self.conditionSize, self.speechEmbeddingSize, self.residualBlocks) = (conditionSize, speechEmbeddingSize, residualBlocks)
+        (self.relationEmbeddingSize, self.relationHiddenSize) = (relationEmbeddingSize, relationHiddenSize)
+    }
+
+    /// The reference's networks: 3 stages, widths 64, z 100, condition 128, speech 1024, 2 residual blocks.
+    public static let reference = RDGArchitecture()
+
+    /// The image sizes of the stages: 64, 128, 256 for three.
+    public var imageSizes: [Int] { (0..<stages).map { 64 << $0 } }
+
+    /// Throws a message naming the first unusable value.
+    public func validate() throws {
+        func fail(_ message: String) -> TensorError { TensorError.invalidArgument("RDG architecture: \(message)") }
+        guard (1...3).contains(stages) else { throw fail("stages must be 1, 2 or 3, got \(stages)") }
+        guard generatorWidth >= 4, generatorWidth % 4 == 0 else {
+            throw fail("generator_width must be a positive multiple of 4 (the last stage has a quarter of it), got \(generatorWidth)")
+        }
+        guard discriminatorWidth > 0 else { throw fail("discriminator_width must be positive, got \(discriminatorWidth)") }
+        for (name, value) in [("noise_size", noiseSize), ("condition_size", conditionSize), ("speech_embedding_size", speechEmbeddingSize),
+                              ("relation_embedding_size", relationEmbeddingSize), ("relation_hidden_size", relationHiddenSize)] where value <= 0 {
+            throw fail("\(name) must be positive, got \(value)")
+        }
+        guard residualBlocks >= 0 else { throw fail("residual_blocks must not be negative, got \(residualBlocks)") }
+    }
+}

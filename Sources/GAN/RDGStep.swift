@@ -1,0 +1,242 @@
+import Autograd
+import NN
+import Tensor
+
+/// Which relation each pair is trained towards (spec 3.4 and 8.1).
+public enum RelationLabels: String, Sendable, Codable, CaseIterable {
+    /// The released trainer: identical 0, similar 1, generated 1, wrong 2 (class 3 unused). The default.
+    case released
+    /// The alternative trainer found in the repository's compiled cache: generated 0, similar 1, identical 2,
+    /// wrong 3 (all four outputs used, the supervisor becomes adversarial).
+    case fourClass = "four_class"
+
+    public var identical: Int { self == .released ? 0 : 2 }
+    public var similar: Int { 1 }
+    public var generated: Int { self == .released ? 1 : 0 }
+    public var wrong: Int { self == .released ? 2 : 3 }
+    /// What the generator aims for with the (real, generated) pair: 1 in both variants.
+    public var generatorTarget: Int { 1 }
+}
+
+/// The loss coefficients and relation-supervisor options of one iteration (spec 3.5).
+public struct RDGLossSettings: Sendable, Equatable, Codable {
+    /// `TRAIN.COEFF.KL`.
+    public var kl: Float = 2
+    /// `UNCOND_LOSS`: the unconditional terms of the generator loss (the discriminators always use both heads).
+    public var unconditional: Float = 1
+    /// `MD_LOSS`: the relation supervisor's loss and the generator's relation term; 0 switches RS off.
+    public var relation: Float = 1
+    public var relationLabels: RelationLabels = .released
+    /// The (I, I) pair; the released source uses it for CUB and Oxford only.
+    public var identicalPair = true
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case kl, unconditional, relation, relationLabels = "relation_labels", identicalPair = "identical_pair"
+    }
+
+    public init(kl: Float = 2, unconditional: Float = 1, relation: Float = 1, relationLabels: RelationLabels = .released, identicalPair: Bool = true) {
+        (self.kl, self.unconditional, self.relation, self.relationLabels, self.identicalPair) = (kl, unconditional, relation, relationLabels, identicalPair)
+    }
+}
+
+/// One batch of RDG training data: real and wrong images per stage (`[B, 3, S, S]` in [−1, 1]), the similar
+/// image at the last stage's size, and one speech embedding per image.
+public struct RDGBatch {
+    public var real: [Tensor]
+    public var wrong: [Tensor]
+    public var similar: Tensor
+    public var embeddings: Tensor
+
+    public init(real: [Tensor], wrong: [Tensor], similar: Tensor, embeddings: Tensor) {
+        (self.real, self.wrong, self.similar, self.embeddings) = (real, wrong, similar, embeddings)
+    }
+
+    public var count: Int { embeddings.shape.first ?? 0 }
+}
+
+/// The losses of one iteration, as logged.
+public struct RDGLosses: Sendable, Equatable, Codable {
+    /// L_Di per stage.
+    public var discriminators: [Float]
+    /// L_RS (0 when the relation supervisor is off).
+    public var relation: Float
+    /// BCE(D_i^c(f_i), 1) + coefficient · BCE(D_i^u(f_i), 1) per stage.
+    public var generatorAdversarial: [Float]
+    /// CE(RS(φ(I), φ(G)), target).
+    public var generatorRelation: Float
+    public var kl: Float
+    /// The whole generator loss.
+    public var generator: Float
+
+    enum CodingKeys: String, CodingKey {
+        case discriminators = "d", relation = "rs", generatorAdversarial = "g_adv", generatorRelation = "g_rs", kl, generator = "g"
+    }
+
+    /// Every value, for NaN checks.
+    public var all: [Float] { discriminators + generatorAdversarial + [relation, generatorRelation, kl, generator] }
+}
+
+/// The networks and optimisers of RDG training and one iteration of it in the reference's order (spec 3.6
+/// steps 2–6): the generator once; each discriminator on real, wrong and detached fake images; the relation
+/// supervisor on (I, I), (I, I_s), (I, G), (I, I_w); the generator against the just-updated discriminators and
+/// the supervisor, plus the KL term; the moving average of the generator's parameters.
+///
+/// Two computations of the reference are not repeated, with no effect on the numbers: φ(I) and φ(G) are
+/// computed once per iteration (the embedder is frozen and in evaluation mode, so its outputs do not change
+/// between the two uses), and only the 256 pair is embedded in the generator step (spec 8.7). Parameters of
+/// the discriminators and the supervisor do not collect gradients during the generator's backward pass (the
+/// reference computes and then discards them).
+public final class RDGTrainingStep {
+    public let generator: Generator
+    public let discriminators: [Discriminator]
+    public let relationSupervisor: RelationSupervisor?
+    public let embedder: RelationEmbedder?
+    public let generatorOptimizer: Adam
+    public let discriminatorOptimizers: [Adam]
+    public let relationOptimizer: Adam?
+    public var losses: RDGLossSettings
+    /// Exponential moving average of the generator's parameters (in ``Generator/parameters()`` order).
+    public var averageParameters: [Tensor]
+    public var averageDecay: Float = 0.999
+
+    public init(generator: Generator, discriminators: [Discriminator], relationSupervisor: RelationSupervisor?, embedder: RelationEmbedder?,
+                losses: RDGLossSettings = RDGLossSettings(), learningRate: Float = 2e-4, betas: (Float, Float) = (0.5, 0.999)) throws {
+        guard discriminators.count == generator.architecture.stages else {
+            throw TensorError.invalidArgument("RDG: \(discriminators.count) discriminators for \(generator.architecture.stages) generator stages")
+        }
+        if losses.relation > 0 && (relationSupervisor == nil || embedder == nil) {
+            throw TensorError.invalidArgument("RDG: the relation loss needs a relation supervisor and an image embedder")
+        }
+        (self.generator, self.discriminators, self.relationSupervisor, self.embedder, self.losses) =
+            (generator, discriminators, relationSupervisor, embedder, losses)
+        generatorOptimizer = try Adam(parameters: generator.parameters(), learningRate: learningRate, betas: betas)
+        discriminatorOptimizers = try discriminators.map { try Adam(parameters: $0.parameters(), learningRate: learningRate, betas: betas) }
+        relationOptimizer = try relationSupervisor.map { try Adam(parameters: $0.parameters(), learningRate: learningRate, betas: betas) }
+        averageParameters = generator.parameters().map(\.value)
+    }
+
+    var usesRelation: Bool { losses.relation > 0 && relationSupervisor != nil && embedder != nil }
+
+    /// One iteration on `batch` with generator noise `noise` `[B, z]` and conditioning noise `epsilon` `[B, c]`.
+    /// Throws, naming the loss, if any loss is not finite (before the step that would spread it).
+    @discardableResult
+    public func run(_ batch: RDGBatch, noise: Tensor, epsilon: Tensor) throws -> RDGLosses {
+        let stages = generator.architecture.stages
+        let n = batch.count
+        guard batch.real.count == stages, batch.wrong.count == stages else {
+            throw TensorError.shapeMismatch("RDG batch: \(batch.real.count) real and \(batch.wrong.count) wrong scales for \(stages) stages")
+        }
+        let ones = try Tensor.ones([n]), zeros = try Tensor.zeros([n])
+        func bce(_ p: Variable, _ target: Tensor) throws -> Variable {
+            if let bad = p.value.scalars.first(where: { !$0.isFinite }) {
+                throw RDGTrainingError.nonFiniteLoss(name: "discriminator output", value: bad)
+            }
+            return try Variable.binaryCrossEntropy(p, targets: target)
+        }
+        func finite(_ value: Float, _ name: String) throws -> Float {
+            guard value.isFinite else { throw RDGTrainingError.nonFiniteLoss(name: name, value: value) }
+            return value
+        }
+
+        // 2. The generator, once.
+        let output = try generator(noise: Variable(noise), embedding: Variable(batch.embeddings), epsilon: epsilon)
+        let mu = output.mu.detached()
+
+        // 3. Each discriminator on real, wrong and detached fake images.
+        var dLosses: [Float] = []
+        for (i, d) in discriminators.enumerated() {
+            discriminatorOptimizers[i].zeroGrad()
+            let real = try d(Variable(batch.real[i]), condition: mu)
+            let wrong = try d(Variable(batch.wrong[i]), condition: mu)
+            let fake = try d(output.images[i].detached(), condition: mu)
+            let loss = try (bce(real.conditional, ones) + bce(real.unconditional, ones))
+                + (bce(wrong.conditional, zeros) + bce(wrong.unconditional, ones))
+                + (bce(fake.conditional, zeros) + bce(fake.unconditional, zeros))
+            dLosses.append(try finite(loss.value.item(), "discriminator \(i)"))
+            try loss.backward()
+            try discriminatorOptimizers[i].step()
+        }
+
+        // 4. The relation supervisor.
+        var rsLoss: Float = 0
+        var phiReal: Variable?, phiFake: Variable?
+        if usesRelation, let rs = relationSupervisor, let embedder, let optimizer = relationOptimizer {
+            let labels = losses.relationLabels
+            let (real, fake) = (try embedder(Variable(batch.real[stages - 1])).detached(), try embedder(output.images[stages - 1]))
+            let similar = try embedder(Variable(batch.similar)).detached()
+            let wrong = try embedder(Variable(batch.wrong[stages - 1])).detached()
+            (phiReal, phiFake) = (real, fake)
+            optimizer.zeroGrad()
+            var terms: [Variable] = []
+            if losses.identicalPair { terms.append(try Variable.crossEntropy(rs(real, real), targets: .init(repeating: labels.identical, count: n))) }
+            terms.append(try Variable.crossEntropy(rs(real, similar), targets: .init(repeating: labels.similar, count: n)))
+            terms.append(try Variable.crossEntropy(rs(real, fake.detached()), targets: .init(repeating: labels.generated, count: n)))
+            terms.append(try Variable.crossEntropy(rs(real, wrong), targets: .init(repeating: labels.wrong, count: n)))
+            let loss = try terms.dropFirst().reduce(terms[0], +) * losses.relation
+            rsLoss = try finite(loss.value.item(), "relation supervisor")
+            try loss.backward()
+            try optimizer.step()
+        }
+
+        // 5. The generator against the updated discriminators and supervisor.
+        generatorOptimizer.zeroGrad()
+        let frozen = discriminators.flatMap { $0.parameters() } + (relationSupervisor?.parameters() ?? [])
+        for p in frozen { p.requiresGrad = false }
+        defer { for p in frozen { p.requiresGrad = true } }
+        var adversarial: [Variable] = []
+        for (i, d) in discriminators.enumerated() {
+            let fake = try d(output.images[i], condition: output.mu)
+            adversarial.append(try bce(fake.conditional, ones) + bce(fake.unconditional, ones) * losses.unconditional)
+        }
+        var total = try adversarial.dropFirst().reduce(adversarial[0], +)
+        var gRS: Float = 0
+        if let rs = relationSupervisor, let phiReal, let phiFake {
+            let term = try Variable.crossEntropy(rs(phiReal, phiFake), targets: .init(repeating: losses.relationLabels.generatorTarget, count: n))
+            gRS = try finite(term.value.item(), "generator relation")
+            total = try total + term * losses.relation
+        }
+        let kl = try Variable.gaussianKLDivergence(mean: output.mu, logVariance: output.logVariance)
+        total = try total + kl * losses.kl
+        let result = RDGLosses(discriminators: dLosses, relation: rsLoss, generatorAdversarial: try adversarial.map { try $0.value.item() },
+                               generatorRelation: gRS, kl: try kl.value.item(), generator: try finite(total.value.item(), "generator"))
+        try total.backward()
+        try generatorOptimizer.step()
+
+        // 6. The moving average.
+        try updateAverage()
+        return result
+    }
+
+    /// `avg ← decay · avg + (1 − decay) · θ` over the generator's parameters.
+    public func updateAverage() throws {
+        let parameters = generator.parameters()
+        for (i, p) in parameters.enumerated() {
+            averageParameters[i] = try averageParameters[i] * averageDecay + p.value * (1 - averageDecay)
+        }
+    }
+
+    /// Runs `body` with the averaged parameters in the generator, then puts the live ones back.
+    public func withAveragedGenerator<R>(_ body: (Generator) throws -> R) throws -> R {
+        let parameters = generator.parameters()
+        let live = parameters.map(\.value)
+        for (p, a) in zip(parameters, averageParameters) { p.value = a }
+        defer { for (p, v) in zip(parameters, live) { p.value = v } }
+        return try body(generator)
+    }
+
+    /// Copies the averaged parameters into the generator for good (the reference at every save, spec 8.4).
+    public func loadAverageIntoGenerator() {
+        for (p, a) in zip(generator.parameters(), averageParameters) { p.value = a }
+    }
+}
+
+/// Why RDG training stopped.
+public enum RDGTrainingError: Error, CustomStringConvertible, Equatable {
+    case nonFiniteLoss(name: String, value: Float)
+
+    public var description: String {
+        switch self {
+        case .nonFiniteLoss(let name, let value): return "the \(name) loss became \(value)"
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Tensor
+
+/// The counter-based values of Tools/fixtures/make_inception_fixtures.py: FNV-1a 64 of the name, a
+/// splitmix64-style mix of `hash + (j + 1)·golden`, the top 24 bits as a fraction in [0, 1). Computed in
+/// integers and doubles exactly as NumPy does, so the weights (and inputs) are bit-identical to the script's.
+public enum HashedValues {
+    public static func fnv1a64(_ name: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in name.utf8 {
+            h ^= UInt64(b)
+            h = h &* 0x100_0000_01b3
+        }
+        return h
+    }
+
+    public static func unit(_ name: String, count: Int) -> [Double] {
+        let h = fnv1a64(name)
+        return (0..<count).map { j in
+            var z = h &+ (UInt64(j) &+ 1) &* 0x9E37_79B9_7F4A_7C15
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            z ^= z >> 31
+            return Double(z >> 40) / 16_777_216
+        }
+    }
+
+    /// The script's rule for a state-dict entry.
+    public static func parameter(_ name: String, shape: [Int]) throws -> Tensor {
+        let n = shape.reduce(1, *)
+        if name.hasSuffix("num_batches_tracked") { return try Tensor.zeros(shape) }
+        let u = unit(name, count: n)
+        let values: [Double]
+        if shape.count >= 2 {
+            let bound = (6 / Double(shape.dropFirst().reduce(1, *))).squareRoot()
+            values = u.map { (2 * $0 - 1) * bound }
+        } else if name.hasSuffix("running_mean") {
+            values = u.map { 0.2 * $0 - 0.1 }
+        } else if name.hasSuffix("running_var") {
+            values = u.map { 0.6 + 0.8 * $0 }
+        } else if name.hasSuffix("bn.weight") {
+            values = u.map { 0.8 + 0.4 * $0 }
+        } else {
+            values = u.map { 0.2 * $0 - 0.1 }
+        }
+        return try Tensor(shape: shape, scalars: values.map { Float($0) })
+    }
+
+    /// The script's values for every entry of a state dict (`model.load(stateDict: HashedValues.stateDict(like: model.stateDict()))`).
+    public static func stateDict(like entries: [(String, Tensor)]) throws -> [String: Tensor] {
+        var state: [String: Tensor] = [:]
+        for (name, value) in entries { state[name] = try parameter(name, shape: value.shape) }
+        return state
+    }
+}
