@@ -31,7 +31,7 @@ bench: release
 
 docs: setup
 	mkdir -p docs-out
-	for target in Tensor Autograd NN Audio Vision Datasets Metrics SEN; do \
+	for target in Tensor Autograd NN Audio Vision Datasets Metrics SEN GAN; do \
 		swift package --allow-writing-to-directory docs-out generate-documentation --target $$target \
 			--output-path docs-out/$$target || exit 1; \
 	done

@@ -95,12 +95,13 @@ public final class RDGTrainingStep {
     public let discriminatorOptimizers: [Adam]
     public let relationOptimizer: Adam?
     public var losses: RDGLossSettings
-    /// Exponential moving average of the generator's parameters (in ``Generator/parameters()`` order).
-    public var averageParameters: [Tensor]
-    public var averageDecay: Float = 0.999
+    /// The moving average of the generator's parameters (not its BatchNorm buffers), decay 0.999.
+    public let average: ExponentialMovingAverage
 
     public init(generator: Generator, discriminators: [Discriminator], relationSupervisor: RelationSupervisor?, embedder: RelationEmbedder?,
-                losses: RDGLossSettings = RDGLossSettings(), learningRate: Float = 2e-4, betas: (Float, Float) = (0.5, 0.999)) throws {
+                losses: RDGLossSettings = RDGLossSettings(), learningRate: Float = 2e-4, discriminatorLearningRate: Float? = nil,
+                betas: (Float, Float) = (0.5, 0.999)) throws {
+        let dRate = discriminatorLearningRate ?? learningRate
         guard discriminators.count == generator.architecture.stages else {
             throw TensorError.invalidArgument("RDG: \(discriminators.count) discriminators for \(generator.architecture.stages) generator stages")
         }
@@ -110,9 +111,9 @@ public final class RDGTrainingStep {
         (self.generator, self.discriminators, self.relationSupervisor, self.embedder, self.losses) =
             (generator, discriminators, relationSupervisor, embedder, losses)
         generatorOptimizer = try Adam(parameters: generator.parameters(), learningRate: learningRate, betas: betas)
-        discriminatorOptimizers = try discriminators.map { try Adam(parameters: $0.parameters(), learningRate: learningRate, betas: betas) }
-        relationOptimizer = try relationSupervisor.map { try Adam(parameters: $0.parameters(), learningRate: learningRate, betas: betas) }
-        averageParameters = generator.parameters().map(\.value)
+        discriminatorOptimizers = try discriminators.map { try Adam(parameters: $0.parameters(), learningRate: dRate, betas: betas) }
+        relationOptimizer = try relationSupervisor.map { try Adam(parameters: $0.parameters(), learningRate: dRate, betas: betas) }
+        average = try ExponentialMovingAverage(parameters: generator.parameters(), decay: 0.999)
     }
 
     var usesRelation: Bool { losses.relation > 0 && relationSupervisor != nil && embedder != nil }
@@ -203,30 +204,21 @@ public final class RDGTrainingStep {
         try generatorOptimizer.step()
 
         // 6. The moving average.
-        try updateAverage()
+        try average.update()
         return result
     }
 
-    /// `avg ← decay · avg + (1 − decay) · θ` over the generator's parameters.
-    public func updateAverage() throws {
-        let parameters = generator.parameters()
-        for (i, p) in parameters.enumerated() {
-            averageParameters[i] = try averageParameters[i] * averageDecay + p.value * (1 - averageDecay)
-        }
-    }
-
     /// Runs `body` with the averaged parameters in the generator, then puts the live ones back.
-    public func withAveragedGenerator<R>(_ body: (Generator) throws -> R) throws -> R {
-        let parameters = generator.parameters()
-        let live = parameters.map(\.value)
-        for (p, a) in zip(parameters, averageParameters) { p.value = a }
-        defer { for (p, v) in zip(parameters, live) { p.value = v } }
+    public func withAveragedGenerator<R>(_ body: (Generator) throws -> R) rethrows -> R {
+        average.swap()
+        defer { average.swap() }
         return try body(generator)
     }
 
-    /// Copies the averaged parameters into the generator for good (the reference at every save, spec 8.4).
+    /// Copies the averaged parameters into the generator for good, as the reference does at every save
+    /// (spec 8.4); the averages themselves stay.
     public func loadAverageIntoGenerator() {
-        for (p, a) in zip(generator.parameters(), averageParameters) { p.value = a }
+        for (p, a) in zip(average.parameters, average.averages) { p.value = a }
     }
 }
 

@@ -116,7 +116,7 @@ final class Locked<Value>: @unchecked Sendable {
 
 extension JSONEncoder {
     /// Sorted keys, so equal values encode to equal bytes.
-    static var sorted: JSONEncoder {
+    public static var sorted: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return encoder

@@ -1,5 +1,6 @@
 import Autograd
 import Foundation
+import Yams
 import NN
 import Tensor
 
@@ -44,6 +45,50 @@ public final class SENModel: Module {
         try speech.save(to: folder.appendingPathComponent(Self.speechFile), metadata: metadata.merging(["speech_encoder": speechConfiguration]) { $1 })
         try image.save(to: folder.appendingPathComponent(Self.imageFile), metadata: metadata)
         if let classifier { try classifier.save(to: folder.appendingPathComponent(Self.classifierFile), metadata: metadata) }
+    }
+}
+
+extension SENModel {
+    /// The trained image encoder of a SEN run: a `sen train` output folder (its `config.yml` names the encoder,
+    /// `models/best_image_model.safetensors` holds the weights) or the reference's `outputs/pre_train/<ds>`
+    /// folder (`models/best_image_model.pth`, the Inception encoder's `L1`). Inception encoders need the
+    /// torchvision weights (`inceptionWeights`). With `randomProjection` the Inception encoder keeps a random
+    /// `L1` (the reference's behaviour on Flickr8k and Places, spec 8.3).
+    public static func loadImageEncoder(fromRun folder: URL, inceptionWeights: URL?, randomProjection: Bool = false) throws -> any SENImageEncoder {
+        let fm = FileManager.default
+        let config = folder.appendingPathComponent("config.yml")
+        var configuration: SENTrainingConfiguration?
+        if fm.fileExists(atPath: config.path) {
+            do {
+                configuration = try YAMLDecoder().decode(SENTrainingConfiguration.self, from: String(contentsOf: config, encoding: .utf8))
+            } catch {
+                throw TensorError.file(path: config.path, reason: "SEN run configuration: \(error)")
+            }
+        }
+        let candidates = ["models/" + imageFile, "models/best_image_model.pth", imageFile, "best_image_model.pth"].map { folder.appendingPathComponent($0) }
+        guard let weights = candidates.first(where: { fm.fileExists(atPath: $0.path) }) else {
+            throw TensorError.file(path: folder.path, reason: "SEN run: no models/best_image_model.safetensors or .pth")
+        }
+        let state: [String: Tensor]
+        if weights.pathExtension == "safetensors" {
+            state = Dictionary(uniqueKeysWithValues: try SafeTensorsFile.read(weights).arrays.map { ($0.key, $0.value.tensor()) })
+        } else {
+            state = Dictionary(uniqueKeysWithValues: try TorchCheckpoint.read(weights).stateDict().map { ($0.0, $0.1.tensor()) })
+        }
+        let encoder: any SENImageEncoder
+        if let c = configuration, c.imageEncoder == .convolutional {
+            encoder = try ConvImageEncoder(inputSize: c.convolutionalInputSize, channels: c.convolutionalChannels,
+                                           embeddingSize: c.speechEncoder.embeddingSize)
+        } else {
+            guard let inceptionWeights else {
+                throw TensorError.invalidArgument("the SEN run at \(folder.path) embeds images with Inception-v3: give the torchvision weights (--inception-weights)")
+            }
+            let size = state["L1.weight"]?.shape.first ?? configuration?.speechEncoder.embeddingSize ?? 1024
+            encoder = try InceptionImageEncoder(embeddingSize: size, backbone: FrozenBackbone(weights: inceptionWeights))
+            if randomProjection { return encoder }
+        }
+        try encoder.load(stateDict: state, source: weights.path)
+        return encoder
     }
 }
 

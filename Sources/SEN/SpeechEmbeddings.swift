@@ -55,6 +55,38 @@ public enum SpeechEmbeddings {
         try SafeTensorsFile(tensors: tensors, metadata: ["keys": json]).write(to: url)
     }
 
+    /// The embeddings of `split` in `folder`, one `[captions, D]` matrix per image in split order: our
+    /// `speech_embeddings_<split>.safetensors`, else the reference's `speech_embeddings_<split>.pickle`.
+    public static func read(split: String, in folder: URL) throws -> [Tensor] {
+        let safetensors = folder.appendingPathComponent("speech_embeddings_\(split).safetensors")
+        let pickle = folder.appendingPathComponent("speech_embeddings_\(split).pickle")
+        let embeddings: [Tensor]
+        let source: URL
+        if FileManager.default.fileExists(atPath: safetensors.path) {
+            source = safetensors
+            let file = try SafeTensorsFile.read(safetensors)
+            embeddings = try (0..<file.arrays.count).map { i in
+                guard file.arrays["\(i)"] != nil else {
+                    throw TensorError.file(path: safetensors.path, reason: "speech embeddings: no tensor '\(i)' (expected \"0\" … \"\(file.arrays.count - 1)\")")
+                }
+                return try file.tensor("\(i)")
+            }
+        } else if FileManager.default.fileExists(atPath: pickle.path) {
+            source = pickle
+            do { embeddings = try PickleReader.read(pickle).tensors() } catch let error as TensorError {
+                if case .file = error { throw error }
+                throw TensorError.file(path: pickle.path, reason: "speech embeddings: \(error)")
+            }
+        } else {
+            throw TensorError.file(path: folder.path, reason: "no speech_embeddings_\(split).safetensors or .pickle (run s2igan sen extract)")
+        }
+        guard let width = embeddings.first?.shape.last else { throw TensorError.file(path: source.path, reason: "speech embeddings: the file is empty") }
+        for (i, e) in embeddings.enumerated() where e.rank != 2 || e.shape[0] == 0 || e.shape[1] != width || !e.scalars.allSatisfy(\.isFinite) {
+            throw TensorError.file(path: source.path, reason: "speech embeddings: entry \(i) has shape \(e.shape) or non-finite values (expected [captions, \(width)])")
+        }
+        return embeddings
+    }
+
     /// Embeddings `[N, D]` of recordings (any format `AudioSignal` reads, resampled to 22 050 Hz and turned
     /// into the reference's log-mel features) or of feature files (`.npy` matrices or object arrays, every
     /// caption they hold, in order).

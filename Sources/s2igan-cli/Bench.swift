@@ -5,7 +5,7 @@ import Tensor
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Named performance benchmarks; each prints one JSON object per line on stdout.",
-        subcommands: [GemmBench.self, ConvBench.self, MLPBench.self, ConvNetBench.self, GRUBench.self, MelBench.self, InceptionBench.self, FIDBench.self, LoaderBench.self, SENStepBench.self]
+        subcommands: [GemmBench.self, ConvBench.self, MLPBench.self, ConvNetBench.self, GRUBench.self, MelBench.self, InceptionBench.self, FIDBench.self, LoaderBench.self, SENStepBench.self, GANStepBench.self]
     )
 }
 

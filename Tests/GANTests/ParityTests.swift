@@ -222,7 +222,7 @@ import Testing
                 #expect(meanDifference < 0.25 * 2e-4 || name.hasSuffix(".bias") && n <= 16, "\(key): mean difference \(meanDifference)")
             }
         }
-        for ((name, _), average) in zip(g.namedParameters(), step.averageParameters) {
+        for ((name, _), average) in zip(g.namedParameters(), step.average.averages) {
             try Self.check(average, "it.after.ema.\(name)", rtol: 1e-5, atol: 1e-6)
         }
     }

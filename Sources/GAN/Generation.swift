@@ -1,0 +1,122 @@
+import Autograd
+import Datasets
+import Foundation
+import NN
+import Tensor
+import Vision
+
+extension RDGArchitecture {
+    /// The generator's sizes read back from its weights (stages, widths, noise, condition and speech sizes,
+    /// residual blocks); the relation supervisor's sizes keep their defaults.
+    public init(generatorStateDict s: [String: Tensor]) throws {
+        guard let ca = s["ca_net.fc.weight"], ca.rank == 2, let fc = s["h_net1.fc.0.weight"], fc.rank == 2,
+              let image = s["img_net1.img.0.weight"], image.rank == 4 else {
+            throw TensorError.invalidArgument("generator weights: missing ca_net.fc.weight, h_net1.fc.0.weight or img_net1.img.0.weight")
+        }
+        let condition = ca.shape[0] / 4
+        let stages = s.keys.contains { $0.hasPrefix("h_net3.") } ? 3 : s.keys.contains { $0.hasPrefix("h_net2.") } ? 2 : 1
+        let blocks = Set(s.keys.compactMap { key -> Int? in
+            guard key.hasPrefix("h_net2.residual.") else { return nil }
+            return Int(key.dropFirst("h_net2.residual.".count).prefix { $0 != "." })
+        }).count
+        self.init(stages: stages, generatorWidth: image.shape[1], noiseSize: fc.shape[1] - condition, conditionSize: condition,
+                  speechEmbeddingSize: ca.shape[1], residualBlocks: stages > 1 ? blocks : 2)
+    }
+}
+
+extension Generator {
+    /// A generator from `netG_<N>.safetensors` (ours: the architecture is in the metadata) or the reference's
+    /// `netG_<N>.pth` (sizes read from the weight shapes; `module.` prefixes removed), in evaluation mode.
+    public static func load(from url: URL) throws -> Generator {
+        var state: [String: Tensor] = [:]
+        var architecture: RDGArchitecture?
+        do {
+            switch url.pathExtension.lowercased() {
+            case "safetensors":
+                let file = try SafeTensorsFile.read(url)
+                for (name, array) in file.arrays { state[name] = array.tensor() }
+                if let json = file.metadata["architecture"] {
+                    architecture = try JSONDecoder().decode(RDGArchitecture.self, from: Data(json.utf8))
+                }
+            case "pth", "pt":
+                for (name, array) in try TorchCheckpoint.read(url).stateDict() { state[name] = array.tensor() }
+            default:
+                throw TensorError.invalidArgument("unknown extension '.\(url.pathExtension)' (expected .safetensors or .pth)")
+            }
+            let generator = try Generator(try architecture ?? RDGArchitecture(generatorStateDict: state))
+            try generator.load(stateDict: state, source: url.path)
+            generator.eval()
+            return generator
+        } catch let error as TensorError {
+            if case .file = error { throw error }
+            throw TensorError.file(path: url.path, reason: "generator: \(error)")
+        }
+    }
+}
+
+/// Image generation (spec 3.7).
+public enum RDGGeneration {
+    /// Which stages' images are written.
+    public enum Stages: String, Sendable, CaseIterable { case last, all }
+
+    /// Images of every stage for `embeddings` `[N, D]` with `noise` `[N, z]`; `epsilon` `[N, c]` samples the
+    /// condition, `nil` uses μ (deterministic). Runs without recording gradients, in batches of `batchSize`.
+    public static func images(generator g: Generator, embeddings: Tensor, noise: Tensor, epsilon: Tensor?, batchSize: Int = 32) throws -> [Tensor] {
+        let n = embeddings.shape.first ?? 0
+        guard embeddings.rank == 2, noise.rank == 2, noise.shape[0] == n, n > 0 else {
+            throw TensorError.shapeMismatch("generation: \(embeddings.shape) embeddings and \(noise.shape) noise (need [N, D] and [N, z])")
+        }
+        var outputs: [[Tensor]] = Array(repeating: [], count: g.architecture.stages)
+        for start in stride(from: 0, to: n, by: max(batchSize, 1)) {
+            let end = min(start + batchSize, n)
+            let result = try GradientMode.withoutGradient {
+                try g(noise: Variable(noise.slice(axis: 0, start: start, end: end)), embedding: Variable(embeddings.slice(axis: 0, start: start, end: end)),
+                      epsilon: epsilon.map { try $0.slice(axis: 0, start: start, end: end) })
+            }
+            for (k, image) in result.images.enumerated() { outputs[k].append(image.value) }
+        }
+        return try outputs.map { try Tensor.concatenate($0, axis: 0) }
+    }
+
+    /// The reference's evaluation images for a split: batches of `batchSize` images (the last incomplete batch
+    /// dropped, as the reference does), one noise batch per image batch shared by all its captions, the
+    /// conditioning noise drawn anew for every caption (or μ when `deterministic`), seed 100; each image saved
+    /// as `<key>_<size>_sentence<i>.png` under `folder` with the reference's truncating conversion. Returns the
+    /// number of files written. `progress` gets (done, total) image batches.
+    @discardableResult
+    public static func generateSplit(generator g: Generator, keys: [String], embeddings: [Tensor], folder: URL, batchSize: Int = 7,
+                                     seed: UInt64 = 100, deterministic: Bool = false, stages: Stages = .last, dropLast: Bool = true,
+                                     progress: ((Int, Int) -> Void)? = nil) throws -> Int {
+        guard keys.count == embeddings.count, !keys.isEmpty else {
+            throw TensorError.invalidArgument("generation: \(keys.count) keys for \(embeddings.count) embedding sets")
+        }
+        let a = g.architecture
+        let captions = embeddings.map { $0.shape[0] }.min() ?? 0
+        let batches = dropLast ? keys.count / batchSize : (keys.count + batchSize - 1) / batchSize
+        guard batches > 0 else { throw TensorError.invalidArgument("generation: \(keys.count) images make no full batch of \(batchSize)") }
+        var rng = RandomGenerator(seed: seed)
+        var written = 0
+        let sizes = a.imageSizes
+        let wanted = stages == .all ? Array(sizes.indices) : [sizes.count - 1]
+        for b in 0..<batches {
+            let range = (b * batchSize)..<min((b + 1) * batchSize, keys.count)
+            let noise = try Tensor.normal([range.count, a.noiseSize], using: &rng)
+            for caption in 0..<captions {
+                let e = try Tensor.stack(range.map { try embeddings[$0].slice(axis: 0, start: caption, end: caption + 1).reshaped([embeddings[$0].shape[1]]) }, axis: 0)
+                let epsilon = deterministic ? nil : try Tensor.normal([range.count, a.conditionSize], using: &rng)
+                let images = try Self.images(generator: g, embeddings: e, noise: noise, epsilon: epsilon, batchSize: range.count)
+                for k in wanted {
+                    let pictures = try images[k].images(range: .signed, quantization: .truncate)
+                    for (j, index) in range.enumerated() {
+                        let url = folder.appendingPathComponent("\(keys[index])_\(sizes[k])_sentence\(caption).png")
+                        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                        try pictures[j].write(to: url)
+                        written += 1
+                    }
+                }
+            }
+            progress?(b + 1, batches)
+        }
+        return written
+    }
+}

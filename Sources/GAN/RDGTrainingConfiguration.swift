@@ -1,0 +1,151 @@
+import Datasets
+import Foundation
+import Tensor
+import Yams
+
+/// Everything an RDG training run is set up from (spec 3.6, 5.3 and 8). ``defaults(for:)`` gives the reference's
+/// values per dataset, and `Configs/gan/<dataset>.yml` spells the same values out. A YAML file given to
+/// ``load(yaml:base:source:)`` overrides only the keys it names (nested keys too). Keys are snake_case.
+public struct RDGTrainingConfiguration: Sendable, Equatable, Codable {
+    /// Which network embeds images for the relation supervisor: the SEN's image encoder of the run whose
+    /// embeddings are used (``sen``), or, for parity with the reference on Flickr8k and Places, a randomly
+    /// initialised frozen projection on top of the same trunk (``random``, spec 8.3).
+    public enum RelationProjection: String, Sendable, Codable, CaseIterable { case sen, random }
+
+    public var dataset: String
+    public var architecture: RDGArchitecture
+    public var losses: RDGLossSettings
+    public var batchSize: Int
+    /// Epochs, numbered 0 … epochs − 1.
+    public var epochs: Int
+    public var generatorLearningRate: Float
+    /// Also the relation supervisor's (`DISCRIMINATOR_LR`).
+    public var discriminatorLearningRate: Float
+    public var betas: [Float]
+    public var seed: UInt64
+    /// Weights are saved after epochs where `epoch % save_every == 0`, and after the last.
+    public var saveEvery: Int
+    /// Grids of the fixed noise are drawn after epochs where `epoch % snapshot_every == 0`.
+    public var snapshotEvery: Int
+    /// The reference copies the averaged generator into the live one at every save and trains on from it
+    /// (spec 8.4; `true`, parity). `false` keeps training the live weights and saves the average beside them.
+    public var averageIntoGenerator: Bool
+    public var relationProjection: RelationProjection
+    /// Captions per image drawn from (`nil`: the dataset's count).
+    public var captionsPerImage: Int?
+    /// Threads preparing batches in the background.
+    public var workers: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case dataset, architecture, losses, batchSize = "batch_size", epochs, generatorLearningRate = "generator_learning_rate"
+        case discriminatorLearningRate = "discriminator_learning_rate", betas, seed, saveEvery = "save_every"
+        case snapshotEvery = "snapshot_every", averageIntoGenerator = "average_into_generator"
+        case relationProjection = "relation_projection", captionsPerImage = "captions_per_image", workers
+    }
+
+    /// The reference's configuration for `kind` (`cfg/<ds>_3stages.yml`), and for spoken-flowers one sized for
+    /// a two-core machine (2 stages of narrower networks, 64 and 128 px).
+    public static func defaults(for kind: DatasetKind) -> RDGTrainingConfiguration {
+        var c = RDGTrainingConfiguration(
+            dataset: kind.rawValue, architecture: .reference,
+            losses: RDGLossSettings(identicalPair: kind.hasClasses), batchSize: 24, epochs: 600,
+            generatorLearningRate: 2e-4, discriminatorLearningRate: 2e-4, betas: [0.5, 0.999], seed: 200, saveEvery: 50,
+            snapshotEvery: 5, averageIntoGenerator: true, relationProjection: .sen, captionsPerImage: nil, workers: 2)
+        switch kind {
+        case .places: c.epochs = 301
+        case .spokenFlowers:
+            c.architecture = RDGArchitecture(stages: 2, generatorWidth: 32, discriminatorWidth: 32, speechEmbeddingSize: 512,
+                                            relationEmbeddingSize: 512)
+            c.batchSize = 16
+            c.epochs = 40
+            c.saveEvery = 10
+            c.averageIntoGenerator = false
+        default: break
+        }
+        return c
+    }
+
+    /// The dataset this configuration names.
+    public var datasetKind: DatasetKind {
+        get throws {
+            guard let kind = DatasetKind(name: dataset) else { throw TensorError.invalidArgument("config: unknown dataset '\(dataset)'") }
+            return kind
+        }
+    }
+
+    /// Checks ranges; throws naming the first bad value.
+    public func validate() throws {
+        func check(_ ok: Bool, _ message: String) throws { if !ok { throw TensorError.invalidArgument("config: \(message)") } }
+        _ = try datasetKind
+        try architecture.validate()
+        try check(batchSize >= 2, "batch_size must be at least 2 (BatchNorm needs a batch), got \(batchSize)")
+        try check(epochs >= 1, "epochs must be at least 1, got \(epochs)")
+        for (name, rate) in [("generator_learning_rate", generatorLearningRate), ("discriminator_learning_rate", discriminatorLearningRate)] {
+            try check(rate > 0 && rate.isFinite, "\(name) must be positive, got \(rate)")
+        }
+        try check(betas.count == 2 && betas.allSatisfy { (0..<1).contains($0) }, "betas must be two values in [0, 1), got \(betas)")
+        try check(saveEvery >= 1 && snapshotEvery >= 1, "save_every and snapshot_every must be at least 1")
+        try check(losses.kl >= 0 && losses.unconditional >= 0 && losses.relation >= 0, "loss coefficients must not be negative")
+        try check(captionsPerImage.map { $0 >= 1 } ?? true, "captions_per_image must be at least 1")
+        try check(workers >= 1, "workers must be at least 1, got \(workers)")
+    }
+
+    /// Parses YAML over `base`; unknown keys are errors that name the file.
+    public static func load(yaml text: String, base: RDGTrainingConfiguration, source: String = "<yaml>") throws -> RDGTrainingConfiguration {
+        let c = try YAMLOverlay.apply(text, over: base, source: source, optionalKeys: [CodingKeys.captionsPerImage.rawValue])
+        do { try c.validate() } catch { throw TensorError.file(path: source, reason: "\(error)") }
+        return c
+    }
+
+    /// Reads a YAML file over `base`.
+    public static func load(file url: URL, base: RDGTrainingConfiguration) throws -> RDGTrainingConfiguration {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw TensorError.file(path: url.path, reason: "config: cannot read (\(error.localizedDescription))")
+        }
+        return try load(yaml: text, base: base, source: url.path)
+    }
+
+    /// The configuration as YAML (every key).
+    public func yaml() throws -> String { try YAMLEncoder().encode(self) }
+
+    /// The batches per epoch: the reference drops the last incomplete one.
+    public func iterationsPerEpoch(images: Int) -> Int { images / batchSize }
+}
+
+/// Applies a YAML document to a Codable value: the value is encoded, the document's keys replace the
+/// encoded ones (nested mappings key by key), and the result is decoded. A key the value does not have is
+/// an error naming the file and the key path.
+enum YAMLOverlay {
+    /// `optionalKeys`: top-level keys that may be absent from the encoded value (optionals that are `nil`).
+    static func apply<T: Codable>(_ text: String, over base: T, source: String, optionalKeys: Set<String> = []) throws -> T {
+        func fail(_ message: String) -> TensorError { TensorError.file(path: source, reason: "config: \(message)") }
+        let overlay: Node?
+        do { overlay = try Yams.compose(yaml: text) } catch { throw fail("not valid YAML (\(error))") }
+        guard let overlay else { return base }
+        guard overlay.mapping != nil else { throw fail("the top level must be a mapping of keys to values") }
+        guard let encoded = try Yams.compose(yaml: try YAMLEncoder().encode(base)) else { throw fail("cannot encode the defaults") }
+        func merge(_ target: Node, _ patch: Node, path: String) throws -> Node {
+            guard var mapping = target.mapping, let patchMapping = patch.mapping else { return patch }
+            for (key, value) in patchMapping {
+                let name = key.string ?? "?"
+                if mapping[key] == nil, path.isEmpty, optionalKeys.contains(name) {
+                    mapping[key] = value
+                    continue
+                }
+                guard let existing = mapping[key] else {
+                    let known = mapping.keys.compactMap(\.string).sorted().joined(separator: ", ")
+                    throw fail("unknown key '\(path)\(name)' (known: \(known))")
+                }
+                mapping[key] = try merge(existing, value, path: path + name + ".")
+            }
+            return .mapping(mapping)
+        }
+        let merged = try merge(encoded, overlay, path: "")
+        do {
+            return try YAMLDecoder().decode(T.self, from: try Yams.serialize(node: merged))
+        } catch {
+            throw fail("\(error)")
+        }
+    }
+}

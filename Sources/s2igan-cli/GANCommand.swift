@@ -1,0 +1,151 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import GAN
+import SEN
+import Tensor
+
+struct GANCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gan",
+        abstract: "The relation-supervised densely stacked GAN: train it (step 03) and generate images (step 04).",
+        subcommands: [GANTrain.self, GANGenerate.self]
+    )
+}
+
+struct GANTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the RDG on a dataset's speech embeddings (the reference's step 03).",
+        discussion: """
+        The defaults are the reference's for the dataset (Configs/gan/<dataset>.yml spells them out: 3 stages, widths 64,
+        batch 24, 600 epochs); --config reads a YAML file over them (nested keys such as architecture.stages too) and the
+        options below override both. --embeddings is the folder of `s2igan sen extract` (speech_embeddings_train.safetensors,
+        or the reference's .pickle); --sen is the SEN run whose image encoder the relation supervisor uses (Inception
+        encoders need --inception-weights). The output folder gets config.yml, log.jsonl, log.txt, images/ (snapshot grids),
+        models/netG_<epoch>.safetensors, netD<i>.safetensors, netMD.safetensors and checkpoint.safetensors (after every
+        epoch); --resume continues exactly, optimiser states included.
+        """
+    )
+
+    @Option(help: "cub, oxford, flickr8k, places or spoken-flowers.") var dataset: String
+    @Option(help: "Dataset root.") var root: String
+    @Option(help: "Folder with speech_embeddings_train.safetensors (or .pickle).") var embeddings: String
+    @Option(help: "The SEN run (its image encoder embeds images for the relation supervisor).") var sen: String?
+    @Option(help: "Output folder.") var output: String
+    @Option(help: "YAML configuration read over the dataset's defaults.") var config: String?
+    @Option(help: "Epochs to run.") var epochs: Int?
+    @Option(help: "Batch size.") var batchSize: Int?
+    @Option(help: "Generator stages (1–3).") var stages: Int?
+    @Option(help: "torchvision Inception-v3 weights (.pth or .safetensors), for Inception SEN image encoders.") var inceptionWeights: String?
+    @Option(help: "Background threads preparing batches.") var workers: Int?
+    @Option(help: "Stop after this many epochs in this call (resume later).") var stopAfter: Int?
+    @Flag(help: "Continue the run in --output from its checkpoint.") var resume = false
+
+    func run() throws {
+        guard let kind = DatasetKind(name: dataset) else { throw ValidationError("unknown dataset '\(dataset)'") }
+        var c = RDGTrainingConfiguration.defaults(for: kind)
+        if let config { c = try RDGTrainingConfiguration.load(file: URL(fileURLWithPath: config), base: c) }
+        c.dataset = kind.rawValue
+        if let epochs { c.epochs = epochs }
+        if let batchSize { c.batchSize = batchSize }
+        if let stages { c.architecture.stages = stages }
+        if let workers { c.workers = workers }
+        let started = Date()
+        let trainer = try RDGTrainer(configuration: c, root: URL(fileURLWithPath: root), embeddings: URL(fileURLWithPath: embeddings),
+                                     senRun: sen.map { URL(fileURLWithPath: $0) }, inceptionWeights: inceptionWeights.map { URL(fileURLWithPath: $0) },
+                                     output: URL(fileURLWithPath: output)) { print($0) }
+        let perEpoch = c.iterationsPerEpoch(images: trainer.trainSet.count)
+        print("RDG on \(kind): \(trainer.trainSet.count) train images, \(c.architecture.stages) stages (\(c.architecture.imageSizes.map(String.init).joined(separator: "/")) px), batch \(c.batchSize), \(perEpoch) iterations × \(c.epochs) epochs")
+        let records = try trainer.run(resume: resume, stopAfter: stopAfter)
+        print(String(format: "%d epochs in %.1f s; models in %@/models", records.count, Date().timeIntervalSince(started), output))
+    }
+}
+
+struct GANGenerate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate images with a trained generator (the reference's step 04).",
+        discussion: """
+        For a split (--root, --dataset, --embeddings FOLDER): the reference's evaluation images, <key>_<size>_sentence<i>.png
+        for every caption, batches of --batch-size (7; the last incomplete batch is dropped as the reference does unless
+        --keep-last), one noise batch per image batch, seed 100. --model is a netG_<N>.safetensors / .pth file or a folder of
+        them: each file netG_<N> is written to --output/epoch<N>. For given embeddings (--embeddings FILE.npy, [N, D]): one
+        image per row, noise from --noise FILE.npy ([N, z]) or drawn from --seed, written as <index>_<size>.png.
+        --deterministic conditions on μ instead of sampling the conditioning noise.
+        """
+    )
+
+    @Option(help: "netG_<N>.safetensors/.pth, or a folder of them (models/ of a gan train run).") var model: String
+    @Option(help: "Folder with speech_embeddings_<split>.safetensors, or an .npy of embeddings [N, D].") var embeddings: String
+    @Option(help: "Output folder.") var output: String
+    @Option(help: "Dataset kind (for a split).") var dataset: String?
+    @Option(help: "Dataset root (for a split).") var root: String?
+    @Option(help: "train or test.") var split: String = "test"
+    @Option(help: "Noise .npy [N, z] for --embeddings FILE.npy.") var noise: String?
+    @Option(help: "Images per batch.") var batchSize = 7
+    @Option(help: "Seed.") var seed: UInt64 = 100
+    @Flag(help: "Condition on μ (no conditioning noise).") var deterministic = false
+    @Flag(help: "Write every stage's images, not only the last.") var allStages = false
+    @Flag(help: "Also generate the last incomplete batch.") var keepLast = false
+
+    func run() throws {
+        let modelURL = URL(fileURLWithPath: model), outputURL = URL(fileURLWithPath: output)
+        var files: [(epoch: String, url: URL)] = []
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: modelURL.path, isDirectory: &isFolder) else {
+            throw TensorError.file(path: modelURL.path, reason: "generator: no such file or folder")
+        }
+        if isFolder.boolValue {
+            for name in try FileManager.default.contentsOfDirectory(atPath: modelURL.path).sorted() where name.hasPrefix("netG_") {
+                let stem = (name as NSString).deletingPathExtension
+                if ["safetensors", "pth"].contains((name as NSString).pathExtension) { files.append((String(stem.dropFirst(5)), modelURL.appendingPathComponent(name))) }
+            }
+            guard !files.isEmpty else { throw TensorError.file(path: modelURL.path, reason: "no netG_<N>.safetensors or .pth in the folder") }
+        } else {
+            files = [("", modelURL)]
+        }
+        let stages: RDGGeneration.Stages = allStages ? .all : .last
+        if embeddings.hasSuffix(".npy") {
+            let e = try NPY.readTensor(URL(fileURLWithPath: embeddings))
+            for (epoch, url) in files {
+                let g = try Generator.load(from: url)
+                let z: Tensor
+                if let noise { z = try NPY.readTensor(URL(fileURLWithPath: noise)) } else {
+                    var rng = RandomGenerator(seed: seed)
+                    z = try Tensor.normal([e.shape.first ?? 0, g.architecture.noiseSize], using: &rng)
+                }
+                var rng = RandomGenerator(seed: seed &+ 1)
+                let epsilon = deterministic ? nil : try Tensor.normal([e.shape.first ?? 0, g.architecture.conditionSize], using: &rng)
+                let images = try RDGGeneration.images(generator: g, embeddings: e, noise: z, epsilon: epsilon)
+                let folder = epoch.isEmpty ? outputURL : outputURL.appendingPathComponent("epoch\(epoch)")
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                let sizes = g.architecture.imageSizes
+                for k in (stages == .all ? Array(sizes.indices) : [sizes.count - 1]) {
+                    for (i, picture) in try images[k].images(range: .signed, quantization: .truncate).enumerated() {
+                        try picture.write(to: folder.appendingPathComponent("\(i)_\(sizes[k]).png"))
+                    }
+                }
+                print("\(url.lastPathComponent): \(e.shape[0]) images in \(folder.path)")
+            }
+            return
+        }
+        guard let dataset, let kind = DatasetKind(name: dataset), let root else {
+            throw ValidationError("a split needs --dataset and --root (or give --embeddings FILE.npy)")
+        }
+        guard let splitValue = DatasetSplit(rawValue: split) else { throw ValidationError("--split must be train or test") }
+        let data = try SpokenImageDataset.open(kind: kind, root: URL(fileURLWithPath: root), split: splitValue)
+        let e = try SpeechEmbeddings.read(split: split, in: URL(fileURLWithPath: embeddings))
+        guard e.count == data.count else {
+            throw TensorError.file(path: embeddings, reason: "holds embeddings of \(e.count) images, the \(split) split has \(data.count)")
+        }
+        for (epoch, url) in files {
+            let g = try Generator.load(from: url)
+            let folder = epoch.isEmpty ? outputURL : outputURL.appendingPathComponent("epoch\(epoch)")
+            let started = Date()
+            let count = try RDGGeneration.generateSplit(generator: g, keys: data.items.map(\.key), embeddings: e, folder: folder, batchSize: batchSize,
+                                                        seed: seed, deterministic: deterministic, stages: stages, dropLast: !keepLast)
+            print(String(format: "%@: %d images in %@ (%.1f s)", url.lastPathComponent, count, folder.path, Date().timeIntervalSince(started)))
+        }
+    }
+}

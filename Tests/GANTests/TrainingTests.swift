@@ -1,0 +1,179 @@
+import Autograd
+import Datasets
+import Foundation
+import NN
+import SEN
+import Tensor
+import TestSupport
+import Testing
+import Vision
+@testable import GAN
+
+@Suite struct RDGConfigurationTests {
+    static let configs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Configs/gan")
+
+    @Test(arguments: DatasetKind.allCases) func repositoryFilesSpellOutTheDefaults(kind: DatasetKind) throws {
+        // Read over another dataset's defaults, so every value must come from the file.
+        let base = RDGTrainingConfiguration.defaults(for: kind == .spokenFlowers ? .cub : .spokenFlowers)
+        let loaded = try RDGTrainingConfiguration.load(file: Self.configs.appendingPathComponent("\(kind.rawValue).yml"), base: base)
+        #expect(loaded == RDGTrainingConfiguration.defaults(for: kind))
+    }
+
+    @Test func referenceValues() {
+        let cub = RDGTrainingConfiguration.defaults(for: .cub), places = RDGTrainingConfiguration.defaults(for: .places)
+        #expect(cub.architecture == .reference && cub.batchSize == 24 && cub.epochs == 600 && cub.betas == [0.5, 0.999])
+        #expect(cub.losses == RDGLossSettings(kl: 2, unconditional: 1, relation: 1, relationLabels: .released, identicalPair: true))
+        #expect(places.epochs == 301 && !places.losses.identicalPair && cub.averageIntoGenerator)
+        #expect(cub.iterationsPerEpoch(images: 8855) == 368)
+    }
+
+    @Test func yamlOverridesNestedKeysAndNamesBadOnes() throws {
+        let base = RDGTrainingConfiguration.defaults(for: .cub)
+        let c = try RDGTrainingConfiguration.load(yaml: "architecture:\n  stages: 2\nlosses:\n  relation_labels: four_class\ncaptions_per_image: 3\n",
+                                                  base: base, source: "x.yml")
+        #expect(c.architecture.stages == 2 && c.architecture.generatorWidth == 64 && c.losses.relationLabels == .fourClass && c.captionsPerImage == 3)
+        for (text, fragment) in [("architecture:\n  stage: 2\n", "architecture.stage"), ("epoch: 3\n", "epoch"),
+                                 ("architecture:\n  stages: 5\n", "stages"), ("batch_size: 1\n", "batch_size"), ("- 1\n", "mapping")] {
+            let error = #expect(throws: TensorError.self) { try RDGTrainingConfiguration.load(yaml: text, base: base, source: "x.yml") }
+            #expect("\(error.map { "\($0)" } ?? "")".contains(fragment), "\(text)")
+            #expect("\(error.map { "\($0)" } ?? "")".contains("x.yml"))
+        }
+    }
+}
+
+/// A tiny spoken-flowers dataset, random speech embeddings and a SEN run folder holding a fresh convolutional
+/// image encoder: enough for the RDG trainer, without training a SEN first.
+struct TinyRDGSetup {
+    let root: URL, embeddings: URL, sen: URL
+
+    static func make() throws -> TinyRDGSetup {
+        let root = temporaryRoot("rdg-data")
+        var options = SpokenFlowersOptions()
+        (options.classes, options.imagesPerClass, options.captionsPerImage, options.imageSize) = (5, 6, 2, 64)
+        _ = try SpokenFlowers.build(options, root: root)
+        let folder = temporaryRoot("rdg-sen")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var rng = RandomGenerator(seed: 5)
+        for split in [DatasetSplit.train, .test] {
+            let data = try SpokenImageDataset.open(kind: .spokenFlowers, root: root, split: split)
+            let e = try data.items.map { _ in try Tensor.normal([2, 32], using: &rng) }
+            try SpeechEmbeddings.writeSafeTensors(e, keys: data.items.map(\.key), to: folder.appendingPathComponent("speech_embeddings_\(split.rawValue).safetensors"))
+        }
+        var c = SENTrainingConfiguration.defaults(for: .spokenFlowers)
+        (c.convolutionalInputSize, c.convolutionalChannels, c.speechEncoder.hiddenSize) = (32, [8, 16], 16)
+        try Data(try c.yaml().utf8).write(to: folder.appendingPathComponent("config.yml"))
+        let encoder = try Initialization.seeded(3) { try ConvImageEncoder(inputSize: 32, channels: [8, 16], embeddingSize: 32) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("models"), withIntermediateDirectories: true)
+        try encoder.save(to: folder.appendingPathComponent("models/best_image_model.safetensors"))
+        return TinyRDGSetup(root: root, embeddings: folder, sen: folder)
+    }
+
+    static func configuration(epochs: Int = 2) -> RDGTrainingConfiguration {
+        var c = RDGTrainingConfiguration.defaults(for: .spokenFlowers)
+        c.architecture = RDGArchitecture(stages: 2, generatorWidth: 8, discriminatorWidth: 4, noiseSize: 10, conditionSize: 8,
+                                         speechEmbeddingSize: 32, relationEmbeddingSize: 32, relationHiddenSize: 16)
+        (c.batchSize, c.epochs, c.snapshotEvery, c.saveEvery) = (8, epochs, 1, 1)
+        return c
+    }
+
+    func trainer(_ c: RDGTrainingConfiguration, output: URL) throws -> RDGTrainer {
+        try RDGTrainer(configuration: c, root: root, embeddings: embeddings, senRun: sen, inceptionWeights: nil, output: output)
+    }
+}
+
+@Suite(.serialized) struct RDGTrainingTests {
+    static let setup = Result { try TinyRDGSetup.make() }
+
+    /// Two epochs on the built-in data: finite losses, snapshots that change, models saved, a readable log, and a
+    /// generator that loads back and writes the reference's file names.
+    @Test func shortRunTrainsSavesAndGenerates() throws {
+        let setup = try Self.setup.get()
+        let output = temporaryRoot("rdg-run")
+        let trainer = try setup.trainer(TinyRDGSetup.configuration(), output: output)
+        let records = try trainer.run()
+        #expect(records.map(\.epoch) == [0, 1])
+        #expect(records.allSatisfy { $0.losses.all.allSatisfy(\.isFinite) && $0.iterations == 3 && $0.losses.relation > 0 })
+        let images = output.appendingPathComponent("images")
+        for name in ["epoch_0000_real_samples.png", "epoch_0000_fake_samples0.png", "epoch_0000_fake_samples1.png", "epoch_0001_fake_samples1.png"] {
+            #expect(FileManager.default.fileExists(atPath: images.appendingPathComponent(name).path), "\(name)")
+        }
+        let first = try RGBImage.read(images.appendingPathComponent("epoch_0000_fake_samples1.png"))
+        let second = try RGBImage.read(images.appendingPathComponent("epoch_0001_fake_samples1.png"))
+        #expect(first.width == second.width && first.pixels != second.pixels, "the snapshots did not change")
+        let log = try String(contentsOf: output.appendingPathComponent("log.jsonl"), encoding: .utf8)
+        #expect(log.split(separator: "\n").count == 2)
+        // The saved generator loads by itself and generates the test split under the reference's names.
+        let g = try Generator.load(from: output.appendingPathComponent("models/netG_1.safetensors"))
+        #expect(g.architecture == TinyRDGSetup.configuration().architecture)
+        let test = try SpokenImageDataset.open(kind: .spokenFlowers, root: setup.root, split: .test)
+        let e = try SpeechEmbeddings.read(split: "test", in: setup.embeddings)
+        let folder = temporaryRoot("rdg-gen")
+        let count = try RDGGeneration.generateSplit(generator: g, keys: test.items.map(\.key), embeddings: e, folder: folder, batchSize: 4,
+                                                    stages: .all)
+        #expect(count == (test.count / 4) * 4 * 2 * 2)
+        let key = test.items[0].key
+        let picture = try RGBImage.read(folder.appendingPathComponent("\(key)_128_sentence1.png"))
+        #expect(picture.width == 128 && FileManager.default.fileExists(atPath: folder.appendingPathComponent("\(key)_64_sentence0.png").path))
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("\(test.items[test.count - 1].key)_128_sentence0.png").path)
+                || test.count % 4 == 0, "the last incomplete batch is dropped")
+        // Deterministic generation (c = μ) with given noise is reproducible.
+        let z = try Tensor.normal([3, 10], using: &Self.rng)
+        let rows = try Tensor.stack(e.prefix(3).map { try $0.slice(axis: 0, start: 0, end: 1).reshaped([32]) }, axis: 0)
+        let a = try RDGGeneration.images(generator: g, embeddings: rows, noise: z, epsilon: nil)
+        let b = try RDGGeneration.images(generator: g, embeddings: rows, noise: z, epsilon: nil)
+        #expect(a[1].scalars == b[1].scalars && a[1].shape == [3, 3, 128, 128])
+    }
+
+    nonisolated(unsafe) static var rng = RandomGenerator(seed: 9)
+
+    /// Stopping after one epoch and resuming ends exactly where an uninterrupted run ends, optimiser moments,
+    /// moving average and BatchNorm statistics included.
+    @Test func resumeContinuesExactly() throws {
+        let setup = try Self.setup.get()
+        let whole = temporaryRoot("rdg-whole"), split = temporaryRoot("rdg-split")
+        try setup.trainer(TinyRDGSetup.configuration(), output: whole).run()
+        try setup.trainer(TinyRDGSetup.configuration(), output: split).run(stopAfter: 1)
+        #expect(throws: TensorError.self) { try setup.trainer(TinyRDGSetup.configuration(), output: split).run() }
+        try setup.trainer(TinyRDGSetup.configuration(), output: split).run(resume: true)
+        let a = try SafeTensorsFile.read(whole.appendingPathComponent(RDGTrainer.checkpointFile))
+        let b = try SafeTensorsFile.read(split.appendingPathComponent(RDGTrainer.checkpointFile))
+        #expect(a.names == b.names)
+        for name in a.names { #expect(a.arrays[name] == b.arrays[name], "\(name)") }
+        var other = TinyRDGSetup.configuration()
+        other.batchSize = 6
+        #expect(throws: TensorError.self) { try setup.trainer(other, output: split).run(resume: true) }
+    }
+
+    @Test func setupErrorsNameTheProblem() throws {
+        let setup = try Self.setup.get()
+        var c = TinyRDGSetup.configuration()
+        c.architecture.speechEmbeddingSize = 64
+        #expect(throws: TensorError.self) { try setup.trainer(c, output: temporaryRoot("rdg-bad")) }
+        let noRelation = TinyRDGSetup.configuration()
+        #expect(throws: TensorError.self) {
+            try RDGTrainer(configuration: noRelation, root: setup.root, embeddings: setup.embeddings, senRun: nil, inceptionWeights: nil,
+                           output: temporaryRoot("rdg-bad"))
+        }
+    }
+
+    /// A NaN anywhere stops the iteration with the loss named, before any optimiser steps with it.
+    @Test func nonFiniteLossesStopTraining() throws {
+        let a = TinyRDGSetup.configuration().architecture
+        let networks = try RDGNetworks(architecture: a, relation: false, seed: 1)
+        let step = try RDGTrainingStep(generator: networks.generator, discriminators: networks.discriminators, relationSupervisor: nil,
+                                       embedder: nil, losses: RDGLossSettings(relation: 0))
+        var rng = RandomGenerator(seed: 2)
+        let sizes = a.imageSizes
+        var embeddings = try Tensor.normal([4, 32], using: &rng)
+        embeddings = try embeddings * Float.nan
+        let batch = RDGBatch(real: try sizes.map { try Tensor.uniform([4, 3, $0, $0], low: -1, high: 1, using: &rng) },
+                             wrong: try sizes.map { try Tensor.uniform([4, 3, $0, $0], low: -1, high: 1, using: &rng) },
+                             similar: try Tensor.zeros([4, 3, 128, 128]), embeddings: embeddings)
+        let before = networks.discriminators[0].parameters().map(\.value.scalars)
+        #expect(throws: RDGTrainingError.self) {
+            try step.run(batch, noise: Tensor.normal([4, 10], using: &rng), epsilon: Tensor.normal([4, 8], using: &rng))
+        }
+        #expect(networks.discriminators[0].parameters().map(\.value.scalars) == before)
+    }
+}
