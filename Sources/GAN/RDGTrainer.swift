@@ -266,9 +266,8 @@ public final class RDGTrainer: @unchecked Sendable {
     func writeLogs(_ records: [RDGEpochRecord]) throws {
         let lines = try records.map { String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self) }
         try writeFileAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: output.appendingPathComponent("log.jsonl"))
-        let stages = configuration.architecture.stages
-        var table = [Self.tableHeader(stages: stages)]
-        for (i, r) in records.enumerated() { table.append(Self.tableRow(r, eta: nil, index: i)) }
+        var table = [Self.tableHeader(stages: configuration.architecture.stages)]
+        for r in records { table.append(Self.tableRow(r, eta: nil)) }
         try writeFileAtomically(Data((table.joined(separator: "\n") + "\n").utf8), to: output.appendingPathComponent("log.txt"))
     }
 
@@ -278,7 +277,7 @@ public final class RDGTrainer: @unchecked Sendable {
     }
 
     /// One epoch as a line of the readable log.
-    public static func tableRow(_ r: RDGEpochRecord, eta: Double?, index: Int = 0) -> String {
+    public static func tableRow(_ r: RDGEpochRecord, eta: Double?) -> String {
         let l = r.losses
         var line = String(format: "%5d  ", r.epoch) + l.discriminators.map { String(format: "%7.4f", $0) }.joined(separator: " ")
         line += String(format: "  %6.4f  %6.4f  %7.4f  %6.4f  %6.4f  %6.2f  %7.1f", l.relation, l.generator,

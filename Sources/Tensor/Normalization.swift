@@ -20,7 +20,7 @@ extension Tensor {
                 var squares = 0.0
                 for i in 0..<n {
                     let p = x + (i * c + ch) * plane
-                    squares += centredSums(p, p, Float(mu), plane).1
+                    squares += squaredDeviations(p, Float(mu), plane)
                 }
                 mp[ch] = Float(mu)
                 vp[ch] = Float(squares / count)
@@ -168,4 +168,26 @@ func centredSums(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ mu: Flo
         start = end
     }
     return (totalG, totalGX)
+}
+
+/// `Σ (x − mu)²` over `count` elements, blocked as ``centredSums(_:_:_:_:)``.
+@inline(__always)
+func squaredDeviations(_ x: UnsafePointer<Float>, _ mu: Float, _ count: Int) -> Double {
+    var total = 0.0
+    var start = 0
+    while start < count {
+        let end = Swift.min(start + 512, count)
+        var acc = SIMD8<Float>(repeating: 0)
+        var j = start
+        while j + 8 <= end {
+            let d = SIMD8<Float>(UnsafeBufferPointer(start: x + j, count: 8)) - SIMD8<Float>(repeating: mu)
+            acc += d * d
+            j += 8
+        }
+        var t = acc.sum()
+        while j < end { let d = x[j] - mu; t += d * d; j += 1 }
+        total += Double(t)
+        start = end
+    }
+    return total
 }

@@ -40,7 +40,7 @@ struct GANStepBench: ParsableCommand {
         let sizes = a.imageSizes
         let data = RDGBatch(real: try sizes.map { try Tensor.uniform([batch, 3, $0, $0], low: -1, high: 1, using: &rng) },
                             wrong: try sizes.map { try Tensor.uniform([batch, 3, $0, $0], low: -1, high: 1, using: &rng) },
-                            similar: try Tensor.uniform([batch, 3, sizes.last!, sizes.last!], low: -1, high: 1, using: &rng),
+                            similar: try Tensor.uniform([batch, 3, 64 << (stages - 1), 64 << (stages - 1)], low: -1, high: 1, using: &rng),
                             embeddings: try Tensor.normal([batch, a.speechEmbeddingSize], using: &rng))
         let z = try Tensor.normal([batch, a.noiseSize], using: &rng), epsilon = try Tensor.normal([batch, a.conditionSize], using: &rng)
         try step.run(data, noise: z, epsilon: epsilon)

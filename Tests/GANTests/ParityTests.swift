@@ -41,6 +41,15 @@ import Testing
     }
 
     /// Compares with `key`, or with its 1 024-point subsample, sum and sum of squares for large results.
+    /// The values of `actual` that the file holds for `key` (all of them, or the script's 1 024-point subsample of a
+    /// large result), beside the file's values.
+    static func compared(_ actual: Tensor, _ key: String) throws -> (got: [Float], expected: [Float]) {
+        let file = try fixture()
+        if file.arrays[key] != nil { return (actual.scalars, try file.tensor(key).scalars) }
+        let values = actual.scalars, n = values.count
+        return ((0..<1024).map { values[($0 * (n - 1)) / 1023] }, try file.tensor(key + ".sub").scalars)
+    }
+
     static func check(_ actual: Tensor, _ key: String, rtol: Float = 1e-4, atol: Float = 1e-5,
                       sourceLocation: SourceLocation = #_sourceLocation) throws {
         let file = try fixture()
@@ -49,8 +58,8 @@ import Testing
             return
         }
         let values = actual.scalars, n = values.count
-        let sub = (0..<1024).map { values[($0 * (n - 1)) / 1023] }
-        expectClose(try Tensor(sub), try file.tensor(key + ".sub"), rtol: rtol, atol: atol, key + ".sub", sourceLocation: sourceLocation)
+        expectClose(try Tensor(try compared(actual, key).got), try file.tensor(key + ".sub"), rtol: rtol, atol: atol, key + ".sub",
+                    sourceLocation: sourceLocation)
         let sum = values.reduce(0.0) { $0 + Double($1) }, squares = values.reduce(0.0) { $0 + Double($1) * Double($1) }
         let expectedSum = Double(try file.tensor(key + ".sum").item()), expectedSquares = Double(try file.tensor(key + ".sumsq").item())
         let scale = squares.squareRoot() * Double(n).squareRoot()
@@ -65,14 +74,7 @@ import Testing
     /// by up to about 1 %: these are compared as whole tensors (relative L2 error) and element-wise against the
     /// largest magnitude.
     static func checkGradient(_ actual: Tensor, _ key: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let file = try fixture()
-        let expected: [Float], got: [Float]
-        if file.arrays[key] != nil {
-            (expected, got) = (try file.tensor(key).scalars, actual.scalars)
-        } else {
-            let values = actual.scalars, n = values.count
-            (expected, got) = (try file.tensor(key + ".sub").scalars, (0..<1024).map { values[($0 * (n - 1)) / 1023] })
-        }
+        let (got, expected) = try compared(actual, key)
         #expect(expected.count == got.count, "\(key): \(got.count) values, expected \(expected.count)", sourceLocation: sourceLocation)
         let norm = { (v: [Float]) in v.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }
         let relative = norm(zip(got, expected).map { $0 - $1 }) / max(norm(expected), 1e-30)
@@ -84,7 +86,7 @@ import Testing
 
     static func weightedSum(_ x: Variable, _ weights: Tensor) throws -> Variable { try (x * Variable(weights)).sum() }
 
-    @Test func procedualInputsMatchTheScript() throws {
+    @Test func proceduralInputsMatchTheScript() throws {
         let file = try Self.fixture()
         let all = Self.procedural(seed: 1, count: 589_824)
         let picked = stride(from: 0, to: 589_824, by: 4096).map { all[$0] }
@@ -215,11 +217,9 @@ import Testing
                 let key = "it.after.\(prefix).\(name)"
                 try Self.check(value, key, rtol: 0, atol: 4.1e-4)
                 // ... while on average they agree far better than a missed or doubled step (lr) would.
-                let file = try Self.fixture(), n = value.count
-                let (got, expected) = file.arrays[key] != nil ? (value.scalars, try file.tensor(key).scalars)
-                    : ((0..<1024).map { value.scalars[($0 * (n - 1)) / 1023] }, try file.tensor(key + ".sub").scalars)
+                let (got, expected) = try Self.compared(value, key)
                 let meanDifference = zip(got, expected).reduce(0.0) { $0 + abs(Double($1.0) - Double($1.1)) } / Double(max(got.count, 1))
-                #expect(meanDifference < 0.25 * 2e-4 || name.hasSuffix(".bias") && n <= 16, "\(key): mean difference \(meanDifference)")
+                #expect(meanDifference < 0.25 * 2e-4 || name.hasSuffix(".bias") && value.count <= 16, "\(key): mean difference \(meanDifference)")
             }
         }
         for ((name, _), average) in zip(g.namedParameters(), step.average.averages) {

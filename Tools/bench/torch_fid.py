@@ -23,7 +23,6 @@ args = p.parse_args()
 for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ[var] = str(args.threads)
 
-import numpy as np
 import torch
 import pytorch_fid.inception as fid_inception
 from pytorch_fid import fid_score
