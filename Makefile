@@ -1,9 +1,10 @@
-# The two README commands: `make test` (set up, build, run every test) and `make bench`
-# (set up, build in release, run the benchmarks). Both install what they need.
+# The two README commands: `make demo` (set up, build in release, run the whole pipeline on the built-in data
+# into demo-output/) and `make test` (set up, build, run every test). Both install what they need.
+# `make bench` runs the benchmarks; `make docs` writes the DocC catalogues.
 SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: setup test build release bench docs clean
+.PHONY: setup test build release demo bench docs clean
 
 setup:
 	@bash scripts/setup.sh
@@ -18,6 +19,9 @@ test: setup
 release: setup
 	swift build -c release --product s2igan
 
+demo: release
+	.build/release/s2igan demo --output demo-output
+
 bench: release
 	.build/release/s2igan bench gemm
 	.build/release/s2igan bench conv
@@ -31,7 +35,7 @@ bench: release
 
 docs: setup
 	mkdir -p docs-out
-	for target in Tensor Autograd NN Audio Vision Datasets Metrics SEN GAN; do \
+	for target in Tensor Autograd NN Audio Vision Datasets Metrics SEN GAN Demo; do \
 		swift package --allow-writing-to-directory docs-out generate-documentation --target $$target \
 			--output-path docs-out/$$target || exit 1; \
 	done

@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Metrics", targets: ["Metrics"]),
         .library(name: "SEN", targets: ["SEN"]),
         .library(name: "GAN", targets: ["GAN"]),
+        .library(name: "Demo", targets: ["Demo"]),
         .executable(name: "s2igan", targets: ["s2igan-cli"]),
     ],
     dependencies: [
@@ -48,9 +49,10 @@ let package = Package(
         .target(name: "Metrics", dependencies: ["Vision", "NN", "Autograd", "Tensor"]),
         .target(name: "SEN", dependencies: ["Metrics", "Datasets", "Vision", "Audio", "NN", "Autograd", "Tensor", .product(name: "Yams", package: "Yams")]),
         .target(name: "GAN", dependencies: ["SEN", "Metrics", "Datasets", "Vision", "NN", "Autograd", "Tensor", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Demo", dependencies: ["GAN", "SEN", "Metrics", "Datasets", "Audio", "Vision", "NN", "Autograd", "Tensor"]),
         .executableTarget(
             name: "s2igan-cli",
-            dependencies: ["CTensorSupport", "Tensor", "Autograd", "NN", "Audio", "Vision", "Datasets", "Metrics", "SEN", "GAN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CTensorSupport", "Tensor", "Autograd", "NN", "Audio", "Vision", "Datasets", "Metrics", "SEN", "GAN", "Demo", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Tests: one target per library target, plus the link checks of the C libraries, and the
@@ -65,6 +67,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Vision", "NN", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SENTests", dependencies: ["SEN", "Metrics", "Datasets", "Vision", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GANTests", dependencies: ["GAN", "SEN", "Datasets", "Vision", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "DemoTests", dependencies: ["Demo", "GAN", "SEN", "Metrics", "Datasets", "Vision", "Tensor", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
     ]
 )

@@ -78,6 +78,9 @@ public enum RDGGeneration {
         return try outputs.map { try Tensor.concatenate($0, axis: 0) }
     }
 
+    /// The reference's file name of caption `caption` of image `key` at `size` px: `<key>_<size>_sentence<i>.png`.
+    public static func fileName(key: String, size: Int, caption: Int) -> String { "\(key)_\(size)_sentence\(caption).png" }
+
     /// The reference's evaluation images for a split: batches of `batchSize` images (the last incomplete batch
     /// dropped, as the reference does), one noise batch per image batch shared by all its captions, the
     /// conditioning noise drawn anew for every caption (or μ when `deterministic`), seed 100; each image saved
@@ -108,7 +111,7 @@ public enum RDGGeneration {
                 for k in wanted {
                     let pictures = try images[k].images(range: .signed, quantization: .truncate)
                     for (j, index) in range.enumerated() {
-                        let url = folder.appendingPathComponent("\(keys[index])_\(sizes[k])_sentence\(caption).png")
+                        let url = folder.appendingPathComponent(fileName(key: keys[index], size: sizes[k], caption: caption))
                         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                         try pictures[j].write(to: url)
                         written += 1

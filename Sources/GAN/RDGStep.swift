@@ -95,12 +95,12 @@ public final class RDGTrainingStep {
     public let discriminatorOptimizers: [Adam]
     public let relationOptimizer: Adam?
     public var losses: RDGLossSettings
-    /// The moving average of the generator's parameters (not its BatchNorm buffers), decay 0.999.
+    /// The moving average of the generator's parameters (not its BatchNorm buffers), decay 0.999 unless given.
     public let average: ExponentialMovingAverage
 
     public init(generator: Generator, discriminators: [Discriminator], relationSupervisor: RelationSupervisor?, embedder: RelationEmbedder?,
                 losses: RDGLossSettings = RDGLossSettings(), learningRate: Float = 2e-4, discriminatorLearningRate: Float? = nil,
-                betas: (Float, Float) = (0.5, 0.999)) throws {
+                betas: (Float, Float) = (0.5, 0.999), averageDecay: Float = 0.999) throws {
         let dRate = discriminatorLearningRate ?? learningRate
         guard discriminators.count == generator.architecture.stages else {
             throw TensorError.invalidArgument("RDG: \(discriminators.count) discriminators for \(generator.architecture.stages) generator stages")
@@ -113,7 +113,7 @@ public final class RDGTrainingStep {
         generatorOptimizer = try Adam(parameters: generator.parameters(), learningRate: learningRate, betas: betas)
         discriminatorOptimizers = try discriminators.map { try Adam(parameters: $0.parameters(), learningRate: dRate, betas: betas) }
         relationOptimizer = try relationSupervisor.map { try Adam(parameters: $0.parameters(), learningRate: dRate, betas: betas) }
-        average = try ExponentialMovingAverage(parameters: generator.parameters(), decay: 0.999)
+        average = try ExponentialMovingAverage(parameters: generator.parameters(), decay: averageDecay)
     }
 
     var usesRelation: Bool { losses.relation > 0 && relationSupervisor != nil && embedder != nil }

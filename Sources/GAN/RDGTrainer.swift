@@ -96,7 +96,8 @@ public final class RDGTrainer: @unchecked Sendable {
         networks = try RDGNetworks(architecture: c.architecture, relation: relation, seed: c.seed)
         step = try RDGTrainingStep(generator: networks.generator, discriminators: networks.discriminators, relationSupervisor: networks.relation,
                                    embedder: embedder, losses: c.losses, learningRate: c.generatorLearningRate,
-                                   discriminatorLearningRate: c.discriminatorLearningRate, betas: (c.betas[0], c.betas[1]))
+                                   discriminatorLearningRate: c.discriminatorLearningRate, betas: (c.betas[0], c.betas[1]),
+                                   averageDecay: c.averageDecay ?? 0.999)
         (configuration, self.output, self.report) = (c, output, report)
     }
 

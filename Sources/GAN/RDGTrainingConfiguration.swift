@@ -35,12 +35,16 @@ public struct RDGTrainingConfiguration: Sendable, Equatable, Codable {
     public var captionsPerImage: Int?
     /// Threads preparing batches in the background.
     public var workers: Int
+    /// Decay of the generator's moving average (`nil`: the reference's 0.999). A short run wants a shorter
+    /// window: after n iterations the initial weights still carry decayⁿ of the average.
+    public var averageDecay: Float?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case dataset, architecture, losses, batchSize = "batch_size", epochs, generatorLearningRate = "generator_learning_rate"
         case discriminatorLearningRate = "discriminator_learning_rate", betas, seed, saveEvery = "save_every"
         case snapshotEvery = "snapshot_every", averageIntoGenerator = "average_into_generator"
         case relationProjection = "relation_projection", captionsPerImage = "captions_per_image", workers
+        case averageDecay = "average_decay"
     }
 
     /// The reference's configuration for `kind` (`cfg/<ds>_3stages.yml`), and for spoken-flowers one sized for
@@ -50,7 +54,7 @@ public struct RDGTrainingConfiguration: Sendable, Equatable, Codable {
             dataset: kind.rawValue, architecture: .reference,
             losses: RDGLossSettings(identicalPair: kind.hasClasses), batchSize: 24, epochs: 600,
             generatorLearningRate: 2e-4, discriminatorLearningRate: 2e-4, betas: [0.5, 0.999], seed: 200, saveEvery: 50,
-            snapshotEvery: 5, averageIntoGenerator: true, relationProjection: .sen, captionsPerImage: nil, workers: 2)
+            snapshotEvery: 5, averageIntoGenerator: true, relationProjection: .sen, captionsPerImage: nil, workers: 2, averageDecay: nil)
         switch kind {
         case .places: c.epochs = 301
         case .spokenFlowers:
@@ -88,11 +92,12 @@ public struct RDGTrainingConfiguration: Sendable, Equatable, Codable {
         try check(losses.kl >= 0 && losses.unconditional >= 0 && losses.relation >= 0, "loss coefficients must not be negative")
         try check(captionsPerImage.map { $0 >= 1 } ?? true, "captions_per_image must be at least 1")
         try check(workers >= 1, "workers must be at least 1, got \(workers)")
+        try check(averageDecay.map { (0..<1).contains($0) } ?? true, "average_decay must be in [0, 1), got \(averageDecay ?? 0)")
     }
 
     /// Parses YAML over `base`; unknown keys are errors that name the file.
     public static func load(yaml text: String, base: RDGTrainingConfiguration, source: String = "<yaml>") throws -> RDGTrainingConfiguration {
-        let c = try YAMLOverlay.apply(text, over: base, source: source, optionalKeys: [CodingKeys.captionsPerImage.rawValue])
+        let c = try YAMLOverlay.apply(text, over: base, source: source, optionalKeys: [CodingKeys.captionsPerImage.rawValue, CodingKeys.averageDecay.rawValue])
         do { try c.validate() } catch { throw TensorError.file(path: source, reason: "\(error)") }
         return c
     }

@@ -28,7 +28,7 @@ public protocol SENImageEncoder: Module {
 public struct FrozenBackbone: @unchecked Sendable {
     public let network: InceptionV3
 
-    /// Loads torchvision's Inception-v3 weights (`inception_v3_google-1a9a5a14.pth` or a safetensors copy),
+    /// Loads torchvision's Inception-v3 weights (`inception_v3_google-0cc3c7bd.pth`, the older `-1a9a5a14.pth`, or a safetensors copy),
     /// in evaluation mode with every parameter frozen.
     public init(weights url: URL) throws {
         let model = try InceptionV3(variant: .torchvision, auxiliaryClassifier: nil)

@@ -52,7 +52,7 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
     /// ``ConvImageEncoder`` input size and widths.
     public var convolutionalInputSize: Int
     public var convolutionalChannels: [Int]
-    /// The torchvision Inception-v3 weights (`inception_v3_google-1a9a5a14.pth`), for `inception`.
+    /// The torchvision Inception-v3 weights (`inception_v3_google-0cc3c7bd.pth` or the older `-1a9a5a14.pth`), for `inception`.
     public var inceptionWeights: String?
     public var speechEncoder: SpeechEncoderConfiguration
     /// Threads preparing batches in the background.

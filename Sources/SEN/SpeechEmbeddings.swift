@@ -37,6 +37,26 @@ public enum SpeechEmbeddings {
         return results.value.map { $0! }
     }
 
+    /// Embeds both splits of a dataset into `folder` (the reference's step 02): for each split,
+    /// `speech_embeddings_<split>.pickle` (the reference's format) and `.safetensors` (ours, with the image keys).
+    /// Returns, per split, the images and captions embedded and the caption counts seen (more than one count
+    /// means images with different numbers of captions).
+    @discardableResult
+    public static func extractSplits(encoder: SpeechEncoder, kind: DatasetKind, root: URL, folder: URL, workers: Int = 2,
+                                     progress: @escaping @Sendable (DatasetSplit, Int, Int) -> Void = { _, _, _ in })
+        throws -> [(split: DatasetSplit, images: Int, captions: Int, captionCounts: [Int])] {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var summary: [(split: DatasetSplit, images: Int, captions: Int, captionCounts: [Int])] = []
+        for split in DatasetSplit.allCases {
+            let data = try SpokenImageDataset.open(kind: kind, root: root, split: split)
+            let embeddings = try extract(encoder: encoder, dataset: data, workers: workers) { progress(split, $0, $1) }
+            try writePickle(embeddings, to: folder.appendingPathComponent("speech_embeddings_\(split.rawValue).pickle"))
+            try writeSafeTensors(embeddings, keys: data.items.map(\.key), to: folder.appendingPathComponent("speech_embeddings_\(split.rawValue).safetensors"))
+            summary.append((split, embeddings.count, embeddings.reduce(0) { $0 + $1.shape[0] }, Set(embeddings.map { $0.shape[0] }).sorted()))
+        }
+        return summary
+    }
+
     /// Writes the reference's file (`speech_embeddings_<split>.pickle`): a pickled list of float32 NumPy arrays
     /// `(captions, D)`, protocol 3, readable by the reference's GAN code.
     public static func writePickle(_ embeddings: [Tensor], to url: URL) throws {

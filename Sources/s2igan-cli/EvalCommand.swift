@@ -15,7 +15,7 @@ struct EvalCommand: ParsableCommand {
           torchvision Inception-v3 (is, map, recall): \(EvalOptions.torchvisionWeights)
           pytorch-fid Inception (fid, kid, is --variant fidelity): \(EvalOptions.fidWeights)
         """,
-        subcommands: [EvalIS.self, EvalFID.self, EvalKID.self, EvalMAP.self, EvalRecall.self]
+        subcommands: [EvalIS.self, EvalFID.self, EvalKID.self, EvalMAP.self, EvalRecall.self, EvalFlowers.self]
     )
 }
 

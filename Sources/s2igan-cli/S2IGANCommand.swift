@@ -7,7 +7,7 @@ struct S2IGANCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "s2igan",
         abstract: "Speech-to-image generation (S2IGAN) in Swift.",
-        subcommands: [Bench.self, Convert.self, Features.self, DatasetCommand.self, SENCommand.self, GANCommand.self, EvalCommand.self]
+        subcommands: [DemoCommand.self, SayCommand.self, Bench.self, Convert.self, Features.self, DatasetCommand.self, SENCommand.self, GANCommand.self, EvalCommand.self]
     )
 
     /// Usage errors exit with code 2 (ArgumentParser's message); any other error prints one line on

@@ -19,7 +19,7 @@ struct SENTrain: ParsableCommand {
         discussion: """
         The defaults are the reference's for the dataset (Configs/sen/<dataset>.yml spells them out); --config reads a
         YAML file over them and the options below override both. cub/oxford/flickr8k/places use the frozen Inception-v3
-        trunk, which needs --inception-weights (torchvision's inception_v3_google-1a9a5a14.pth); spoken-flowers trains
+        trunk, which needs --inception-weights (torchvision's inception_v3_google-0cc3c7bd.pth, or the older -1a9a5a14.pth); spoken-flowers trains
         a small convolutional image encoder from scratch. The output folder gets config.yml, log.jsonl, log.txt,
         checkpoint.safetensors (after every epoch) and models/best_{audio,image,class}_model.safetensors. An interrupted
         run continues with --resume and ends exactly as an uninterrupted one.
@@ -99,23 +99,17 @@ struct SENExtract: ParsableCommand {
     func run() throws {
         guard let kind = DatasetKind(name: dataset) else { throw ValidationError("unknown dataset '\(dataset)'") }
         let encoder = try SpeechEncoder.load(from: URL(fileURLWithPath: model))
-        let folder = URL(fileURLWithPath: output)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for split in DatasetSplit.allCases {
-            let data = try SpokenImageDataset.open(kind: kind, root: URL(fileURLWithPath: root), split: split)
-            let progress = StageProgress()
-            let started = Date()
-            let embeddings = try SpeechEmbeddings.extract(encoder: encoder, dataset: data, workers: jobs ?? Parallel.coreCount) {
-                progress.report("\(split.rawValue) embeddings", $0, $1)
-            }
-            let counts = Set(embeddings.map { $0.shape[0] })
-            if counts.count > 1 { print("warning: \(split.rawValue) images have different caption counts \(counts.sorted())") }
-            try SpeechEmbeddings.writePickle(embeddings, to: folder.appendingPathComponent("speech_embeddings_\(split.rawValue).pickle"))
-            try SpeechEmbeddings.writeSafeTensors(embeddings, keys: data.items.map(\.key),
-                                                  to: folder.appendingPathComponent("speech_embeddings_\(split.rawValue).safetensors"))
-            print("\(split.rawValue): \(embeddings.count) images, \(embeddings.reduce(0) { $0 + $1.shape[0] }) captions in "
-                  + String(format: "%.1f s", Date().timeIntervalSince(started)))
+        let progress = StageProgress()
+        let started = Date()
+        let summary = try SpeechEmbeddings.extractSplits(encoder: encoder, kind: kind, root: URL(fileURLWithPath: root), folder: URL(fileURLWithPath: output),
+                                                         workers: jobs ?? Parallel.coreCount) { split, done, total in
+            progress.report("\(split.rawValue) embeddings", done, total)
         }
+        for s in summary {
+            if s.captionCounts.count > 1 { print("warning: \(s.split.rawValue) images have different caption counts \(s.captionCounts)") }
+            print("\(s.split.rawValue): \(s.images) images, \(s.captions) captions")
+        }
+        print(String(format: "both splits in %.1f s", Date().timeIntervalSince(started)))
     }
 }
 

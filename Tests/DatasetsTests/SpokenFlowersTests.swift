@@ -65,6 +65,44 @@ import Vision
         #expect(FlowerRenderer.measuredPetalColor(in: RGBImage(width: 8, height: 8, fill: (30, 60, 30))) == nil)
     }
 
+    /// The pixel measurement of every attribute on rendered pictures, where the truth is known, at the
+    /// generator's first two sizes. Its accuracy here is the ceiling for generated images.
+    @Test func measurementReadsTheRenderedAttributesBack() throws {
+        var options = SpokenFlowersOptions()
+        (options.classes, options.imagesPerClass) = (28, 3)
+        let plan = try SpokenFlowers.plan(options)
+        var correct: [FlowerAttribute: Int] = [:]
+        var total = 0
+        for size in [64, 128] {
+            for image in plan.images {
+                let measured = FlowerMeasurement.measure(try FlowerRenderer.render(image.flower, size: size))
+                total += 1
+                for attribute in FlowerAttribute.allCases where measured.matches(image.flower, on: attribute) { correct[attribute, default: 0] += 1 }
+            }
+        }
+        let accuracy = Dictionary(uniqueKeysWithValues: FlowerAttribute.allCases.map { ($0, Double(correct[$0] ?? 0) / Double(total)) })
+        print("measurement accuracy on \(total) rendered pictures:", accuracy.map { "\($0.key.rawValue) \($0.value)" }.sorted())
+        #expect(accuracy[.color]! == 1)
+        #expect(accuracy[.backdrop]! >= 0.97)
+        #expect(accuracy[.center]! >= 0.9)
+        #expect(accuracy[.size]! >= 0.85)
+        #expect(accuracy[.petals]! >= 0.85)
+        // A flat picture in one background colour: a background, no flower.
+        let flat = FlowerMeasurement.measure(RGBImage(width: 16, height: 16, fill: (22, 58, 30)))
+        #expect(flat == MeasuredFlower(backdrop: .darkGreen))
+    }
+
+    @Test func captionsMentionTheirAttributes() throws {
+        let flower = Flower(classID: 1, color: .pink, petals: 5, shape: .pointed, center: .brown, size: .small, backdrop: .grey, drawingSeed: 1)
+        let caption = "a small pink flower with five petals in front of grey leaves"
+        #expect(FlowerAttribute.color.isMentioned(in: caption, of: flower))
+        #expect(FlowerAttribute.petals.isMentioned(in: caption, of: flower))
+        #expect(FlowerAttribute.size.isMentioned(in: caption, of: flower))
+        #expect(FlowerAttribute.backdrop.isMentioned(in: caption, of: flower))
+        #expect(!FlowerAttribute.center.isMentioned(in: caption, of: flower))
+        #expect(!FlowerAttribute.petals.isMentioned(in: "a pink flower with six petals", of: flower))
+    }
+
     @Test func buildWritesAnOxfordLayoutTheReadersOpen() throws {
         let root = temporaryRoot("flowers"), twin = temporaryRoot("flowers"), reseeded = temporaryRoot("flowers")
         defer { for r in [root, twin, reseeded] { try? FileManager.default.removeItem(at: r) } }

@@ -102,50 +102,9 @@ public enum FlowerRenderer {
         }
     }
 
-    /// The petal colour seen in a picture: every pixel is matched to the nearest of the colours the renderer
-    /// paints with — each petal colour at its shades from base to tip, and every background, leaf, stem and
-    /// centre colour — and the petal colour matched by the most pixels (within a distance of 48 of 255 per
-    /// channel) is the answer; `nil` when no pixel matches a petal colour. Used to check that generated
-    /// images show the colour their caption names.
+    /// The petal colour seen in a picture (``FlowerMeasurement``): the petal colour matched by the most pixels,
+    /// nil when no pixel matches one. Used to check that generated images show the colour their caption names.
     public static func measuredPetalColor(in image: RGBImage) -> FlowerColor? {
-        let references = colorReferences
-        var votes = [Int](repeating: 0, count: FlowerColor.allCases.count)
-        let limit: Float = 48 * 48
-        image.pixels.withUnsafeBufferPointer { pixels in
-            for p in stride(from: 0, to: pixels.count, by: 3) {
-                let r = Float(pixels[p]), g = Float(pixels[p + 1]), b = Float(pixels[p + 2])
-                var best = Float.infinity, owner = -1
-                for ref in references {
-                    let d = (r - ref.r) * (r - ref.r) + (g - ref.g) * (g - ref.g) + (b - ref.b) * (b - ref.b)
-                    if d < best { (best, owner) = (d, ref.color) }
-                }
-                if owner >= 0 && best < limit { votes[owner] += 1 }
-            }
-        }
-        guard let top = votes.indices.max(by: { votes[$0] < votes[$1] }), votes[top] > 0 else { return nil }
-        return FlowerColor(rawValue: top)
+        FlowerMeasurement.measure(image).color
     }
-
-    /// The renderer's colours in 0…255; `color` is the petal colour's raw value, or −1 for anything else.
-    static let colorReferences: [(r: Float, g: Float, b: Float, color: Int)] = {
-        func entry(_ c: CanvasColor, _ owner: Int) -> (r: Float, g: Float, b: Float, color: Int) {
-            (Float(c.red * 255), Float(c.green * 255), Float(c.blue * 255), owner)
-        }
-        var list: [(r: Float, g: Float, b: Float, color: Int)] = []
-        for color in FlowerColor.allCases {
-            for shade in [color.paint.scaled(0.78), color.paint.scaled(0.89), color.paint, color.paint.mixed(with: .white, 0.12)] {
-                list.append(entry(shade, color.rawValue))
-            }
-        }
-        for backdrop in Backdrop.allCases {
-            let (top, bottom) = backdrop.tones
-            let leaf = bottom.mixed(with: CanvasColor(60, 120, 50), 0.35)
-            for c in [top, bottom, top.mixed(with: bottom, 0.5), leaf.scaled(0.65), leaf, leaf.scaled(1.3)] { list.append(entry(c, -1)) }
-        }
-        for center in CenterColor.allCases {
-            for c in [center.paint.mixed(with: .white, 0.25), center.paint.scaled(0.72), center.paint.scaled(0.5)] { list.append(entry(c, -1)) }
-        }
-        list.append(entry(CanvasColor(58, 112, 40), -1))
-        return list
-    }()
 }

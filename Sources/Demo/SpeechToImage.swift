@@ -1,0 +1,67 @@
+import Audio
+import Foundation
+import GAN
+import SEN
+import Tensor
+import Vision
+
+/// Speech in, image out with a trained model: a recording (or text spoken by espeak-ng) goes through the
+/// reference's log-mel features and the SEN's speech encoder, and the RDG's generator draws it.
+public final class SpeechToImage: @unchecked Sendable {
+    public let encoder: SpeechEncoder
+    public let generator: Generator
+    /// Where they were loaded from.
+    public let encoderSource: URL
+    public let generatorSource: URL
+
+    public init(encoder: SpeechEncoder, generator: Generator, encoderSource: URL, generatorSource: URL) throws {
+        guard encoder.configuration.embeddingSize == generator.architecture.speechEmbeddingSize else {
+            throw TensorError.invalidArgument("the speech encoder (\(encoderSource.path)) embeds to \(encoder.configuration.embeddingSize) dimensions, "
+                                              + "the generator (\(generatorSource.path)) expects \(generator.architecture.speechEmbeddingSize)")
+        }
+        (self.encoder, self.generator, self.encoderSource, self.generatorSource) = (encoder, generator, encoderSource, generatorSource)
+    }
+
+    /// Loads from a folder: a demo output (`sen/` and `gan/models/`), or a folder holding a SEN run's `models/`
+    /// and `netG_<N>` files. `sen` and `generator` name them explicitly instead (a run folder or file each);
+    /// the generator is the `netG_<N>` with the largest N.
+    public convenience init(model folder: URL?, sen: URL? = nil, generator: URL? = nil) throws {
+        let fm = FileManager.default
+        func exists(_ url: URL) -> Bool { fm.fileExists(atPath: url.path) }
+        guard sen != nil || folder != nil, generator != nil || folder != nil else {
+            throw TensorError.invalidArgument("give --model (a demo output folder) or both --sen and --generator")
+        }
+        if let folder, !exists(folder) { throw TensorError.file(path: folder.path, reason: "model: no such folder") }
+        let senURL = sen ?? [folder!.appendingPathComponent("sen"), folder!].first { exists($0.appendingPathComponent("models")) } ?? folder!
+        var generatorURL = generator ?? [folder!.appendingPathComponent("gan/models"), folder!.appendingPathComponent("models"), folder!]
+            .first { (try? DemoPipeline.latestGenerator(in: $0)) != nil } ?? folder!.appendingPathComponent("gan/models")
+        var isFolder: ObjCBool = false
+        if fm.fileExists(atPath: generatorURL.path, isDirectory: &isFolder), isFolder.boolValue {
+            generatorURL = try DemoPipeline.latestGenerator(in: generatorURL)
+        }
+        let encoder = try SpeechEncoder.load(from: senURL)
+        try self.init(encoder: encoder, generator: try Generator.load(from: generatorURL), encoderSource: senURL, generatorSource: generatorURL)
+    }
+
+    /// The images of every stage (64, 128, 256 px for three stages) for a recording. `seed` draws the noise z
+    /// (and the conditioning noise unless `deterministic`, which uses μ).
+    public func images(wav: URL, seed: UInt64 = 100, deterministic: Bool = true) throws -> [RGBImage] {
+        let embedding = try SpeechEmbeddings.embed(encoder: encoder, recordings: [wav])
+        var rng = RandomGenerator(seed: seed)
+        let a = generator.architecture
+        let noise = try Tensor.normal([1, a.noiseSize], using: &rng)
+        let epsilon = deterministic ? nil : try Tensor.normal([1, a.conditionSize], using: &rng)
+        return try RDGGeneration.images(generator: generator, embeddings: embedding, noise: noise, epsilon: epsilon).map {
+            try $0.images(range: .signed, quantization: .truncate)[0]
+        }
+    }
+
+    /// Speaks `text` with espeak-ng into `wav` (kept, so it can be played) and draws it.
+    public func images(text: String, wav: URL, voice: VoiceSettings = VoiceSettings(), seed: UInt64 = 100,
+                       deterministic: Bool = true) throws -> [RGBImage] {
+        let synthesizer = SpeechSynthesizer(engine: .espeakNG)
+        _ = try synthesizer.check()
+        try synthesizer.speak(text, settings: voice, to: wav)
+        return try images(wav: wav, seed: seed, deterministic: deterministic)
+    }
+}
