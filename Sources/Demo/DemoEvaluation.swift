@@ -97,14 +97,14 @@ public struct DemoEvaluation: Sendable, Equatable, Codable {
         }
 
         // Every test caption: its flower, its text, its speech embedding.
-        var pairs: [(key: String, caption: Int, image: SpokenFlowers.Image, item: SpokenImageDataset.Item)] = []
+        var pairs: [(key: String, caption: Int, image: SpokenFlowers.Image, index: Int)] = []
         var speechRows: [Tensor] = []
         for (i, item) in test.items.enumerated() {
             guard let image = flowers[item.key] else {
                 throw TensorError.file(path: dataRoot.appendingPathComponent(SpokenFlowers.manifestName).path, reason: "no entry for test image \(item.key)")
             }
             for c in 0..<min(embeddings[i].shape[0], image.captions.count) {
-                pairs.append((item.key, c, image, item))
+                pairs.append((item.key, c, image, i))
                 speechRows.append(try embeddings[i].slice(axis: 0, start: c, end: c + 1))
             }
         }
@@ -119,10 +119,9 @@ public struct DemoEvaluation: Sendable, Equatable, Codable {
             measuredGenerated[k] = measureAll(pictures)
             if k == sizes.count - 1 { generatedLast = pictures }
         }
-        var realByKey: [String: RGBImage] = [:]
-        for item in test.items { realByKey[item.key] = try test.image(of: item) }
-        let realPictures = pairs.map { realByKey[$0.key]! }
-        let measuredRealByKey = Dictionary(uniqueKeysWithValues: zip(test.items.map(\.key), measureAll(test.items.map { realByKey[$0.key]! })))
+        let realImages = try test.items.map { try test.image(of: $0) }
+        let realPictures = pairs.map { realImages[$0.index] }
+        let measuredReal = measureAll(realImages)
 
         var scores: [AttributeScore] = []
         for attribute in FlowerAttribute.allCases {
@@ -133,10 +132,10 @@ public struct DemoEvaluation: Sendable, Equatable, Codable {
             }
             var tally: [String: Int] = [:]
             for i in stated { tally[attribute.value(of: pairs[i].image.flower), default: 0] += 1 }
-            let majority = tally.max { ($0.value, $1.key) < ($1.value, $0.key) }!
+            guard let majority = tally.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }) else { continue }
             scores.append(AttributeScore(attribute: attribute, captions: stated.count,
                                          generated: sizes.indices.map { k in accuracy { measuredGenerated[k][$0] } },
-                                         real: accuracy { measuredRealByKey[pairs[$0].key]! },
+                                         real: accuracy { measuredReal[pairs[$0].index] },
                                          uniformChance: 1 / Double(attribute.valueCount),
                                          majorityChance: Double(majority.value) / Double(stated.count), majorityValue: majority.key))
         }

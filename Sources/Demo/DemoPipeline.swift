@@ -126,7 +126,7 @@ public final class DemoPipeline: @unchecked Sendable {
     public func run(through last: Stage = .report) throws -> DemoEvaluation? {
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         try saveState()
-        let stages = Stage.allCases.prefix(through: Stage.allCases.firstIndex(of: last)!)
+        let stages = Stage.allCases.prefix { $0 != last } + [last]
         for (number, stage) in stages.enumerated() {
             let prefix = "[\(number + 1)/\(Stage.allCases.count)] \(stage.title)"
             if let done = state.stages[stage.rawValue] {
