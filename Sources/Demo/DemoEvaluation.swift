@@ -86,14 +86,17 @@ public struct DemoEvaluation: Sendable, Equatable, Codable {
     /// `<key>_<size>_sentence<i>.png` for every test caption at each of `imageSizes` (`s2igan gan generate
     /// --all-stages --keep-last`); `senRun` is the SEN run with `speech_embeddings_test.safetensors` beside its
     /// `models/`.
-    public static func compute(dataRoot: URL, senRun: URL, generated: URL, imageSizes sizes: [Int], sen: DemoPipeline.SENSummary?) throws -> DemoEvaluation {
+    /// `split` `.train` scores the training captions instead (whether the conditioning was learned at all, apart
+    /// from whether it carries over to the held-out classes).
+    public static func compute(dataRoot: URL, senRun: URL, generated: URL, imageSizes sizes: [Int], sen: DemoPipeline.SENSummary?,
+                               split: DatasetSplit = .test) throws -> DemoEvaluation {
         guard !sizes.isEmpty else { throw TensorError.invalidArgument("demo evaluation: no image sizes given") }
         let manifest = try SpokenFlowers.readManifest(root: dataRoot)
-        let test = try SpokenImageDataset.open(kind: .spokenFlowers, root: dataRoot, split: .test)
+        let test = try SpokenImageDataset.open(kind: .spokenFlowers, root: dataRoot, split: split)
         let flowers = Dictionary(manifest.images.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-        let embeddings = try SpeechEmbeddings.read(split: DatasetSplit.test.rawValue, in: senRun)
+        let embeddings = try SpeechEmbeddings.read(split: split.rawValue, in: senRun)
         guard embeddings.count == test.count else {
-            throw TensorError.file(path: senRun.path, reason: "holds test embeddings of \(embeddings.count) images, the test split has \(test.count)")
+            throw TensorError.file(path: senRun.path, reason: "holds \(split.rawValue) embeddings of \(embeddings.count) images, the split has \(test.count)")
         }
 
         // Every test caption: its flower, its text, its speech embedding.
@@ -101,14 +104,14 @@ public struct DemoEvaluation: Sendable, Equatable, Codable {
         var speechRows: [Tensor] = []
         for (i, item) in test.items.enumerated() {
             guard let image = flowers[item.key] else {
-                throw TensorError.file(path: dataRoot.appendingPathComponent(SpokenFlowers.manifestName).path, reason: "no entry for test image \(item.key)")
+                throw TensorError.file(path: dataRoot.appendingPathComponent(SpokenFlowers.manifestName).path, reason: "no entry for image \(item.key)")
             }
             for c in 0..<min(embeddings[i].shape[0], image.captions.count) {
                 pairs.append((item.key, c, image, i))
                 speechRows.append(try embeddings[i].slice(axis: 0, start: c, end: c + 1))
             }
         }
-        guard !pairs.isEmpty else { throw TensorError.invalidArgument("demo evaluation: the test split has no captions") }
+        guard !pairs.isEmpty else { throw TensorError.invalidArgument("demo evaluation: the \(split.rawValue) split has no captions") }
 
         // Measurements: generated images at every size, real images once per test image.
         var measuredGenerated = [[MeasuredFlower]](repeating: [], count: sizes.count)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Audio
+import Datasets
 import Demo
 import Foundation
 import GAN
@@ -109,7 +110,7 @@ struct EvalFlowers: ParsableCommand {
         commandName: "flowers",
         abstract: "Attributes read from the pixels and R@k through the SEN, for generated spoken-flowers test images.",
         discussion: """
-        --generated holds <key>_<size>_sentence<i>.png for every test caption (s2igan gan generate --all-stages --keep-last);
+        --generated holds <key>_<size>_sentence<i>.png for every caption of --split (s2igan gan generate --all-stages --keep-last);
         --sen is the SEN run with speech_embeddings_test.safetensors (sen extract --output into the run folder). Prints the
         fraction of generated images whose petal colour, petal count, centre colour, size and background match their
         caption, the same measurement on the real images, chance levels, and R@1/5/10.
@@ -121,10 +122,12 @@ struct EvalFlowers: ParsableCommand {
     @Option(help: "Folder of generated images.") var generated: String
     @Option(parsing: .upToNextOption, help: "Image sizes to measure.") var sizes: [Int] = [64, 128, 256]
     @Option(help: "Write the results to this JSON file.") var json: String?
+    @Option(help: "test, or train (the training captions: was the conditioning learned at all).") var split = "test"
 
     func run() throws {
+        guard let splitValue = DatasetSplit(rawValue: split) else { throw ValidationError("--split must be train or test") }
         let evaluation = try DemoEvaluation.compute(dataRoot: URL(fileURLWithPath: root), senRun: URL(fileURLWithPath: sen),
-                                                    generated: URL(fileURLWithPath: generated), imageSizes: sizes, sen: nil)
+                                                    generated: URL(fileURLWithPath: generated), imageSizes: sizes, sen: nil, split: splitValue)
         for line in evaluation.summaryLines() { print(line) }
         if let json { try evaluation.write(to: URL(fileURLWithPath: json)) }
     }
