@@ -78,7 +78,7 @@ public struct DemoEvaluation: Sendable, Equatable, Codable {
 
     /// Measures the pipeline's generated images (``DemoPipeline/Stage/generate`` must have run).
     public static func compute(pipeline p: DemoPipeline) throws -> DemoEvaluation {
-        let sizes = try Generator.load(from: try p.generatorFile()).architecture.imageSizes
+        let sizes = p.configuration.gan.architecture.imageSizes
         return try compute(dataRoot: p.dataRoot, senRun: p.senFolder, generated: p.generatedFolder, imageSizes: sizes, sen: p.state.sen)
     }
 
@@ -123,7 +123,6 @@ public struct DemoEvaluation: Sendable, Equatable, Codable {
             if k == sizes.count - 1 { generatedLast = pictures }
         }
         let realImages = try test.items.map { try test.image(of: $0) }
-        let realPictures = pairs.map { realImages[$0.index] }
         let measuredReal = measureAll(realImages)
 
         var scores: [AttributeScore] = []
@@ -158,7 +157,10 @@ public struct DemoEvaluation: Sendable, Equatable, Codable {
             }
         }
         let generatedRecall = try Retrieval.recall(speech: speech, image: embed(generatedLast), ks: [1, 5, 10])
-        let realRecall = try Retrieval.recall(speech: speech, image: embed(realPictures), ks: [1, 5, 10])
+        // Each real image once, its row repeated for each of its captions.
+        let realRows = try embed(realImages)
+        let realPerCaption = try Tensor.concatenate(pairs.map { try realRows.slice(axis: 0, start: $0.index, end: $0.index + 1) }, axis: 0)
+        let realRecall = try Retrieval.recall(speech: speech, image: realPerCaption, ks: [1, 5, 10])
         return DemoEvaluation(imageSizes: sizes, captions: pairs.count, attributes: scores, sen: sen,
                               generatedRecall: generatedRecall, realRecall: realRecall)
     }

@@ -28,13 +28,15 @@ public final class SpeechToImage: @unchecked Sendable {
     public convenience init(model folder: URL?, sen: URL? = nil, generator: URL? = nil) throws {
         let fm = FileManager.default
         func exists(_ url: URL) -> Bool { fm.fileExists(atPath: url.path) }
-        guard sen != nil || folder != nil, generator != nil || folder != nil else {
-            throw TensorError.invalidArgument("give --model (a demo output folder) or both --sen and --generator")
-        }
         if let folder, !exists(folder) { throw TensorError.file(path: folder.path, reason: "model: no such folder") }
-        let senURL = sen ?? [folder!.appendingPathComponent("sen"), folder!].first { exists($0.appendingPathComponent("models")) } ?? folder!
-        var generatorURL = generator ?? [folder!.appendingPathComponent("gan/models"), folder!.appendingPathComponent("models"), folder!]
-            .first { (try? DemoPipeline.latestGenerator(in: $0)) != nil } ?? folder!.appendingPathComponent("gan/models")
+        let missing = TensorError.invalidArgument("give --model (a demo output folder) or both --sen and --generator")
+        guard let senURL = sen ?? folder.map({ f in [f.appendingPathComponent("sen"), f].first { exists($0.appendingPathComponent("models")) } ?? f }) else {
+            throw missing
+        }
+        guard var generatorURL = generator ?? folder.map({ f in
+            [f.appendingPathComponent("gan/models"), f.appendingPathComponent("models"), f].first { (try? DemoPipeline.latestGenerator(in: $0)) != nil }
+                ?? f.appendingPathComponent("gan/models")
+        }) else { throw missing }
         var isFolder: ObjCBool = false
         if fm.fileExists(atPath: generatorURL.path, isDirectory: &isFolder), isFolder.boolValue {
             generatorURL = try DemoPipeline.latestGenerator(in: generatorURL)

@@ -33,8 +33,8 @@ struct DemoCommand: ParsableCommand {
             throw ValidationError("--through must be one of \(DemoPipeline.Stage.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let workers = threads ?? Parallel.coreCount
-        var c = tiny ? DemoConfiguration.tiny(workers: workers) : DemoConfiguration.standard(budgetMinutes: budget, workers: workers)
-        if tiny { c.budgetMinutes = budget == 15 ? 1 : budget }
+        var c = tiny ? DemoConfiguration.tiny(workers: workers) : DemoConfiguration.standard(workers: workers)
+        c.budgetMinutes = budget
         let url = URL(fileURLWithPath: output)
         if fresh { try? FileManager.default.removeItem(at: url) }
         let started = Date()
@@ -83,12 +83,14 @@ struct SayCommand: ParsableCommand {
                                        generator: generator.map { URL(fileURLWithPath: $0) })
         let target = URL(fileURLWithPath: output)
         let images: [RGBImage]
-        if let text {
+        if let wav {
+            images = try system.images(wav: URL(fileURLWithPath: wav), seed: seed, deterministic: !sample)
+        } else if let text {
             let recording = target.deletingPathExtension().appendingPathExtension("wav")
             images = try system.images(text: text, wav: recording, voice: VoiceSettings(voice: voice), seed: seed, deterministic: !sample)
             print("spoke \"\(text)\" into \(recording.path)")
         } else {
-            images = try system.images(wav: URL(fileURLWithPath: wav!), seed: seed, deterministic: !sample)
+            throw ValidationError("give the text to say or --wav FILE")
         }
         guard let last = images.last else { throw TensorError.invalidArgument("say: the generator produced no image") }
         try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -32,7 +32,6 @@ import Vision
         let root = temporaryRoot("demo")
         defer { try? FileManager.default.removeItem(at: root) }
         let c = DemoConfiguration.tiny(workers: 2)
-        var lines: [String] = []
         let log = LockedLines()
 
         // An interrupted demo: the first call stops after the embeddings.
@@ -43,8 +42,7 @@ import Vision
         // Running again continues: the finished stages are not redone.
         let second = try DemoPipeline(configuration: c, output: root) { log.append($0) }
         let evaluation = try #require(try second.run())
-        lines = log.lines
-        #expect(lines.contains { $0.contains("[2/7] training the speech embedding network: done earlier") })
+        #expect(log.lines.contains { $0.contains("[2/7] training the speech embedding network: done earlier") })
         #expect(DemoPipeline.Stage.allCases.allSatisfy(second.state.finished))
         #expect(second.state.ganEpochs == 1)
 
