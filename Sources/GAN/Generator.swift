@@ -95,16 +95,22 @@ public final class Generator: Module {
 
     /// Images for `noise` `[B, noiseSize]` and speech `embedding` `[B, speechEmbeddingSize]`. `epsilon` is the
     /// conditioning noise `[B, conditionSize]` (sampled by the caller); `nil` conditions on μ (deterministic).
-    public func callAsFunction(noise: Variable, embedding: Variable, epsilon: Tensor?) throws -> Output {
+    /// `stages` runs only the first stages (1 … ``RDGArchitecture/stages``; `nil`: all), as a progressive
+    /// schedule trains them.
+    public func callAsFunction(noise: Variable, embedding: Variable, epsilon: Tensor?, stages: Int? = nil) throws -> Output {
         let a = architecture
+        let active = stages ?? a.stages
+        guard (1...a.stages).contains(active) else {
+            throw TensorError.invalidArgument("generator: cannot run \(active) of its \(a.stages) stages")
+        }
         guard noise.rank == 2, noise.shape[1] == a.noiseSize, embedding.rank == 2, embedding.shape[1] == a.speechEmbeddingSize,
               noise.shape[0] == embedding.shape[0] else {
             throw TensorError.shapeMismatch("generator: noise \(noise.shape) and embedding \(embedding.shape), expected [B, \(a.noiseSize)] and [B, \(a.speechEmbeddingSize)]")
         }
-        let (c, mu, logVariance) = try ca_net(embedding, epsilon: epsilon)
+        let (c, mu, logVariance) = try ca_net(a.embeddingScale == 1 ? embedding : embedding * a.embeddingScale, epsilon: epsilon)
         var h = try h_net1(condition: c, noise: noise)
         var images = [try img_net1(h)]
-        for (stage, head) in [(h_net2, img_net2), (h_net3, img_net3)] {
+        for (stage, head) in [(h_net2, img_net2), (h_net3, img_net3)].prefix(active - 1) {
             guard let stage, let head else { break }
             h = try stage(h, condition: c)
             images.append(try head(h))

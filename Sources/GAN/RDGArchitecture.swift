@@ -21,19 +21,40 @@ public struct RDGArchitecture: Sendable, Equatable, Codable {
     /// The relation supervisor's image embedding size (the SEN image encoder's output) and hidden width.
     public var relationEmbeddingSize: Int
     public var relationHiddenSize: Int
+    /// A factor applied to the speech embedding before conditioning augmentation (the reference: 1). The SEN's
+    /// embeddings are unit vectors, so at 1 each of the CA's inputs is about 1/√d and, with the orthogonal
+    /// initialisation, μ differs between captions by a small fraction of the unit CA noise: the condition
+    /// reaches the generator only after the CA layer has grown by itself, which takes far longer than a short
+    /// run. √d (22.6 for 512) gives inputs of unit size from the first iteration. Stored with the weights.
+    public var embeddingScale: Float
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case stages, generatorWidth = "generator_width", discriminatorWidth = "discriminator_width", noiseSize = "noise_size"
         case conditionSize = "condition_size", speechEmbeddingSize = "speech_embedding_size", residualBlocks = "residual_blocks"
         case relationEmbeddingSize = "relation_embedding_size", relationHiddenSize = "relation_hidden_size"
+        case embeddingScale = "embedding_scale"
     }
 
     public init(stages: Int = 3, generatorWidth: Int = 64, discriminatorWidth: Int = 64, noiseSize: Int = 100,
                 conditionSize: Int = 128, speechEmbeddingSize: Int = 1024, residualBlocks: Int = 2,
-                relationEmbeddingSize: Int = 1024, relationHiddenSize: Int = 128) {
+                relationEmbeddingSize: Int = 1024, relationHiddenSize: Int = 128, embeddingScale: Float = 1) {
         (self.stages, self.generatorWidth, self.discriminatorWidth, self.noiseSize) = (stages, generatorWidth, discriminatorWidth, noiseSize)
         (self.conditionSize, self.speechEmbeddingSize, self.residualBlocks) = (conditionSize, speechEmbeddingSize, residualBlocks)
         (self.relationEmbeddingSize, self.relationHiddenSize) = (relationEmbeddingSize, relationHiddenSize)
+        self.embeddingScale = embeddingScale
+    }
+
+    /// Decodes every key; `embedding_scale` may be absent (files written before it existed), meaning 1.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(stages: try c.decode(Int.self, forKey: .stages), generatorWidth: try c.decode(Int.self, forKey: .generatorWidth),
+                  discriminatorWidth: try c.decode(Int.self, forKey: .discriminatorWidth), noiseSize: try c.decode(Int.self, forKey: .noiseSize),
+                  conditionSize: try c.decode(Int.self, forKey: .conditionSize),
+                  speechEmbeddingSize: try c.decode(Int.self, forKey: .speechEmbeddingSize),
+                  residualBlocks: try c.decode(Int.self, forKey: .residualBlocks),
+                  relationEmbeddingSize: try c.decode(Int.self, forKey: .relationEmbeddingSize),
+                  relationHiddenSize: try c.decode(Int.self, forKey: .relationHiddenSize),
+                  embeddingScale: try c.decodeIfPresent(Float.self, forKey: .embeddingScale) ?? 1)
     }
 
     /// The reference's networks: 3 stages, widths 64, z 100, condition 128, speech 1024, 2 residual blocks.
@@ -54,6 +75,7 @@ public struct RDGArchitecture: Sendable, Equatable, Codable {
                               ("relation_embedding_size", relationEmbeddingSize), ("relation_hidden_size", relationHiddenSize)] where value <= 0 {
             throw fail("\(name) must be positive, got \(value)")
         }
+        guard embeddingScale > 0, embeddingScale.isFinite else { throw fail("embedding_scale must be positive, got \(embeddingScale)") }
         guard residualBlocks >= 0 else { throw fail("residual_blocks must not be negative, got \(residualBlocks)") }
     }
 }

@@ -40,7 +40,8 @@ public struct RDGLossSettings: Sendable, Equatable, Codable {
 }
 
 /// One batch of RDG training data: real and wrong images per stage (`[B, 3, S, S]` in [−1, 1]), the similar
-/// image at the last stage's size, and one speech embedding per image.
+/// image at the last stage's size, and one speech embedding per image. A batch with fewer scales than the
+/// generator has stages trains only the first stages (a progressive schedule).
 public struct RDGBatch {
     public var real: [Tensor]
     public var wrong: [Tensor]
@@ -119,14 +120,18 @@ public final class RDGTrainingStep {
     var usesRelation: Bool { losses.relation > 0 && relationSupervisor != nil && embedder != nil }
 
     /// One iteration on `batch` with generator noise `noise` `[B, z]` and conditioning noise `epsilon` `[B, c]`.
-    /// Throws, naming the loss, if any loss is not finite (before the step that would spread it).
+    /// The batch's scale count chooses how many stages train: the generator runs that far, only those
+    /// discriminators update, and the relation supervisor sees the last of them (the losses of the other
+    /// stages read 0). Throws, naming the loss, if any loss is not finite (before the step that would spread it).
     @discardableResult
     public func run(_ batch: RDGBatch, noise: Tensor, epsilon: Tensor) throws -> RDGLosses {
-        let stages = generator.architecture.stages
+        let allStages = generator.architecture.stages
+        let stages = batch.real.count
         let n = batch.count
-        guard batch.real.count == stages, batch.wrong.count == stages else {
-            throw TensorError.shapeMismatch("RDG batch: \(batch.real.count) real and \(batch.wrong.count) wrong scales for \(stages) stages")
+        guard (1...allStages).contains(stages), batch.wrong.count == stages else {
+            throw TensorError.shapeMismatch("RDG batch: \(batch.real.count) real and \(batch.wrong.count) wrong scales for a generator of \(allStages) stages")
         }
+        let idle = [Float](repeating: 0, count: allStages - stages)
         let ones = try Tensor.ones([n]), zeros = try Tensor.zeros([n])
         func bce(_ p: Variable, _ target: Tensor) throws -> Variable {
             if let bad = p.value.scalars.first(where: { !$0.isFinite }) {
@@ -140,12 +145,12 @@ public final class RDGTrainingStep {
         }
 
         // 2. The generator, once.
-        let output = try generator(noise: Variable(noise), embedding: Variable(batch.embeddings), epsilon: epsilon)
+        let output = try generator(noise: Variable(noise), embedding: Variable(batch.embeddings), epsilon: epsilon, stages: stages)
         let mu = output.mu.detached()
 
         // 3. Each discriminator on real, wrong and detached fake images.
         var dLosses: [Float] = []
-        for (i, d) in discriminators.enumerated() {
+        for (i, d) in discriminators.prefix(stages).enumerated() {
             discriminatorOptimizers[i].zeroGrad()
             let real = try d(Variable(batch.real[i]), condition: mu)
             let wrong = try d(Variable(batch.wrong[i]), condition: mu)
@@ -185,7 +190,7 @@ public final class RDGTrainingStep {
         for p in frozen { p.requiresGrad = false }
         defer { for p in frozen { p.requiresGrad = true } }
         var adversarial: [Variable] = []
-        for (i, d) in discriminators.enumerated() {
+        for (i, d) in discriminators.prefix(stages).enumerated() {
             let fake = try d(output.images[i], condition: output.mu)
             adversarial.append(try bce(fake.conditional, ones) + bce(fake.unconditional, ones) * losses.unconditional)
         }
@@ -198,7 +203,7 @@ public final class RDGTrainingStep {
         }
         let kl = try Variable.gaussianKLDivergence(mean: output.mu, logVariance: output.logVariance)
         total = try total + kl * losses.kl
-        let result = RDGLosses(discriminators: dLosses, relation: rsLoss, generatorAdversarial: try adversarial.map { try $0.value.item() },
+        let result = RDGLosses(discriminators: dLosses + idle, relation: rsLoss, generatorAdversarial: try adversarial.map { try $0.value.item() } + idle,
                                generatorRelation: gRS, kl: try kl.value.item(), generator: try finite(total.value.item(), "generator"))
         try total.backward()
         try generatorOptimizer.step()

@@ -171,17 +171,43 @@ public final class RDGTrainer: @unchecked Sendable {
         return (z, epsilon)
     }
 
+    /// The batch of `indices` in `epoch` at `sizes`: each item from its own (seed, epoch, index) stream.
+    func batch(_ indices: [Int], epoch: Int, sizes: [Int]) throws -> GANBatch {
+        try GANBatch.collate(indices.map { index -> GANItem in
+            var rng = RandomStreams.generator(seed: configuration.seed, epoch: epoch, index: index)
+            return try trainSet.ganItem(at: index, embeddings: embeddings, sizes: sizes, using: &rng)
+        })
+    }
+
+    /// Seconds one training iteration takes on this machine when the first `stages` stages train: `iterations`
+    /// timed iterations after one warm-up, on networks built for the purpose (the run's own, its optimisers and
+    /// its random streams are untouched), with the run's first batch. A budget can plan a progressive schedule
+    /// from it before training starts.
+    public func secondsPerIteration(stages: Int, iterations: Int = 2) throws -> Double {
+        let c = configuration
+        guard (1...c.architecture.stages).contains(stages), iterations >= 1 else {
+            throw TensorError.invalidArgument("RDG: cannot time \(iterations) iterations of \(stages) of \(c.architecture.stages) stages")
+        }
+        let probe = try RDGNetworks(architecture: c.architecture, relation: networks.relation != nil, seed: c.seed &+ 1)
+        let timed = try RDGTrainingStep(generator: probe.generator, discriminators: probe.discriminators, relationSupervisor: probe.relation,
+                                        embedder: step.embedder, losses: c.losses, learningRate: c.generatorLearningRate,
+                                        discriminatorLearningRate: c.discriminatorLearningRate, betas: (c.betas[0], c.betas[1]))
+        let order = EpochOrder(count: trainSet.count, batchSize: c.batchSize, shuffle: true, dropLast: true, seed: c.seed)
+        let b = try batch(order.batches(epoch: 0)[0], epoch: 0, sizes: Array(c.architecture.imageSizes.prefix(stages)))
+        let input = RDGBatch(real: b.images, wrong: b.wrongImages, similar: b.similarImages, embeddings: b.embeddings)
+        let (z, epsilon) = try iterationNoise(epoch: 0, iteration: 0, batch: b.keys.count)
+        try timed.run(input, noise: z, epsilon: epsilon)
+        let started = Date()
+        for _ in 0..<iterations { try timed.run(input, noise: z, epsilon: epsilon) }
+        return Date().timeIntervalSince(started) / Double(iterations)
+    }
+
     func trainEpoch(_ epoch: Int, order: EpochOrder, completed: [RDGEpochRecord]) throws -> RDGEpochRecord {
         let started = Date()
         let batches = order.batches(epoch: epoch)
-        let sizes = configuration.architecture.imageSizes
-        let (dataset, embeddings, seed) = (trainSet, self.embeddings, configuration.seed)
-        let loader = BatchLoader<GANBatch>(count: batches.count, workers: configuration.workers) { b in
-            let items = try batches[b].map { index -> GANItem in
-                var rng = RandomStreams.generator(seed: seed, epoch: epoch, index: index)
-                return try dataset.ganItem(at: index, embeddings: embeddings, sizes: sizes, using: &rng)
-            }
-            return try GANBatch.collate(items)
+        let sizes = Array(configuration.architecture.imageSizes.prefix(configuration.activeStages(epoch: epoch)))
+        let loader = BatchLoader<GANBatch>(count: batches.count, workers: configuration.workers) { [self] b in
+            try batch(batches[b], epoch: epoch, sizes: sizes)
         }
         defer { loader.cancel() }
         var sums: RDGLosses?
@@ -206,25 +232,25 @@ public final class RDGTrainer: @unchecked Sendable {
         }
         var snapshot = false
         if epoch % configuration.snapshotEvery == 0, let last {
-            try writeSnapshot(epoch: epoch, batch: last)
+            try writeSnapshot(epoch: epoch, batch: last, stages: sizes.count)
             snapshot = true
         }
         let seconds = Date().timeIntervalSince(started)
-        return RDGEpochRecord(epoch: epoch, iterations: iteration, losses: (sums ?? .zero(stages: sizes.count)).scaled(by: 1 / Float(max(iteration, 1))),
+        return RDGEpochRecord(epoch: epoch, iterations: iteration, losses: (sums ?? .zero(stages: configuration.architecture.stages)).scaled(by: 1 / Float(max(iteration, 1))),
                               seconds: seconds, imagesPerSecond: Double(iteration * configuration.batchSize) / max(seconds, 1e-9),
                               snapshot: snapshot, saved: false)
     }
 
-    /// Grids of the real 256 (or largest) images of the last batch and of each stage's images generated from the
-    /// fixed noise and that batch's embeddings with the averaged generator (min–max normalised over the grid).
-    func writeSnapshot(epoch: Int, batch: GANBatch) throws {
+    /// Grids of the real 256 (or largest) images of the last batch and of each training stage's images generated
+    /// from the fixed noise and that batch's embeddings with the averaged generator (min–max normalised over the grid).
+    func writeSnapshot(epoch: Int, batch: GANBatch, stages: Int) throws {
         let folder = output.appendingPathComponent("images")
         let noise = try fixedNoise
         let n = min(noise.shape[0], batch.keys.count)
         let images = try step.withAveragedGenerator { g in
             try GradientMode.withoutGradient {
                 try g(noise: Variable(noise.slice(axis: 0, start: 0, end: n)), embedding: Variable(batch.embeddings.slice(axis: 0, start: 0, end: n)),
-                      epsilon: nil).images.map(\.value)
+                      epsilon: nil, stages: stages).images.map(\.value)
             }
         }
         let columns = Int(Double(n).squareRoot().rounded(.up))
@@ -239,7 +265,7 @@ public final class RDGTrainer: @unchecked Sendable {
     static func minMaxNormalised(_ x: Tensor) throws -> Tensor {
         let values = x.scalars
         guard let low = values.min(), let high = values.max(), high > low else { return try Tensor.zeros(x.shape) }
-        return try (x - low) * (1 / (high - low))
+        return (x - low) * (1 / (high - low))
     }
 
     /// `models/netG_<epoch>.safetensors` (state dict with BatchNorm buffers), `netD<i>.safetensors`, `netMD.safetensors`.

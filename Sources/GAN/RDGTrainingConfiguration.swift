@@ -38,28 +38,35 @@ public struct RDGTrainingConfiguration: Sendable, Equatable, Codable {
     /// Decay of the generator's moving average (`nil`: the reference's 0.999). A short run wants a shorter
     /// window: after n iterations the initial weights still carry decayⁿ of the average.
     public var averageDecay: Float?
+    /// A progressive schedule (`nil`: every stage trains from epoch 0, as the reference does): the epoch at
+    /// which each stage starts training, one per stage, the first 0. Before its epoch a stage's generator
+    /// layers and discriminator are left alone and the relation supervisor sees the last training stage, the
+    /// way StackGAN trained its first stage before the second. A short run learns the condition at 64 px
+    /// for a fraction of the cost of all stages.
+    public var stageStartEpochs: [Int]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case dataset, architecture, losses, batchSize = "batch_size", epochs, generatorLearningRate = "generator_learning_rate"
         case discriminatorLearningRate = "discriminator_learning_rate", betas, seed, saveEvery = "save_every"
         case snapshotEvery = "snapshot_every", averageIntoGenerator = "average_into_generator"
         case relationProjection = "relation_projection", captionsPerImage = "captions_per_image", workers
-        case averageDecay = "average_decay"
+        case averageDecay = "average_decay", stageStartEpochs = "stage_start_epochs"
     }
 
     /// The reference's configuration for `kind` (`cfg/<ds>_3stages.yml`), and for spoken-flowers one sized for
-    /// a two-core machine (2 stages of narrower networks, 64 and 128 px).
+    /// a two-core machine (2 stages of narrower networks, 64 and 128 px, embeddings scaled by √512).
     public static func defaults(for kind: DatasetKind) -> RDGTrainingConfiguration {
         var c = RDGTrainingConfiguration(
             dataset: kind.rawValue, architecture: .reference,
             losses: RDGLossSettings(identicalPair: kind.hasClasses), batchSize: 24, epochs: 600,
             generatorLearningRate: 2e-4, discriminatorLearningRate: 2e-4, betas: [0.5, 0.999], seed: 200, saveEvery: 50,
-            snapshotEvery: 5, averageIntoGenerator: true, relationProjection: .sen, captionsPerImage: nil, workers: 2, averageDecay: nil)
+            snapshotEvery: 5, averageIntoGenerator: true, relationProjection: .sen, captionsPerImage: nil, workers: 2, averageDecay: nil,
+            stageStartEpochs: nil)
         switch kind {
         case .places: c.epochs = 301
         case .spokenFlowers:
             c.architecture = RDGArchitecture(stages: 2, generatorWidth: 32, discriminatorWidth: 32, speechEmbeddingSize: 512,
-                                            relationEmbeddingSize: 512)
+                                            relationEmbeddingSize: 512, embeddingScale: 22.627417)
             c.batchSize = 16
             c.epochs = 40
             c.saveEvery = 10
@@ -93,11 +100,22 @@ public struct RDGTrainingConfiguration: Sendable, Equatable, Codable {
         try check(captionsPerImage.map { $0 >= 1 } ?? true, "captions_per_image must be at least 1")
         try check(workers >= 1, "workers must be at least 1, got \(workers)")
         try check(averageDecay.map { (0..<1).contains($0) } ?? true, "average_decay must be in [0, 1), got \(averageDecay ?? 0)")
+        if let starts = stageStartEpochs {
+            try check(starts.count == architecture.stages && starts.first == 0 && zip(starts, starts.dropFirst()).allSatisfy { $0 <= $1 },
+                      "stage_start_epochs must give one epoch per stage (\(architecture.stages)), start at 0 and not decrease, got \(starts)")
+        }
+    }
+
+    /// The stages that train in `epoch` (all of them without a schedule).
+    public func activeStages(epoch: Int) -> Int {
+        guard let starts = stageStartEpochs else { return architecture.stages }
+        return max(1, starts.filter { $0 <= epoch }.count)
     }
 
     /// Parses YAML over `base`; unknown keys are errors that name the file.
     public static func load(yaml text: String, base: RDGTrainingConfiguration, source: String = "<yaml>") throws -> RDGTrainingConfiguration {
-        let c = try YAMLOverlay.apply(text, over: base, source: source, optionalKeys: [CodingKeys.captionsPerImage.rawValue, CodingKeys.averageDecay.rawValue])
+        let c = try YAMLOverlay.apply(text, over: base, source: source, optionalKeys: [CodingKeys.captionsPerImage.rawValue, CodingKeys.averageDecay.rawValue,
+                                                                                   CodingKeys.stageStartEpochs.rawValue])
         do { try c.validate() } catch { throw TensorError.file(path: source, reason: "\(error)") }
         return c
     }

@@ -50,5 +50,34 @@ let fixtures = FixtureFolder(besides: #filePath)
         #expect(throws: TensorError.self) { try Generator(RDGArchitecture(stages: 4)) }
         #expect(throws: TensorError.self) { try Generator(RDGArchitecture(generatorWidth: 6)) }
         #expect(throws: TensorError.self) { try Discriminator(imageSize: 96) }
+        #expect(throws: TensorError.self) { try Generator(RDGArchitecture(stages: 1, generatorWidth: 8, embeddingScale: 0)) }
+    }
+
+    /// `embedding_scale` multiplies the speech embedding before conditioning augmentation and nothing else: a
+    /// scaled generator on e equals the same weights at scale 1 on s·e. Files written before the key existed
+    /// decode with 1, and a generator can stop after its first stages.
+    @Test func embeddingScaleAndEarlyStop() throws {
+        let base = RDGArchitecture(stages: 2, generatorWidth: 8, discriminatorWidth: 4, noiseSize: 6, conditionSize: 4, speechEmbeddingSize: 16)
+        var scaledArchitecture = base
+        scaledArchitecture.embeddingScale = 4
+        let plain = try Initialization.seeded(5) { try Generator(base) }
+        let scaled = try Generator(scaledArchitecture)
+        try scaled.load(stateDict: Dictionary(uniqueKeysWithValues: plain.stateDict()))
+        for m in [plain, scaled] { m.eval() }
+        var rng = RandomGenerator(seed: 6)
+        let z = try Tensor.normal([3, 6], using: &rng), e = try Tensor.normal([3, 16], using: &rng)
+        let a = try scaled(noise: Variable(z), embedding: Variable(e), epsilon: nil)
+        let b = try plain(noise: Variable(z), embedding: Variable(e * 4), epsilon: nil)
+        let c = try plain(noise: Variable(z), embedding: Variable(e), epsilon: nil)
+        #expect(a.mu.value.scalars == b.mu.value.scalars && a.images[1].value.scalars == b.images[1].value.scalars)
+        #expect(a.mu.value.scalars != c.mu.value.scalars)
+        let first = try plain(noise: Variable(z), embedding: Variable(e), epsilon: nil, stages: 1)
+        #expect(first.images.count == 1 && first.images[0].value.scalars == c.images[0].value.scalars)
+        #expect(throws: TensorError.self) { try plain(noise: Variable(z), embedding: Variable(e), epsilon: nil, stages: 3) }
+        var json = String(decoding: try JSONEncoder().encode(scaledArchitecture), as: UTF8.self)
+        #expect(try JSONDecoder().decode(RDGArchitecture.self, from: Data(json.utf8)) == scaledArchitecture)
+        json = json.replacingOccurrences(of: #""embedding_scale":4,"#, with: "").replacingOccurrences(of: #","embedding_scale":4"#, with: "")
+        #expect(!json.contains("embedding_scale"))
+        #expect(try JSONDecoder().decode(RDGArchitecture.self, from: Data(json.utf8)) == base)
     }
 }

@@ -144,6 +144,36 @@ struct TinyRDGSetup {
         #expect(throws: TensorError.self) { try setup.trainer(other, output: split).run(resume: true) }
     }
 
+    /// With `stage_start_epochs: [0, 1]` the first epoch trains the 64-px stage alone: the second stage's
+    /// generator layers and its discriminator keep their initial weights and report zero losses, and only the
+    /// first stage is drawn; the next epoch trains both.
+    @Test func progressiveScheduleTrainsOnlyStartedStages() throws {
+        let setup = try Self.setup.get()
+        var c = TinyRDGSetup.configuration()
+        c.stageStartEpochs = [0, 1]
+        let output = temporaryRoot("rdg-progressive")
+        let trainer = try setup.trainer(c, output: output)
+        let initial = try RDGNetworks(architecture: c.architecture, relation: true, seed: c.seed)
+        func values(_ m: Module?) -> [[Float]] { m?.parameters().map(\.value.scalars) ?? [] }
+        let first = try trainer.run(stopAfter: 1)
+        #expect(first[0].losses.discriminators[1] == 0 && first[0].losses.generatorAdversarial[1] == 0 && first[0].losses.discriminators[0] > 0)
+        #expect(values(trainer.networks.discriminators[1]) == values(initial.discriminators[1]))
+        #expect(values(trainer.networks.generator.h_net2) == values(initial.generator.h_net2))
+        #expect(values(trainer.networks.generator.h_net1) != values(initial.generator.h_net1))
+        let images = output.appendingPathComponent("images")
+        #expect(FileManager.default.fileExists(atPath: images.appendingPathComponent("epoch_0000_fake_samples0.png").path))
+        #expect(!FileManager.default.fileExists(atPath: images.appendingPathComponent("epoch_0000_fake_samples1.png").path))
+        let all = try setup.trainer(c, output: output).run(resume: true)
+        #expect(all.count == 2 && all[1].losses.discriminators[1] > 0 && all[1].losses.all.allSatisfy(\.isFinite))
+        #expect(FileManager.default.fileExists(atPath: images.appendingPathComponent("epoch_0001_fake_samples1.png").path))
+        #expect(c.activeStages(epoch: 0) == 1 && c.activeStages(epoch: 5) == 2 && TinyRDGSetup.configuration().activeStages(epoch: 0) == 2)
+        for bad in [[0], [1, 2], [2, 0], [0, -1]] {
+            var b = c
+            b.stageStartEpochs = bad
+            #expect(throws: TensorError.self, "\(bad)") { try b.validate() }
+        }
+    }
+
     @Test func setupErrorsNameTheProblem() throws {
         let setup = try Self.setup.get()
         var c = TinyRDGSetup.configuration()
