@@ -59,10 +59,11 @@ public final class DemoPipeline: @unchecked Sendable {
         public var configuration: DemoConfiguration
         public var stages: [String: StageRecord] = [:]
         public var started: [String] = []
-        public var ganEpochs: Int?
+        /// The RDG epochs the budget chose.
+        public var ganPlan: DemoConfiguration.GANPlan?
         public var sen: SENSummary?
 
-        enum CodingKeys: String, CodingKey { case configuration, stages, started, ganEpochs = "gan_epochs", sen }
+        enum CodingKeys: String, CodingKey { case configuration, stages, started, ganPlan = "gan_plan", sen }
 
         public func finished(_ stage: Stage) -> Bool { stages[stage.rawValue] != nil }
         /// Seconds of the finished stages.
@@ -193,33 +194,50 @@ public final class DemoPipeline: @unchecked Sendable {
         }
     }
 
-    /// The RDG's configuration with the chosen number of epochs.
-    func ganConfiguration(epochs: Int) -> RDGTrainingConfiguration {
+    /// The RDG's configuration with the chosen epochs.
+    func ganConfiguration(_ plan: DemoConfiguration.GANPlan) -> RDGTrainingConfiguration {
         var c = configuration.gan
-        c.epochs = epochs
+        (c.epochs, c.stageStartEpochs) = (plan.epochs, plan.stageStartEpochs)
         return c
     }
 
     func trainGAN() throws {
         let checkpoint = ganFolder.appendingPathComponent(RDGTrainer.checkpointFile)
-        func trainer(epochs: Int) throws -> RDGTrainer {
-            try RDGTrainer(configuration: ganConfiguration(epochs: epochs), root: dataRoot, embeddings: senFolder, senRun: senFolder,
+        func trainer(_ plan: DemoConfiguration.GANPlan) throws -> RDGTrainer {
+            try RDGTrainer(configuration: ganConfiguration(plan), root: dataRoot, embeddings: senFolder, senRun: senFolder,
                            inceptionWeights: nil, output: ganFolder) { [report] in report("  " + $0) }
         }
-        if state.ganEpochs == nil {
-            // One epoch at the largest setting measures the machine, then the budget decides.
-            let first = try trainer(epochs: configuration.ganMaximumEpochs)
-            let records = try first.run(resume: FileManager.default.fileExists(atPath: checkpoint.path), stopAfter: 1)
-            guard let epoch = records.last else { throw TensorError.invalidArgument("demo: the RDG's first epoch left no record") }
+        if state.ganPlan == nil {
+            // Time an iteration of each phase on this machine, then let the budget decide.
+            let stages = configuration.gan.architecture.stages
+            let probe = try trainer(DemoConfiguration.GANPlan(epochs: configuration.ganMaximumEpochs, stageStartEpochs: nil))
+            let phases = configuration.stageShares == nil ? [stages] : Array(1...stages)
+            let iterations = Double(configuration.gan.iterationsPerEpoch(images: probe.trainSet.count))
+            var epochSeconds = [Double](repeating: 0, count: stages)
+            for k in phases {
+                epochSeconds[k - 1] = try probe.secondsPerIteration(stages: k) * iterations * Self.epochOverhead
+            }
             let used = state.seconds + Date().timeIntervalSince(stageStart)
             let left = configuration.budgetMinutes * 60 - configuration.reserveSeconds - used
-            let epochs = configuration.ganEpochs(secondsLeft: left + epoch.seconds, epochSeconds: epoch.seconds)
-            state.ganEpochs = epochs
+            let plan = configuration.ganPlan(secondsLeft: left, epochSeconds: epochSeconds)
+            state.ganPlan = plan
             try saveState()
-            report(String(format: "  one epoch takes %.1f s; %@ of the budget left: %d epochs", epoch.seconds, Self.duration(max(0, left)), epochs))
+            let timing = phases.map { String(format: "%.1f s with %d stage%@", epochSeconds[$0 - 1], $0, $0 == 1 ? "" : "s") }.joined(separator: ", ")
+            report("  an epoch takes about \(timing); \(Self.duration(max(0, left))) of the budget left: \(Self.describe(plan))")
         }
-        let epochs = state.ganEpochs ?? configuration.ganMinimumEpochs
-        _ = try trainer(epochs: epochs).run(resume: true)
+        let plan = state.ganPlan ?? DemoConfiguration.GANPlan(epochs: configuration.ganMinimumEpochs, stageStartEpochs: nil)
+        _ = try trainer(plan).run(resume: FileManager.default.fileExists(atPath: checkpoint.path))
+    }
+
+    /// An epoch's time over its iterations' (data loading beside training, snapshots), as measured here.
+    static let epochOverhead = 1.1
+
+    /// "36 epochs with 64 px, 4 with 64/128 px, 7 with all three".
+    static func describe(_ plan: DemoConfiguration.GANPlan) -> String {
+        let phases = plan.phaseEpochs
+        guard phases.count > 1 else { return "\(plan.epochs) epochs of every stage" }
+        return phases.enumerated().map { k, n in "\(n) epoch\(n == 1 ? "" : "s") with \(k + 1) stage\(k == 0 ? "" : "s") training" }
+            .joined(separator: ", ")
     }
 
     /// The generator the demo evaluates: the last saved `netG_<epoch>`.

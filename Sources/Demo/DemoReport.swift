@@ -171,8 +171,8 @@ public enum DemoReport {
         trained from scratch on \(c.dataset.classes) classes of synthetic flowers (\(c.dataset.imagesPerClass) images each,
         \(c.dataset.captionsPerImage) captions per image spoken by espeak-ng), then asked to draw the held-out test
         classes from their spoken captions. Total stage time \(DemoPipeline.duration(state.seconds)) against a budget of
-        \(DemoPipeline.duration(c.budgetMinutes * 60)); the RDG trained \(state.ganEpochs ?? 0) epochs of \(c.gan.architecture.stages)
-        stages (\(c.gan.architecture.imageSizes.map { "\($0)" }.joined(separator: "/")) px, widths \(c.gan.architecture.generatorWidth)/\(c.gan.architecture.discriminatorWidth), batch \(c.gan.batchSize)).</p>
+        \(DemoPipeline.duration(c.budgetMinutes * 60)); the RDG trained \(state.ganPlan.map(DemoPipeline.describe) ?? "no epochs") (\(c.gan.architecture.stages)
+        stages, \(c.gan.architecture.imageSizes.map { "\($0)" }.joined(separator: "/")) px, widths \(c.gan.architecture.generatorWidth)/\(c.gan.architecture.discriminatorWidth), batch \(c.gan.batchSize)).</p>
 
         <h2>Results on the \(e.captions) test captions</h2>
         <p>Attributes are read from the pixels of each generated image by matching every pixel to the renderer's

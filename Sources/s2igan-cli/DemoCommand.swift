@@ -13,7 +13,8 @@ struct DemoCommand: ParsableCommand {
         abstract: "The whole of S2IGAN on the built-in data: dataset, SEN, embeddings, RDG, generation, evaluation, report.",
         discussion: """
         Builds the spoken-flowers dataset (espeak-ng speech), trains the speech embedding network, embeds every caption,
-        trains the RDG (3 stages: 64, 128, 256 px) for as many epochs as fit in the budget after measuring one, generates
+        trains the RDG (3 stages: 64, 128, 256 px; the first alone at first) for as many epochs as fit in the budget after
+        timing an iteration of each phase, generates
         an image for every test caption at every stage, measures them (petal colour and other attributes read from the
         pixels, R@k through the SEN) and writes report.html. Everything goes under --output; running the command again
         continues an interrupted demo (finished stages are kept, the trainers resume from their checkpoints). The default

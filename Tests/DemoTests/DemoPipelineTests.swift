@@ -44,7 +44,8 @@ import Vision
         let evaluation = try #require(try second.run())
         #expect(log.lines.contains { $0.contains("[2/7] training the speech embedding network: done earlier") })
         #expect(DemoPipeline.Stage.allCases.allSatisfy(second.state.finished))
-        #expect(second.state.ganEpochs == 1)
+        #expect(second.state.ganPlan == DemoConfiguration.GANPlan(epochs: 2, stageStartEpochs: [0, 1]))
+        #expect(log.lines.contains { $0.contains("1 epoch with 1 stage training, 1 epoch with 2 stages training") })
 
         // Every stage's outputs.
         let fm = FileManager.default
@@ -115,6 +116,24 @@ import Vision
         c.ganMinimumEpochs = 3
         #expect(c.ganEpochs(secondsLeft: -5, epochSeconds: 50) == 3)
         #expect(throws: TensorError.self) { var bad = c; bad.budgetMinutes = 0; try bad.validate() }
+        #expect(throws: TensorError.self) { var bad = c; bad.stageShares = [0.5, 0.6, 0]; try bad.validate() }
+        #expect(throws: TensorError.self) { var bad = c; bad.stageShares = [1]; try bad.validate() }
+    }
+
+    /// A progressive plan: the later phases get their shares of the time, the first the rest; at least one
+    /// epoch each; a plan over the maximum shrinks in proportion; without shares, every stage throughout.
+    @Test func budgetPlansTheStageSchedule() {
+        var c = DemoConfiguration.standard(budgetMinutes: 15)
+        (c.stageShares, c.gan.epochs, c.ganMinimumEpochs) = ([0.5, 0.2, 0.3], 300, 1)
+        let plan = c.ganPlan(secondsLeft: 600, epochSeconds: [6, 18, 45])
+        // 0.3 · 600 / 45 → 4 epochs (180 s), 0.2 · 600 / 18 → 6 (108 s), the rest 312 s / 6 → 52.
+        #expect(plan == DemoConfiguration.GANPlan(epochs: 62, stageStartEpochs: [0, 52, 58]))
+        #expect(plan.phaseEpochs == [52, 6, 4] && DemoPipeline.describe(plan).hasPrefix("52 epochs with 1 stage training, 6 epochs"))
+        #expect(c.ganPlan(secondsLeft: -10, epochSeconds: [6, 18, 45]).phaseEpochs == [1, 1, 1])
+        c.gan.epochs = 31
+        #expect(c.ganPlan(secondsLeft: 600, epochSeconds: [6, 18, 45]).phaseEpochs == [26, 3, 2])
+        c.stageShares = nil
+        #expect(c.ganPlan(secondsLeft: 600, epochSeconds: [0, 0, 50]) == DemoConfiguration.GANPlan(epochs: 12, stageStartEpochs: nil))
         #expect(DemoPipeline.duration(42) == "42.0 s" && DemoPipeline.duration(65) == "1 min 05 s")
     }
 
