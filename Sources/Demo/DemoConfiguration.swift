@@ -65,7 +65,7 @@ public struct DemoConfiguration: Sendable, Equatable, Codable {
     /// - RDG: all three stages (64, 128 and 256 px) at widths 16, batch 16, embeddings scaled by √512, a
     ///   moving-average decay of 0.98 (a window of about 50 iterations, suited to a run of a few hundred), at
     ///   most 400 epochs, trained progressively: a quarter of its time on the 64-px stage alone (an iteration
-    ///   there costs an eighth of a three-stage one, and that is where the condition is learned), 5 % with
+    ///   there cost 1/7.5 of a three-stage one in the default run, and that is where the condition is learned), 5 % with
     ///   two stages, the rest with all three.
     public static func standard(budgetMinutes: Double = 15, workers: Int = Parallel.coreCount) -> DemoConfiguration {
         var sen = SENTrainingConfiguration.defaults(for: .spokenFlowers)
