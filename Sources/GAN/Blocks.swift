@@ -52,10 +52,18 @@ enum RDGBlocks {
         try Conv2d(input, output, kernelSize: 3, stride: 1, padding: 1, bias: false)
     }
 
-    /// `condition` `[B, C]` tiled to `[B, C, H, W]` (the reference's `view` + `repeat`).
-    static func tiled(_ condition: Variable, height: Int, width: Int) throws -> Variable {
-        let (batch, channels) = (condition.shape[0], condition.shape[1])
-        return try condition.reshaped([batch, channels, 1, 1]).broadcast(to: [batch, channels, height, width])
+    /// `block` (a stride-1 convolution with "same" padding, then the rest of its layers) applied to
+    /// `[condition tiled to x's size, x]` — the reference's `view` + `repeat` + `cat` — without tiling the
+    /// condition: its channels are constant over the map, so ``Variable/conv2d(_:constantChannels:weight:bias:padding:)``
+    /// convolves them over a 3 × 3 map (exact). In the 128-px refinement stage the tiled channels were 8/9 of
+    /// the convolution's input.
+    static func conditioned(_ block: Sequential, _ x: Variable, condition: Variable) throws -> Variable {
+        guard let conv = block.layers.first as? Conv2d, conv.stride == 1, conv.padding.height == conv.padding.width,
+              conv.dilation == 1, conv.groups == 1 else {
+            throw TensorError.invalidArgument("conditioned block: the first layer must be a stride-1 convolution with equal padding")
+        }
+        let joint = try Variable.conv2d(x, constantChannels: condition, weight: conv.weight, bias: conv.bias, padding: conv.padding.height)
+        return try block.layers.dropFirst().reduce(joint) { try $1($0) }
     }
 }
 

@@ -57,7 +57,7 @@ public class Discriminator: Module {
         guard condition.rank == 2, condition.shape[0] == batch else {
             throw TensorError.shapeMismatch("discriminator \(imageSize): condition \(condition.shape) for \(batch) images")
         }
-        let joint = try jointConv(Variable.concatenate([RDGBlocks.tiled(condition, height: x.shape[2], width: x.shape[3]), x], axis: 1))
+        let joint = try RDGBlocks.conditioned(jointConv, x, condition: condition)
         return (try logits(joint).reshaped([batch]), try uncond_logits(x).reshaped([batch]))
     }
 }

@@ -40,8 +40,7 @@ public final class NextStage: Module {
     }
 
     public func callAsFunction(_ h: Variable, condition: Variable) throws -> Variable {
-        let c = try RDGBlocks.tiled(condition, height: h.shape[2], width: h.shape[3])
-        let out = try residual(jointConv(Variable.concatenate([c, h], axis: 1)))
+        let out = try residual(RDGBlocks.conditioned(jointConv, h, condition: condition))
         return try upsample(Variable.concatenate([out, h], axis: 1))
     }
 }

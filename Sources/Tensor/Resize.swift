@@ -69,6 +69,66 @@ extension Tensor {
         return result
     }
 
+    /// Stretches `[N, C, 2a+1, 2b+1]` planes to `height × width` by repeating their middle row and column:
+    /// output row `y` reads input row `y` for `y < a`, `y − (height − 2a − 1)` for `y ≥ height − a`, and row `a`
+    /// in between (columns likewise). This is the shape of a stride-1 convolution with padding `a × b` over a
+    /// spatially constant map: every output position sees the same taps as the matching position of a
+    /// `(2a+1) × (2b+1)` map, so that small convolution, stretched, is the large one.
+    public func stretchedMiddle(height: Int, width: Int) throws -> Tensor {
+        let (n, h, w) = try planes("stretchedMiddle")
+        try Tensor.checkStretch(h, w, height, width, "stretchedMiddle")
+        let (a, b) = (h / 2, w / 2)
+        let result = Tensor(uninitializedShape: [shape[0], shape[1], height, width])
+        let src = storage.pointer, dst = result.storage.pointer
+        Parallel.forRanges(n, cost: height * width) { range in
+            for plane in range {
+                let input = src + plane * h * w, output = dst + plane * height * width
+                // The h distinct rows, each written once; the middle one then fills the rows between.
+                for r in 0..<h {
+                    let y = r < a ? r : (r == a ? a : r + height - h)
+                    let line = input + r * w, out = output + y * width
+                    for x in 0..<b { out[x] = line[x] }
+                    (out + b).update(repeating: line[b], count: width - 2 * b)
+                    for x in 0..<b { out[width - b + x] = line[b + 1 + x] }
+                }
+                for y in (a + 1)..<(height - a) { (output + y * width).update(from: output + a * width, count: width) }
+            }
+        }
+        return result
+    }
+
+    /// Gradient of ``stretchedMiddle(height:width:)`` for input planes of `height × width` (odd sizes): sums
+    /// the gradient over the positions that read each input element.
+    public func stretchedMiddleBackward(height h: Int, width w: Int) throws -> Tensor {
+        let (n, oh, ow) = try planes("stretchedMiddleBackward")
+        try Tensor.checkStretch(h, w, oh, ow, "stretchedMiddleBackward")
+        let (a, b) = (h / 2, w / 2)
+        let result = Tensor(uninitializedShape: [shape[0], shape[1], h, w])
+        let src = storage.pointer, dst = result.storage.pointer
+        Parallel.forRanges(n, cost: oh * ow) { range in
+            for plane in range {
+                let grad = src + plane * oh * ow, out = dst + plane * h * w
+                out.update(repeating: 0, count: h * w)
+                for y in 0..<oh {
+                    let r = y < a ? y : (y >= oh - a ? y - (oh - h) : a)
+                    let line = grad + y * ow, row = out + r * w
+                    for x in 0..<b { row[x] += line[x] }
+                    var middle: Float = 0
+                    for x in b..<(ow - b) { middle += line[x] }
+                    row[b] += middle
+                    for x in 0..<b { row[b + 1 + x] += line[ow - b + x] }
+                }
+            }
+        }
+        return result
+    }
+
+    private static func checkStretch(_ h: Int, _ w: Int, _ height: Int, _ width: Int, _ op: String) throws {
+        guard h % 2 == 1, w % 2 == 1, height >= h, width >= w else {
+            throw TensorError.shapeMismatch("\(op): planes of \(h) × \(w) (odd sizes) cannot stretch to \(height) × \(width)")
+        }
+    }
+
     /// Bilinear resize to `height × width`, as `F.interpolate(size=..., mode='bilinear', align_corners=False)`
     /// (no antialiasing).
     public func resizedBilinear(height outH: Int, width outW: Int) throws -> Tensor {

@@ -51,6 +51,15 @@ import Tensor
         ("conv2d factorised 1×7 and 7×1", [[1, 3, 8, 9], [4, 3, 1, 7], [2, 4, 7, 1]], .normal, { v in
             try Variable.conv2d(Variable.conv2d(v[0], weight: v[1], padding: IntPair(0, 3)), weight: v[2], padding: IntPair(3, 0))
         }),
+        ("conv2d with constant channels", [[2, 3, 5, 6], [2, 4], [5, 7, 3, 3], [5]], .normal, { v in
+            try Variable.conv2d(v[0], constantChannels: v[1], weight: v[2], bias: v[3], padding: 1)
+        }),
+        ("conv2d with constant channels, 5 × 5 and too small for 3 × 3", [[1, 2, 5, 7], [1, 1], [3, 3, 5, 5], [1, 2, 2, 2], [2, 3, 3, 3]],
+         .normal, { v in
+            let wide = try Variable.conv2d(v[0], constantChannels: v[1], weight: v[2], padding: 2)
+            let small = try Variable.conv2d(v[3], constantChannels: v[1], weight: v[4], padding: 1)
+            return try Variable.concatenate([wide.flattened(), small.flattened()], axis: 0)
+        }),
         ("conv1d", [[2, 3, 9], [4, 3, 3]], .normal, { v in try Variable.conv1d(v[0], weight: v[1], stride: 2, padding: 1) }),
         ("pooling", [[1, 2, 6, 6]], .distinct, { v in
             try v[0].maxPool2d(kernel: 3, stride: 1, padding: 1).avgPool2d(kernel: 2, ceilMode: true).upsampledNearest(scale: 2)

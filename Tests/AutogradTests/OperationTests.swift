@@ -76,6 +76,28 @@ import Tensor
         }
     }
 
+    /// The constant-channel convolution against its definition, the convolution of the concatenated input
+    /// (itself checked against PyTorch above), values and every gradient, at sizes where it stretches.
+    @Test(arguments: [(3, 1, 9, 7), (5, 2, 6, 5), (3, 1, 3, 3)])
+    func constantChannelConvolutionIsTheConcatenatedOne(_ kernel: Int, _ padding: Int, _ height: Int, _ width: Int) throws {
+        var rng = RandomGenerator(seed: UInt64(kernel * 100 + height))
+        let tensors = try [[3, 4, height, width], [3, 6], [8, 10, kernel, kernel], [8]].map { try Tensor.normal($0, using: &rng) }
+        func run(_ fused: Bool) throws -> (Tensor, [Tensor]) {
+            let v = tensors.map { Variable($0, requiresGrad: true) }
+            let out = fused
+                ? try Variable.conv2d(v[0], constantChannels: v[1], weight: v[2], bias: v[3], padding: padding)
+                : try Variable.conv2d(Variable.concatenate([v[1].reshaped([3, 6, 1, 1]).broadcast(to: [3, 6, height, width]), v[0]], axis: 1),
+                                      weight: v[2], bias: v[3], padding: IntPair(padding, padding))
+            try (out * out).sum().backward()
+            return (out.value, try v.map { try #require($0.grad) })
+        }
+        let (fused, fusedGrads) = try run(true), (plain, plainGrads) = try run(false)
+        expectClose(fused, plain, rtol: 1e-5, atol: 1e-5, "forward")
+        for (k, (a, b)) in zip(fusedGrads, plainGrads).enumerated() {
+            expectClose(a, b, rtol: 1e-4, atol: 1e-4, "gradient of input \(k)")
+        }
+    }
+
     @Test func everyFixtureCaseIsCovered() throws {
         let f = try fixtures.load("autograd")
         let cases = Set(f.names.filter { $0.hasSuffix(".out") }.map { String($0.dropLast(4)) })

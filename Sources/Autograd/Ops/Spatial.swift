@@ -21,6 +21,36 @@ extension Variable {
         }
     }
 
+    /// `F.conv2d(torch.cat([constant tiled to H × W, input], 1), weight, padding=p)` — a stride-1 convolution
+    /// whose first input channels hold the same value everywhere (a per-sample vector `constant` `[N, Cc]`,
+    /// as conditioning codes are fed to convolutions), with a `(2p+1) × (2p+1)` kernel. Computed without
+    /// tiling: the constant channels' share of the output is the convolution of a `(2p+1) × (2p+1)` constant
+    /// map, stretched to `H × W` (``Tensor/stretchedMiddle(height:width:)``), so only `input`'s channels go
+    /// through the full-size convolution. Exact (up to summation order); `weight` is
+    /// `[outC, Cc + C, 2p+1, 2p+1]`, the layout of the concatenated form. Falls back to tiling when the map
+    /// is smaller than the kernel.
+    public static func conv2d(_ input: Variable, constantChannels constant: Variable, weight: Variable, bias: Variable? = nil,
+                              padding: Int) throws -> Variable {
+        guard input.rank == 4, constant.rank == 2, weight.rank == 4, constant.shape[0] == input.shape[0],
+              weight.shape[1] == constant.shape[1] + input.shape[1] else {
+            throw TensorError.shapeMismatch("conv2d: input \(input.shape) with constant channels \(constant.shape) does not match weight \(weight.shape)")
+        }
+        let (n, cc) = (constant.shape[0], constant.shape[1])
+        let (height, width, kernel) = (input.shape[2], input.shape[3], 2 * padding + 1)
+        guard padding >= 0, weight.shape[2] == kernel, weight.shape[3] == kernel, height >= kernel, width >= kernel else {
+            let tiled = try constant.reshaped([n, cc, 1, 1]).broadcast(to: [n, cc, height, width])
+            return try conv2d(concatenate([tiled, input], axis: 1), weight: weight, bias: bias, padding: IntPair(padding, padding))
+        }
+        let small = try constant.reshaped([n, cc, 1, 1]).broadcast(to: [n, cc, kernel, kernel])
+        let constantPart = try conv2d(small, weight: weight.slice(axis: 1, end: cc), padding: IntPair(padding, padding))
+        let stretched = record("stretchedMiddle", try constantPart.value.stretchedMiddle(height: height, width: width),
+                               [constantPart]) { g, _ in
+            [try g.stretchedMiddleBackward(height: kernel, width: kernel)]
+        }
+        let inputPart = try conv2d(input, weight: weight.slice(axis: 1, start: cc), bias: bias, padding: IntPair(padding, padding))
+        return try inputPart + stretched
+    }
+
     /// `F.conv1d`: input `[N, C, L]`, weight `[outC, C/groups, k]`, optional bias `[outC]` — a 2-D
     /// convolution over a height of one.
     public static func conv1d(_ input: Variable, weight: Variable, bias: Variable? = nil, stride: Int = 1,
