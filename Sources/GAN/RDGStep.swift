@@ -77,6 +77,24 @@ public struct RDGLosses: Sendable, Equatable, Codable {
     public var all: [Float] { discriminators + generatorAdversarial + [relation, generatorRelation, kl, generator] }
 }
 
+/// Where the time of one iteration went, in seconds (the phases of `shared/bench/04_rdg_gan.py`).
+public struct RDGPhaseTimes: Sendable, Equatable, Codable {
+    /// The generator's forward pass.
+    public var generator: Double = 0
+    /// The discriminators' updates.
+    public var discriminators: Double = 0
+    /// The relation supervisor's update, with the image embeddings.
+    public var relation: Double = 0
+    /// The generator's update: its losses, the backward pass, the optimiser step.
+    public var generatorUpdate: Double = 0
+    /// The moving average.
+    public var average: Double = 0
+
+    enum CodingKeys: String, CodingKey {
+        case generator = "g_fwd", discriminators = "d_steps", relation = "md_step", generatorUpdate = "g_step", average = "ema"
+    }
+}
+
 /// The networks and optimisers of RDG training and one iteration of it in the reference's order (spec 3.6
 /// steps 2–6): the generator once; each discriminator on real, wrong and detached fake images; the relation
 /// supervisor on (I, I), (I, I_s), (I, G), (I, I_w); the generator against the just-updated discriminators and
@@ -98,6 +116,8 @@ public final class RDGTrainingStep {
     public var losses: RDGLossSettings
     /// The moving average of the generator's parameters (not its BatchNorm buffers), decay 0.999 unless given.
     public let average: ExponentialMovingAverage
+    /// The phase times of the last ``run(_:noise:epsilon:)``.
+    public private(set) var lastPhaseTimes = RDGPhaseTimes()
 
     public init(generator: Generator, discriminators: [Discriminator], relationSupervisor: RelationSupervisor?, embedder: RelationEmbedder?,
                 losses: RDGLossSettings = RDGLossSettings(), learningRate: Float = 2e-4, discriminatorLearningRate: Float? = nil,
@@ -144,9 +164,19 @@ public final class RDGTrainingStep {
             return value
         }
 
+        let clock = ContinuousClock()
+        var mark = clock.now
+        var times = RDGPhaseTimes()
+        func lap() -> Double {
+            let now = clock.now, elapsed = mark.duration(to: now)
+            mark = now
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        }
+
         // 2. The generator, once.
         let output = try generator(noise: Variable(noise), embedding: Variable(batch.embeddings), epsilon: epsilon, stages: stages)
         let mu = output.mu.detached()
+        times.generator = lap()
 
         // 3. Each discriminator on real, wrong and detached fake images.
         var dLosses: [Float] = []
@@ -162,6 +192,8 @@ public final class RDGTrainingStep {
             try loss.backward()
             try discriminatorOptimizers[i].step()
         }
+
+        times.discriminators = lap()
 
         // 4. The relation supervisor.
         var rsLoss: Float = 0
@@ -183,6 +215,8 @@ public final class RDGTrainingStep {
             try loss.backward()
             try optimizer.step()
         }
+
+        times.relation = lap()
 
         // 5. The generator against the updated discriminators and supervisor.
         generatorOptimizer.zeroGrad()
@@ -207,9 +241,12 @@ public final class RDGTrainingStep {
                                generatorRelation: gRS, kl: try kl.value.item(), generator: try finite(total.value.item(), "generator"))
         try total.backward()
         try generatorOptimizer.step()
+        times.generatorUpdate = lap()
 
         // 6. The moving average.
         try average.update()
+        times.average = lap()
+        lastPhaseTimes = times
         return result
     }
 

@@ -44,19 +44,22 @@ struct GANStepBench: ParsableCommand {
                             embeddings: try Tensor.normal([batch, a.speechEmbeddingSize], using: &rng))
         let z = try Tensor.normal([batch, a.noiseSize], using: &rng), epsilon = try Tensor.normal([batch, a.conditionSize], using: &rng)
         try step.run(data, noise: z, epsilon: epsilon)
-        var times: [Double] = []
+        var runs: [(ms: Double, phases: RDGPhaseTimes)] = []
         for _ in 0..<max(1, iters) {
             let start = DispatchTime.now().uptimeNanoseconds
             try step.run(data, noise: z, epsilon: epsilon)
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            runs.append((Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6, step.lastPhaseTimes))
         }
-        times.sort()
+        runs.sort { $0.ms < $1.ms }
+        let times = runs.map(\.ms), median = runs[runs.count / 2].phases
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let ms = times[times.count / 2]
         var row = options.context
         row.merge(["bench": "rdg_gan_step", "branches": stages, "batch": batch, "rs": relation, "ms_median": ms, "iters": times.count,
-                   "img_per_s": Double(batch) / (ms / 1000), "peak_rss_gib": Double(usage.ru_maxrss) / 1_048_576]) { $1 }
+                   "img_per_s": Double(batch) / (ms / 1000), "peak_rss_gib": Double(usage.ru_maxrss) / 1_048_576,
+                   "phases_ms": ["g_fwd": median.generator * 1000, "d_steps": median.discriminators * 1000, "md_step": median.relation * 1000,
+                                 "g_step": median.generatorUpdate * 1000, "ema": median.average * 1000]]) { $1 }
         printJSON(row)
     }
 }

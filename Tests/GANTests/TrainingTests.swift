@@ -186,6 +186,32 @@ struct TinyRDGSetup {
         }
     }
 
+    /// The phase times of an iteration cover it: each measured, none negative, together within the wall time.
+    @Test func phaseTimesCoverTheIteration() throws {
+        let a = TinyRDGSetup.configuration().architecture
+        let networks = try RDGNetworks(architecture: a, relation: false, seed: 1)
+        let step = try RDGTrainingStep(generator: networks.generator, discriminators: networks.discriminators, relationSupervisor: nil,
+                                       embedder: nil, losses: RDGLossSettings(relation: 0))
+        #expect(step.lastPhaseTimes == RDGPhaseTimes())
+        var rng = RandomGenerator(seed: 2)
+        let batch = RDGBatch(real: try a.imageSizes.map { try Tensor.uniform([4, 3, $0, $0], low: -1, high: 1, using: &rng) },
+                             wrong: try a.imageSizes.map { try Tensor.uniform([4, 3, $0, $0], low: -1, high: 1, using: &rng) },
+                             similar: try Tensor.zeros([4, 3, 128, 128]), embeddings: try Tensor.normal([4, 32], using: &rng))
+        let clock = ContinuousClock()
+        let start = clock.now
+        try step.run(batch, noise: Tensor.normal([4, 10], using: &rng), epsilon: Tensor.normal([4, 8], using: &rng))
+        let wall = start.duration(to: clock.now)
+        let t = step.lastPhaseTimes
+        let phases = [t.generator, t.discriminators, t.relation, t.generatorUpdate, t.average]
+        #expect(phases.allSatisfy { $0 >= 0 })
+        #expect(t.generator > 0 && t.discriminators > 0 && t.generatorUpdate > 0)
+        let total = phases.reduce(0, +)
+        let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18
+        #expect(total <= wallSeconds && total > 0.5 * wallSeconds, "phases \(total) s of \(wallSeconds) s")
+        let json = String(decoding: try JSONEncoder().encode(t), as: UTF8.self)
+        #expect(json.contains("\"d_steps\"") && json.contains("\"g_step\""))
+    }
+
     /// A NaN anywhere stops the iteration with the loss named, before any optimiser steps with it.
     @Test func nonFiniteLossesStopTraining() throws {
         let a = TinyRDGSetup.configuration().architecture
