@@ -29,7 +29,7 @@ public enum InceptionScore {
         var logP = [Double](repeating: 0, count: n * c)
         for i in 0..<n {
             let row = (i * c)..<((i + 1) * c)
-            let peak = Double(x[row].max()!)
+            let peak = Double(x[row].reduce(-Float.infinity, Swift.max))  // c ≥ 2 finite values
             let logSum = x[row].reduce(0.0) { $0 + Foundation.exp(Double($1) - peak) }.log()
             for j in row { logP[j] = Double(x[j]) - peak - logSum }
         }

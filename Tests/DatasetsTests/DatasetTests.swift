@@ -143,6 +143,25 @@ struct Manifest {
         #expect(try flickr.ganItem(at: 1, embeddings: table, sizes: [8], using: &rng).similarIndex == 1)
     }
 
+    /// The wrong image is drawn uniformly and redrawn once if it is of the anchor's class: with a third of the split
+    /// in that class, a wrong image of the same class comes up 1/9 of the time (1/3 without the redraw).
+    @Test func wrongImagesAreRedrawnOnceWhenOfTheAnchorsClass() throws {
+        let dataset = try Self.oxford()
+        let embeddings = try (0..<dataset.count).map { _ in try Tensor.zeros([1, 2]) }
+        let anchor = 0, classID = dataset.items[anchor].classID
+        let share = Double(dataset.items.filter { $0.classID == classID }.count) / Double(dataset.count)
+        try #require(abs(share - 1.0 / 3) < 1e-9, "the fixture's class sizes changed")
+        var rng = RandomGenerator(seed: 11)
+        let draws = 300
+        var sameClass = 0
+        for _ in 0..<draws {
+            let item = try dataset.ganItem(at: anchor, embeddings: embeddings, sizes: [4], using: &rng)
+            if dataset.items[item.wrongIndex].classID == classID { sameClass += 1 }
+        }
+        let rate = Double(sameClass) / Double(draws)
+        #expect(rate > 0.04 && rate < 0.19, "same-class wrong images: \(rate), expected about \(share * share)")
+    }
+
     @Test func batchesArePaddedAndSortedByLength() throws {
         let dataset = try Self.oxford()
         var rng = RandomGenerator(seed: 1)

@@ -186,6 +186,31 @@ struct TinyRDGSetup {
         }
     }
 
+    /// The moving average: `withAveragedGenerator` runs on the averages and puts the live weights back;
+    /// `loadAverageIntoGenerator` (the reference's copy at every save) keeps the averages in the generator.
+    @Test func averagedGeneratorSwapsAndCopies() throws {
+        let a = TinyRDGSetup.configuration().architecture
+        let networks = try RDGNetworks(architecture: a, relation: false, seed: 1)
+        let step = try RDGTrainingStep(generator: networks.generator, discriminators: networks.discriminators, relationSupervisor: nil,
+                                       embedder: nil, losses: RDGLossSettings(relation: 0), averageDecay: 0.5)
+        var rng = RandomGenerator(seed: 3)
+        for _ in 0..<2 {
+            let batch = RDGBatch(real: try a.imageSizes.map { try Tensor.uniform([4, 3, $0, $0], low: -1, high: 1, using: &rng) },
+                                 wrong: try a.imageSizes.map { try Tensor.uniform([4, 3, $0, $0], low: -1, high: 1, using: &rng) },
+                                 similar: try Tensor.zeros([4, 3, 128, 128]), embeddings: try Tensor.normal([4, 32], using: &rng))
+            try step.run(batch, noise: Tensor.normal([4, 10], using: &rng), epsilon: Tensor.normal([4, 8], using: &rng))
+        }
+        let parameters = networks.generator.parameters()
+        let live = parameters.map(\.value.scalars), averages = step.average.averages.map(\.scalars)
+        #expect(live != averages, "two Adam steps at decay 0.5 must leave the average behind the weights")
+        let seen = step.withAveragedGenerator { g in g.parameters().map(\.value.scalars) }
+        #expect(seen == averages)
+        #expect(parameters.map(\.value.scalars) == live)
+        step.loadAverageIntoGenerator()
+        #expect(parameters.map(\.value.scalars) == averages)
+        #expect(step.average.averages.map(\.scalars) == averages)
+    }
+
     /// The phase times of an iteration cover it: each measured, none negative, together within the wall time.
     @Test func phaseTimesCoverTheIteration() throws {
         let a = TinyRDGSetup.configuration().architecture

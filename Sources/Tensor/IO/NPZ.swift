@@ -19,6 +19,6 @@ public enum NPZ {
 
     /// Writes `arrays` as `<key>.npy` members in key order, atomically.
     public static func write(_ arrays: [String: TypedArray], to url: URL) throws {
-        try ZipWriter.write(arrays.keys.sorted().map { ($0 + ".npy", NPY.encode(arrays[$0]!)) }, to: url)
+        try ZipWriter.write(arrays.sorted { $0.key < $1.key }.map { ($0.key + ".npy", NPY.encode($0.value)) }, to: url)
     }
 }
