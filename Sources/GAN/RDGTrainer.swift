@@ -150,17 +150,38 @@ public final class RDGTrainer: @unchecked Sendable {
             records.append(record)
             try saveCheckpoint(to: checkpoint, records: records)
             try writeLogs(records)
-            report(Self.tableRow(record, eta: eta(records)))
+            let left = eta(records)
+            report(Self.tableRow(record, eta: left.seconds, etaIsLowerBound: left.lowerBound))
             epoch += 1
             ran += 1
         }
         return records
     }
 
-    func eta(_ records: [RDGEpochRecord]) -> Double {
-        let recent = records.suffix(3)
-        let perEpoch = recent.map(\.seconds).reduce(0, +) / Double(max(recent.count, 1))
-        return perEpoch * Double(configuration.epochs - 1 - (records.last?.epoch ?? 0))
+    func eta(_ records: [RDGEpochRecord]) -> (seconds: Double, lowerBound: Bool) { Self.eta(records, configuration: configuration) }
+
+    /// The time left after `records`: each remaining epoch at the mean time of the last (up to three) epochs that
+    /// trained as many stages. Under a progressive schedule a phase not reached yet has no such epochs; its epochs
+    /// count at the rate of the latest phase, which more stages never undercut, so the estimate is then a lower
+    /// bound (`lowerBound`, printed with "≥").
+    static func eta(_ records: [RDGEpochRecord], configuration c: RDGTrainingConfiguration) -> (seconds: Double, lowerBound: Bool) {
+        guard let last = records.last else { return (0, false) }
+        var rates: [Int: Double] = [:]
+        for stages in Set(records.map { c.activeStages(epoch: $0.epoch) }) {
+            let recent = records.filter { c.activeStages(epoch: $0.epoch) == stages }.suffix(3)
+            rates[stages] = recent.map(\.seconds).reduce(0, +) / Double(recent.count)
+        }
+        let latest = rates[c.activeStages(epoch: last.epoch)] ?? last.seconds
+        var seconds = 0.0, lowerBound = false
+        for epoch in (last.epoch + 1)..<max(last.epoch + 1, c.epochs) {
+            if let rate = rates[c.activeStages(epoch: epoch)] {
+                seconds += rate
+            } else {
+                seconds += latest
+                lowerBound = true
+            }
+        }
+        return (seconds, lowerBound)
     }
 
     /// The noise of one iteration: z and the conditioning ε, from their own stream.
@@ -304,12 +325,12 @@ public final class RDGTrainer: @unchecked Sendable {
     }
 
     /// One epoch as a line of the readable log.
-    public static func tableRow(_ r: RDGEpochRecord, eta: Double?) -> String {
+    public static func tableRow(_ r: RDGEpochRecord, eta: Double?, etaIsLowerBound: Bool = false) -> String {
         let l = r.losses
         var line = String(format: "%5d  ", r.epoch) + l.discriminators.map { String(format: "%7.4f", $0) }.joined(separator: " ")
         line += String(format: "  %6.4f  %6.4f  %7.4f  %6.4f  %6.4f  %6.2f  %7.1f", l.relation, l.generator,
                        l.generatorAdversarial.reduce(0, +), l.generatorRelation, l.kl, r.imagesPerSecond, r.seconds)
-        if let eta { line += "  " + Self.duration(eta) }
+        if let eta { line += (etaIsLowerBound ? " ≥" : "  ") + Self.duration(eta) }
         return line + (r.saved ? "  saved" : "") + (r.snapshot ? "  snapshot" : "")
     }
 

@@ -211,6 +211,31 @@ struct TinyRDGSetup {
         #expect(step.average.averages.map(\.scalars) == averages)
     }
 
+    /// The ETA counts each remaining epoch at its own phase's rate; before a phase has run, at the latest
+    /// phase's rate, flagged as a lower bound.
+    @Test func etaFollowsTheProgressiveSchedule() throws {
+        var c = TinyRDGSetup.configuration()
+        c.architecture.stages = 3
+        c.stageStartEpochs = [0, 2, 3]
+        c.epochs = 5
+        let losses = RDGLosses(discriminators: [0, 0], relation: 0, generatorAdversarial: [0, 0], generatorRelation: 0, kl: 0, generator: 0)
+        let seconds: [Double] = [10, 12, 20, 50, 50]
+        let records = seconds.enumerated().map { RDGEpochRecord(epoch: $0.offset, iterations: 1, losses: losses, seconds: $0.element,
+                                                                imagesPerSecond: 1, snapshot: false, saved: false) }
+        let eta = { (n: Int) in RDGTrainer.eta(Array(records.prefix(n)), configuration: c) }
+        // After the 1-stage epochs (mean 11 s): three epochs of phases not yet timed.
+        #expect(eta(2).seconds == 33 && eta(2).lowerBound)
+        // After the 2-stage epoch: two 3-stage epochs, still untimed, at its 20 s.
+        #expect(eta(3).seconds == 40 && eta(3).lowerBound)
+        // After the first 3-stage epoch: one more at 50 s, no longer a guess.
+        #expect(eta(4).seconds == 50 && !eta(4).lowerBound)
+        #expect(eta(5).seconds == 0 && !eta(5).lowerBound)
+        #expect(RDGTrainer.tableRow(records[1], eta: 33, etaIsLowerBound: true).contains("≥0m33s"))
+        // Without a schedule every epoch trains all stages: the mean of the last three.
+        c.stageStartEpochs = nil
+        #expect(eta(4).seconds == (12 + 20 + 50) / 3 && !eta(4).lowerBound)
+    }
+
     /// The phase times of an iteration cover it: each measured, none negative, together within the wall time.
     @Test func phaseTimesCoverTheIteration() throws {
         let a = TinyRDGSetup.configuration().architecture
