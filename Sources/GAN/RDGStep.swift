@@ -93,6 +93,13 @@ public struct RDGPhaseTimes: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case generator = "g_fwd", discriminators = "d_steps", relation = "md_step", generatorUpdate = "g_step", average = "ema"
     }
+
+    /// The phases in milliseconds under their coded names (`g_fwd`, `d_steps`, …), as benchmark rows print them.
+    public var milliseconds: [String: Double] {
+        let phases: [(CodingKeys, Double)] = [(.generator, generator), (.discriminators, discriminators), (.relation, relation),
+                                              (.generatorUpdate, generatorUpdate), (.average, average)]
+        return Dictionary(uniqueKeysWithValues: phases.map { ($0.0.rawValue, $0.1 * 1000) })
+    }
 }
 
 /// The networks and optimisers of RDG training and one iteration of it in the reference's order (spec 3.6

@@ -11,9 +11,9 @@ import Foundation
 /// The cache never makes the process bigger than it has already been: live large blocks plus cached ones
 /// stay within the peak of live large blocks so far. When a request misses its class, cached blocks of other
 /// classes are given back, largest first, until that holds again. A request takes a cached block of its own
-/// class or, failing that, of one of the next four (up to twice its size) before it allocates. So an iteration that frees its graph and
-/// builds it again reuses every block, while a phase with other sizes (evaluation after training) trades the
-/// old blocks in instead of adding to them. At most `limit` bytes are cached.
+/// class or, failing that, of one of the next four (up to twice its size) before it allocates. So an iteration
+/// that frees its graph and builds it again reuses every block, while a phase with other sizes (evaluation after
+/// training) trades the old blocks in instead of adding to them. At most `limit` bytes are cached.
 final class BlockCache: @unchecked Sendable {
     static let minimumBytes = 1 << 16
 

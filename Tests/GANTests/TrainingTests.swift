@@ -260,6 +260,7 @@ struct TinyRDGSetup {
         #expect(total <= wallSeconds && total > 0.5 * wallSeconds, "phases \(total) s of \(wallSeconds) s")
         let json = String(decoding: try JSONEncoder().encode(t), as: UTF8.self)
         #expect(json.contains("\"d_steps\"") && json.contains("\"g_step\""))
+        #expect(t.milliseconds["g_fwd"] == t.generator * 1000 && t.milliseconds.count == 5)
     }
 
     /// A NaN anywhere stops the iteration with the loss named, before any optimiser steps with it.
