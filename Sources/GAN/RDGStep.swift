@@ -29,13 +29,56 @@ public struct RDGLossSettings: Sendable, Equatable, Codable {
     public var relationLabels: RelationLabels = .released
     /// The (I, I) pair; the released source uses it for CUB and Oxford only.
     public var identicalPair = true
+    /// StackGAN-v2's colour-consistency term (`TRAIN.COEFF.COLOR_LOSS`, which the S2IGAN configurations carry but
+    /// its trainer ignores, spec 8.6; 0, parity): each stage's images are pulled towards the per-image colour
+    /// mean and covariance of the previous stage's (detached) images, see ``RDGColourConsistency``.
+    public var colourConsistency: Float = 0
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case kl, unconditional, relation, relationLabels = "relation_labels", identicalPair = "identical_pair"
+        case colourConsistency = "colour_consistency"
     }
 
-    public init(kl: Float = 2, unconditional: Float = 1, relation: Float = 1, relationLabels: RelationLabels = .released, identicalPair: Bool = true) {
+    public init(kl: Float = 2, unconditional: Float = 1, relation: Float = 1, relationLabels: RelationLabels = .released, identicalPair: Bool = true,
+                colourConsistency: Float = 0) {
         (self.kl, self.unconditional, self.relation, self.relationLabels, self.identicalPair) = (kl, unconditional, relation, relationLabels, identicalPair)
+        self.colourConsistency = colourConsistency
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(kl: try c.decode(Float.self, forKey: .kl), unconditional: try c.decode(Float.self, forKey: .unconditional),
+                  relation: try c.decode(Float.self, forKey: .relation), relationLabels: try c.decode(RelationLabels.self, forKey: .relationLabels),
+                  identicalPair: try c.decode(Bool.self, forKey: .identicalPair),
+                  // Absent in configurations and checkpoints written before the term existed.
+                  colourConsistency: try c.decodeIfPresent(Float.self, forKey: .colourConsistency) ?? 0)
+    }
+}
+
+/// StackGAN-v2's colour-consistency regulariser between the images of consecutive stages: with μ the per-image,
+/// per-channel mean over the pixels (`[B, 3]`) and Σ the per-image 3 × 3 covariance of the pixel colours
+/// (`[B, 3, 3]`, divided by the pixel count),
+/// `L = mean((μ_i − μ_{i−1})²) + 5 · mean((Σ_i − Σ_{i−1})²)`, the previous stage's statistics detached, so each
+/// stage is drawn towards the colours of the one below it and not the other way round.
+public enum RDGColourConsistency {
+    /// μ `[B, C]` and Σ `[B, C, C]` of images `[B, C, H, W]`.
+    public static func statistics(_ images: Variable) throws -> (mean: Variable, covariance: Variable) {
+        let shape = images.value.shape
+        guard shape.count == 4, shape[2] * shape[3] > 0 else {
+            throw TensorError.shapeMismatch("colour statistics of \(shape) (need [B, C, H, W] images)")
+        }
+        let pixels = try images.reshaped([shape[0], shape[1], shape[2] * shape[3]])
+        let mean = try pixels.mean(axes: [2], keepDims: true)
+        let centred = try pixels - mean
+        let covariance = try Variable.matmul(centred, centred, transposeB: true) * (1 / Float(shape[2] * shape[3]))
+        return (try mean.squeezed(axis: 2), covariance)
+    }
+
+    /// The term between a stage's `images` and the `previous` stage's (detached here).
+    public static func loss(_ images: Variable, previous: Variable) throws -> Variable {
+        let (mu, sigma) = try statistics(images)
+        let (mu0, sigma0) = try statistics(previous.detached())
+        return try Variable.meanSquaredError(mu, mu0) + Variable.meanSquaredError(sigma, sigma0) * 5
     }
 }
 
@@ -66,15 +109,35 @@ public struct RDGLosses: Sendable, Equatable, Codable {
     /// CE(RS(φ(I), φ(G)), target).
     public var generatorRelation: Float
     public var kl: Float
+    /// The colour-consistency term, summed over the stage pairs, before its coefficient (0 when it is off).
+    public var colourConsistency: Float
     /// The whole generator loss.
     public var generator: Float
 
     enum CodingKeys: String, CodingKey {
-        case discriminators = "d", relation = "rs", generatorAdversarial = "g_adv", generatorRelation = "g_rs", kl, generator = "g"
+        case discriminators = "d", relation = "rs", generatorAdversarial = "g_adv", generatorRelation = "g_rs", kl
+        case colourConsistency = "g_colour", generator = "g"
+    }
+
+    public init(discriminators: [Float], relation: Float, generatorAdversarial: [Float], generatorRelation: Float, kl: Float,
+                colourConsistency: Float = 0, generator: Float) {
+        (self.discriminators, self.relation, self.generatorAdversarial, self.generatorRelation, self.kl) =
+            (discriminators, relation, generatorAdversarial, generatorRelation, kl)
+        (self.colourConsistency, self.generator) = (colourConsistency, generator)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(discriminators: try c.decode([Float].self, forKey: .discriminators), relation: try c.decode(Float.self, forKey: .relation),
+                  generatorAdversarial: try c.decode([Float].self, forKey: .generatorAdversarial),
+                  generatorRelation: try c.decode(Float.self, forKey: .generatorRelation), kl: try c.decode(Float.self, forKey: .kl),
+                  // Absent in logs written before the term existed.
+                  colourConsistency: try c.decodeIfPresent(Float.self, forKey: .colourConsistency) ?? 0,
+                  generator: try c.decode(Float.self, forKey: .generator))
     }
 
     /// Every value, for NaN checks.
-    public var all: [Float] { discriminators + generatorAdversarial + [relation, generatorRelation, kl, generator] }
+    public var all: [Float] { discriminators + generatorAdversarial + [relation, generatorRelation, kl, colourConsistency, generator] }
 }
 
 /// Where the time of one iteration went, in seconds (the phases of `shared/bench/04_rdg_gan.py`).
@@ -244,8 +307,16 @@ public final class RDGTrainingStep {
         }
         let kl = try Variable.gaussianKLDivergence(mean: output.mu, logVariance: output.logVariance)
         total = try total + kl * losses.kl
+        var colour: Float = 0
+        if losses.colourConsistency > 0 && stages > 1 {
+            let terms = try (1..<stages).map { try RDGColourConsistency.loss(output.images[$0], previous: output.images[$0 - 1]) }
+            let sum = try terms.dropFirst().reduce(terms[0], +)
+            colour = try finite(sum.value.item(), "colour consistency")
+            total = try total + sum * losses.colourConsistency
+        }
         let result = RDGLosses(discriminators: dLosses + idle, relation: rsLoss, generatorAdversarial: try adversarial.map { try $0.value.item() } + idle,
-                               generatorRelation: gRS, kl: try kl.value.item(), generator: try finite(total.value.item(), "generator"))
+                               generatorRelation: gRS, kl: try kl.value.item(), colourConsistency: colour,
+                               generator: try finite(total.value.item(), "generator"))
         try total.backward()
         try generatorOptimizer.step()
         times.generatorUpdate = lap()

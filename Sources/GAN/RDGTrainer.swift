@@ -321,15 +321,15 @@ public final class RDGTrainer: @unchecked Sendable {
 
     /// The header of the readable log.
     public static func tableHeader(stages: Int) -> String {
-        "epoch  " + (0..<stages).map { "D\($0)     " }.joined(separator: " ") + "  RS      G       G_adv    G_RS    KL      img/s   seconds  ETA"
+        "epoch  " + (0..<stages).map { "D\($0)     " }.joined(separator: " ") + "  RS      G       G_adv    G_RS    KL      colour  img/s   seconds  ETA"
     }
 
     /// One epoch as a line of the readable log.
     public static func tableRow(_ r: RDGEpochRecord, eta: Double?, etaIsLowerBound: Bool = false) -> String {
         let l = r.losses
         var line = String(format: "%5d  ", r.epoch) + l.discriminators.map { String(format: "%7.4f", $0) }.joined(separator: " ")
-        line += String(format: "  %6.4f  %6.4f  %7.4f  %6.4f  %6.4f  %6.2f  %7.1f", l.relation, l.generator,
-                       l.generatorAdversarial.reduce(0, +), l.generatorRelation, l.kl, r.imagesPerSecond, r.seconds)
+        line += String(format: "  %6.4f  %6.4f  %7.4f  %6.4f  %6.4f  %6.4f  %6.2f  %7.1f", l.relation, l.generator,
+                       l.generatorAdversarial.reduce(0, +), l.generatorRelation, l.kl, l.colourConsistency, r.imagesPerSecond, r.seconds)
         if let eta { line += (etaIsLowerBound ? " ≥" : "  ") + Self.duration(eta) }
         return line + (r.saved ? "  saved" : "") + (r.snapshot ? "  snapshot" : "")
     }
@@ -353,17 +353,17 @@ extension RDGTrainingConfiguration {
 extension RDGLosses {
     static func zero(stages: Int) -> RDGLosses {
         RDGLosses(discriminators: Array(repeating: 0, count: stages), relation: 0, generatorAdversarial: Array(repeating: 0, count: stages),
-                  generatorRelation: 0, kl: 0, generator: 0)
+                  generatorRelation: 0, kl: 0, colourConsistency: 0, generator: 0)
     }
 
     func adding(_ o: RDGLosses) -> RDGLosses {
         RDGLosses(discriminators: zip(discriminators, o.discriminators).map(+), relation: relation + o.relation,
                   generatorAdversarial: zip(generatorAdversarial, o.generatorAdversarial).map(+), generatorRelation: generatorRelation + o.generatorRelation,
-                  kl: kl + o.kl, generator: generator + o.generator)
+                  kl: kl + o.kl, colourConsistency: colourConsistency + o.colourConsistency, generator: generator + o.generator)
     }
 
     func scaled(by f: Float) -> RDGLosses {
         RDGLosses(discriminators: discriminators.map { $0 * f }, relation: relation * f, generatorAdversarial: generatorAdversarial.map { $0 * f },
-                  generatorRelation: generatorRelation * f, kl: kl * f, generator: generator * f)
+                  generatorRelation: generatorRelation * f, kl: kl * f, colourConsistency: colourConsistency * f, generator: generator * f)
     }
 }

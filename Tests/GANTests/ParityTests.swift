@@ -226,4 +226,19 @@ import Testing
             try Self.check(average, "it.after.ema.\(name)", rtol: 1e-5, atol: 1e-6)
         }
     }
+
+    /// StackGAN-v2's colour-consistency term (an option of the trainer) against PyTorch: statistics, value, and the
+    /// gradient reaching the upper stage's images (none reaches the lower stage's).
+    @Test func colourConsistencyMatchesPyTorch() throws {
+        let images = Variable(try Self.procedural("C.input.images", shape: [3, 3, 8, 8]) * 0.8, requiresGrad: true)
+        let previous = Variable(try Self.procedural("C.input.previous", shape: [3, 3, 4, 4]) * 0.6 + 0.1, requiresGrad: true)
+        let (mean, covariance) = try RDGColourConsistency.statistics(images)
+        try Self.check(mean.value, "C.mean")
+        try Self.check(covariance.value, "C.covariance")
+        let loss = try RDGColourConsistency.loss(images, previous: previous)
+        try Self.check(loss.value.reshaped([1]), "C.loss", rtol: 1e-5, atol: 1e-7)
+        try loss.backward()
+        try Self.check(try #require(images.grad), "C.grad.images", rtol: 1e-4, atol: 1e-7)
+        #expect(previous.grad == nil)
+    }
 }

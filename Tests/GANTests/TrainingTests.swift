@@ -282,4 +282,59 @@ struct TinyRDGSetup {
         }
         #expect(networks.discriminators[0].parameters().map(\.value.scalars) == before)
     }
+
+    /// The colour-consistency term by hand: identical statistics give 0; a uniform shift d of every pixel of one
+    /// channel moves only that mean (loss d²/3 per image, averaged over the batch's 3 channels), and a uniform
+    /// scale s of a centred channel multiplies its variance by s²; finite differences agree with the backward pass.
+    @Test func colourConsistencyByHand() throws {
+        var rng = RandomGenerator(seed: 4)
+        let x = try Tensor.uniform([2, 3, 4, 4], low: -1, high: 1, using: &rng)
+        #expect(try RDGColourConsistency.loss(Variable(x), previous: Variable(x)).value.item() == 0)
+        // The lower stage at half the size with the same statistics: nearest upsampling keeps mean and covariance.
+        let small = try Tensor.uniform([2, 3, 2, 2], low: -1, high: 1, using: &rng)
+        #expect(abs(try RDGColourConsistency.loss(Variable(try small.upsampledNearest(scale: 2)), previous: Variable(small)).value.item()) < 1e-6)
+        let d: Float = 0.3
+        var shift = [Float](repeating: 0, count: 2 * 3 * 16)
+        for b in 0..<2 { for p in 0..<16 { shift[b * 48 + 16 + p] = d } }
+        let shifted = try x + Tensor(shape: [2, 3, 4, 4], scalars: shift)
+        expectClose(try RDGColourConsistency.loss(Variable(shifted), previous: Variable(x)).value, try Tensor([d * d / 3]).reshaped([]),
+                    rtol: 1e-4, atol: 1e-7, "shift")
+        // One image, one pixel pattern ±a in channel 0 only (variance a², everything else 0) against a flat image:
+        // the only non-zero covariance entry is a², so the loss is 5 · a⁴ / 9.
+        let a: Float = 0.5
+        var pattern = [Float](repeating: 0, count: 3 * 4)
+        for p in 0..<4 { pattern[p] = p % 2 == 0 ? a : -a }
+        let loss = try RDGColourConsistency.loss(Variable(try Tensor(shape: [1, 3, 2, 2], scalars: pattern)),
+                                                 previous: Variable(try Tensor.zeros([1, 3, 2, 2])))
+        #expect(abs(try loss.value.item() - 5 * a * a * a * a / 9) < 1e-6)
+        let previous = try Tensor.uniform([2, 3, 2, 2], low: -1, high: 1, using: &rng)
+        let check = try GradientCheck.check(inputs: [x]) { v in try RDGColourConsistency.loss(v[0], previous: Variable(previous)) }
+        #expect(check.passed, "\(check)")
+        #expect(throws: TensorError.self) { try RDGColourConsistency.statistics(Variable(try Tensor.zeros([2, 3, 4]))) }
+    }
+
+    /// In an iteration the term is off by default (parity), and when on it is the sum over consecutive stage pairs,
+    /// added to the generator loss with its coefficient.
+    @Test func colourConsistencyJoinsTheGeneratorLoss() throws {
+        let a = TinyRDGSetup.configuration().architecture
+        func run(_ coefficient: Float) throws -> RDGLosses {
+            let networks = try RDGNetworks(architecture: a, relation: false, seed: 1)
+            let step = try RDGTrainingStep(generator: networks.generator, discriminators: networks.discriminators, relationSupervisor: nil,
+                                           embedder: nil, losses: RDGLossSettings(relation: 0, colourConsistency: coefficient))
+            var rng = RandomGenerator(seed: 2)
+            let batch = RDGBatch(real: try a.imageSizes.map { try Tensor.uniform([4, 3, $0, $0], low: -1, high: 1, using: &rng) },
+                                 wrong: try a.imageSizes.map { try Tensor.uniform([4, 3, $0, $0], low: -1, high: 1, using: &rng) },
+                                 similar: try Tensor.zeros([4, 3, 128, 128]), embeddings: try Tensor.normal([4, 32], using: &rng))
+            return try step.run(batch, noise: Tensor.normal([4, 10], using: &rng), epsilon: Tensor.normal([4, 8], using: &rng))
+        }
+        let off = try run(0), on = try run(50)
+        #expect(off.colourConsistency == 0 && on.colourConsistency > 0)
+        #expect(on.discriminators == off.discriminators)
+        #expect(abs(on.generator - off.generator - 50 * on.colourConsistency) < 1e-3 * max(1, on.generator))
+        // Logs and configurations written before the term existed still read.
+        let decoded = try JSONDecoder().decode(RDGLosses.self, from: Data(#"{"d":[1],"rs":0,"g_adv":[1],"g_rs":0,"kl":0,"g":2}"#.utf8))
+        #expect(decoded.colourConsistency == 0)
+        let settings = try JSONDecoder().decode(RDGLossSettings.self, from: Data(#"{"kl":2,"unconditional":1,"relation":1,"relation_labels":"released","identical_pair":true}"#.utf8))
+        #expect(settings == RDGLossSettings())
+    }
 }
