@@ -56,8 +56,45 @@ extension Tensor {
                                        ceilMode: Bool = false) throws -> Tensor {
         let g = try Pool2dGeometry(inputShape: input.shape, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode)
         let result = Tensor(uninitializedShape: g.outputShape)
-        maxPoolKernel(g, input.storage.pointer, result.storage.pointer, nil)
+        if g.padding == IntPair(0, 0) && !ceilMode {
+            separableMaxPool(g, input.storage.pointer, result.storage.pointer)
+        } else {
+            maxPoolKernel(g, input.storage.pointer, result.storage.pointer, nil)
+        }
         return result
+    }
+
+    /// The larger of two values, NaN if either is NaN (`torch.max` semantics), in a form that vectorises.
+    @inline(__always) static func propagatingMax(_ a: Float, _ b: Float) -> Float { a > b || a != a ? a : b }
+
+    /// Max pooling without padding or ceil mode (every window lies inside the input), separably: the maximum over
+    /// the window's rows for every column of a row band, then over each window's columns.
+    private static func separableMaxPool(_ g: Pool2dGeometry, _ x: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+        let (h, w, oh, ow) = (g.height, g.width, g.outHeight, g.outWidth)
+        let (kh, kw, sh, sw) = (g.kernel.height, g.kernel.width, g.stride.height, g.stride.width)
+        Parallel.forRanges(g.planes, cost: oh * ow * kh * kw) { planes in
+            let columns = UnsafeMutablePointer<Float>.allocate(capacity: w)
+            defer { columns.deallocate() }
+            for plane in planes {
+                let src = x + plane * h * w
+                let dst = out + plane * oh * ow
+                for y in 0..<oh {
+                    let top = src + y * sh * w
+                    columns.update(from: top, count: w)
+                    for r in 1..<kh {
+                        let row = top + r * w
+                        for ix in 0..<w { columns[ix] = propagatingMax(columns[ix], row[ix]) }
+                    }
+                    let line = dst + y * ow
+                    for xo in 0..<ow {
+                        let start = columns + xo * sw
+                        var best = start[0]
+                        for k in 1..<kw { best = propagatingMax(best, start[k]) }
+                        line[xo] = best
+                    }
+                }
+            }
+        }
     }
 
     private static func maxPoolKernel(_ g: Pool2dGeometry, _ x: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>,

@@ -25,6 +25,7 @@ import Testing
         let ceil = c["ceil_mode"] as? Bool ?? false
         let (y, indices) = try Tensor.maxPool2d(x, kernel: k, stride: s, padding: p, ceilMode: ceil)
         expectClose(y, try f.tensor("\(name).out"), "\(name) forward")
+        expectClose(try Tensor.maxPool2dValues(x, kernel: k, stride: s, padding: p, ceilMode: ceil), try f.tensor("\(name).out"), "\(name) values only")
         #expect(indices.indices == intValues(try f.tensor("\(name).indices")))
         let gx = try Tensor.maxPool2dBackward(f.tensor("\(name).grad_out"), indices: indices, inputShape: x.shape)
         expectClose(gx, try f.tensor("\(name).grad_x"), "\(name) backward")
@@ -51,6 +52,21 @@ import Testing
         let counted = try Tensor.avgPool2d(x + 1, kernel: 2, stride: 2, padding: 1)
         let uncounted = try Tensor.avgPool2d(x + 1, kernel: 2, stride: 2, padding: 1, countIncludePad: false)
         #expect(counted.scalars[0] == 0.25 && uncounted.scalars[0] == 1)
+    }
+
+    /// The values-only path (separable when there is no padding) against the indexed one, NaN included: a window
+    /// holding a NaN gives NaN wherever the NaN sits in it.
+    @Test(arguments: [(3, 2), (3, 1), (2, 2), (3, 3), (1, 1)])
+    func valuesOnlyMaxPoolingAgreesWithTheIndexedOne(kernel: Int, step: Int) throws {
+        var rng = RandomGenerator(seed: UInt64(kernel * 10 + step))
+        var values = try Tensor.normal([2, 3, 11, 9], using: &rng).scalars
+        for i in stride(from: 5, to: values.count, by: 37) { values[i] = .nan }
+        let input = try Tensor(shape: [2, 3, 11, 9], scalars: values)
+        let indexed = try Tensor.maxPool2d(input, kernel: IntPair(kernel, kernel), stride: IntPair(step, step)).output.scalars
+        let plain = try Tensor.maxPool2dValues(input, kernel: IntPair(kernel, kernel), stride: IntPair(step, step)).scalars
+        #expect(indexed.count == plain.count)
+        #expect(indexed.contains { $0.isNaN })
+        for (a, b) in zip(indexed, plain) { #expect(a == b || (a.isNaN && b.isNaN), "\(a) vs \(b)") }
     }
 
     @Test func invalidPoolingThrows() throws {

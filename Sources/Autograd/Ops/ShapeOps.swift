@@ -64,12 +64,14 @@ extension Variable {
 
     /// Pieces of the given sizes along `axis`; each piece's gradient lands in its place.
     public func split(sizes: [Int], axis: Int) throws -> [Variable] {
-        let pieces = try value.split(sizes: sizes, axis: axis)
+        let a = try axisIndex(axis)
+        guard sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == shape[a] else {
+            throw TensorError.invalidArgument("split: sizes \(sizes) do not add up to \(shape[a]), the length of axis \(a) of \(shape)")
+        }
         var start = 0
-        return try pieces.map { piece in
-            let from = start
-            start += piece.shape[try axisIndex(axis)]
-            return try slice(axis: axis, start: from, end: start)
+        return try sizes.map { size in
+            defer { start += size }
+            return try slice(axis: axis, start: start, end: start + size)
         }
     }
 

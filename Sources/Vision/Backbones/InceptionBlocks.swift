@@ -21,14 +21,57 @@ public final class BasicConv2d: Module, Layer {
     }
 
     public func callAsFunction(_ input: Variable) throws -> Variable {
-        guard !isTraining, !conv.weight.requiresGrad, !(bn.weight?.requiresGrad ?? false), !(bn.bias?.requiresGrad ?? false),
-              let mean = bn.runningMean?.value, let variance = bn.runningVariance?.value else {
-            return try bn(conv(input)).relu()
-        }
-        let (weight, bias) = try BasicConv2d.fold(conv.weight.value, mean: mean, variance: variance, epsilon: bn.epsilon,
-                                                  gamma: bn.weight?.value, beta: bn.bias?.value)
+        guard let (weight, bias) = try folded() else { return try bn(conv(input)).relu() }
         return try Variable.conv2d(input, weight: Variable(weight), bias: Variable(bias), stride: conv.stride,
                                    padding: conv.padding).relu()
+    }
+
+    /// The convolution's weight and bias with the BatchNorm folded in, when the layer is frozen and in evaluation
+    /// mode; `nil` otherwise.
+    func folded() throws -> (weight: Tensor, bias: Tensor)? {
+        guard !isTraining, !conv.weight.requiresGrad, !(bn.weight?.requiresGrad ?? false), !(bn.bias?.requiresGrad ?? false),
+              let mean = bn.runningMean?.value, let variance = bn.runningVariance?.value else { return nil }
+        return try BasicConv2d.fold(conv.weight.value, mean: mean, variance: variance, epsilon: bn.epsilon,
+                                    gamma: bn.weight?.value, beta: bn.bias?.value)
+    }
+
+    /// The 1 × 1 layers `pointwise` that read the same input `x`, and the pool branch `pooled` (a 1 × 1 layer
+    /// after `pooling`), as one convolution when all are frozen and folded: one GEMM with the weights stacked
+    /// reads the input once instead of once per branch. Averaging over a window and a 1 × 1 convolution without
+    /// bias commute (both are linear, one across pixels and one across channels, and zero padding stays zero),
+    /// so the pool branch convolves first and averages its fewer output channels afterwards, then adds its bias.
+    /// Maximum pooling does not commute and runs as written. Returns the branches' outputs in order, the pool
+    /// branch's last.
+    static func sharedInput(_ x: Variable, pointwise: [BasicConv2d], pooled: (layer: BasicConv2d, pooling: InceptionPooling)?) throws -> [Variable] {
+        var layers = pointwise
+        var averaged: Bool?
+        if let pooled, case .average(let countIncludePad) = pooled.pooling {
+            layers.append(pooled.layer)
+            averaged = countIncludePad
+        }
+        var parts: [(weight: Tensor, bias: Tensor)] = []
+        for layer in layers {
+            guard Array(layer.conv.weight.shape.suffix(2)) == [1, 1], layer.conv.stride == IntPair(1, 1), layer.conv.padding == IntPair(0, 0),
+                  layer.conv.groups == 1, layer.conv.bias == nil,
+                  let part = try layer.folded() else {
+                return try pointwise.map { try $0(x) } + (pooled.map { [try $0.layer($0.pooling(x))] } ?? [])
+            }
+            parts.append(part)
+        }
+        var biases = parts.map(\.bias)
+        if averaged != nil { biases[biases.count - 1] = try Tensor.zeros(biases[biases.count - 1].shape) }
+        let weight = try Tensor.concatenate(parts.map(\.weight), axis: 0), bias = try Tensor.concatenate(biases, axis: 0)
+        let y = try Variable.conv2d(x, weight: Variable(weight), bias: Variable(bias))
+        var outputs = try y.split(sizes: parts.map { $0.weight.shape[0] }, axis: 1)
+        if let countIncludePad = averaged, let last = outputs.popLast(), let poolBias = parts.last?.bias {
+            let averagedBranch = try last.avgPool2d(kernel: 3, stride: 1, padding: 1, countIncludePad: countIncludePad)
+            outputs = try outputs.map { $0.relu() }
+            outputs.append(try Variable.channelAffine(averagedBranch, scale: Tensor.ones(poolBias.shape), shift: poolBias).relu())
+            return outputs
+        }
+        outputs = outputs.map { $0.relu() }
+        if let pooled { outputs.append(try pooled.layer(pooled.pooling(x))) }
+        return outputs
     }
 
     /// `w · γ/√(σ² + ε)` per output channel and `β − μ · γ/√(σ² + ε)`.
@@ -84,11 +127,10 @@ public final class InceptionA: Module, Layer {
     }
 
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        let a = try branch1x1(x)
-        let b = try branch5x5_2(branch5x5_1(x))
-        let c = try branch3x3dbl_3(branch3x3dbl_2(branch3x3dbl_1(x)))
-        let d = try branch_pool(pooling(x))
-        return try Variable.concatenate([a, b, c, d], axis: 1)
+        let first = try BasicConv2d.sharedInput(x, pointwise: [branch1x1, branch5x5_1, branch3x3dbl_1], pooled: (branch_pool, pooling))
+        let b = try branch5x5_2(first[1])
+        let c = try branch3x3dbl_3(branch3x3dbl_2(first[2]))
+        return try Variable.concatenate([first[0], b, c, first[3]], axis: 1)
     }
 }
 
@@ -136,11 +178,10 @@ public final class InceptionC: Module, Layer {
     }
 
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        let a = try branch1x1(x)
-        let b = try branch7x7_3(branch7x7_2(branch7x7_1(x)))
-        let c = try branch7x7dbl_5(branch7x7dbl_4(branch7x7dbl_3(branch7x7dbl_2(branch7x7dbl_1(x)))))
-        let d = try branch_pool(pooling(x))
-        return try Variable.concatenate([a, b, c, d], axis: 1)
+        let first = try BasicConv2d.sharedInput(x, pointwise: [branch1x1, branch7x7_1, branch7x7dbl_1], pooled: (branch_pool, pooling))
+        let b = try branch7x7_3(branch7x7_2(first[1]))
+        let c = try branch7x7dbl_5(branch7x7dbl_4(branch7x7dbl_3(branch7x7dbl_2(first[2]))))
+        return try Variable.concatenate([first[0], b, c, first[3]], axis: 1)
     }
 }
 
@@ -160,8 +201,9 @@ public final class InceptionD: Module, Layer {
     }
 
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        let a = try branch3x3_2(branch3x3_1(x))
-        let b = try branch7x7x3_4(branch7x7x3_3(branch7x7x3_2(branch7x7x3_1(x))))
+        let first = try BasicConv2d.sharedInput(x, pointwise: [branch3x3_1, branch7x7x3_1], pooled: nil)
+        let a = try branch3x3_2(first[0])
+        let b = try branch7x7x3_4(branch7x7x3_3(branch7x7x3_2(first[1])))
         let c = try x.maxPool2d(kernel: 3, stride: 2)
         return try Variable.concatenate([a, b, c], axis: 1)
     }
@@ -190,13 +232,12 @@ public final class InceptionE: Module, Layer {
     }
 
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        let a = try branch1x1(x)
-        let b1 = try branch3x3_1(x)
+        let first = try BasicConv2d.sharedInput(x, pointwise: [branch1x1, branch3x3_1, branch3x3dbl_1], pooled: (branch_pool, pooling))
+        let b1 = first[1]
         let b = try Variable.concatenate([branch3x3_2a(b1), branch3x3_2b(b1)], axis: 1)
-        let c1 = try branch3x3dbl_2(branch3x3dbl_1(x))
+        let c1 = try branch3x3dbl_2(first[2])
         let c = try Variable.concatenate([branch3x3dbl_3a(c1), branch3x3dbl_3b(c1)], axis: 1)
-        let d = try branch_pool(pooling(x))
-        return try Variable.concatenate([a, b, c, d], axis: 1)
+        return try Variable.concatenate([first[0], b, c, first[3]], axis: 1)
     }
 }
 
