@@ -303,9 +303,11 @@ extension Tensor {
     /// `[outC, C/groups, kH, kW]`, optional bias `[outC]` → `[N, outC, outH, outW]` with
     /// `out = (in + 2·padding − dilation·(k − 1) − 1) / stride + 1`.
     ///
-    /// Computed as im2col + OpenBLAS GEMM over tiles of the output (see ``Conv2dGeometry``).
+    /// Computed as im2col + OpenBLAS GEMM over tiles of the output (see ``Conv2dGeometry``). With `relu`, the
+    /// rectifier is applied in the same pass that adds the bias (`relu(conv2d(…))` without a second pass over
+    /// the output).
     public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: IntPair = 1,
-                              padding: IntPair = 0, dilation: IntPair = 1, groups: Int = 1) throws -> Tensor {
+                              padding: IntPair = 0, dilation: IntPair = 1, groups: Int = 1, relu: Bool = false) throws -> Tensor {
         let g = try Conv2dGeometry(inputShape: input.shape, weightShape: weight.shape, stride: stride,
                                    padding: padding, dilation: dilation, groups: groups)
         if let bias, bias.shape != [g.outChannels] {
@@ -328,13 +330,17 @@ extension Tensor {
                 }
             }
         }
-        if let bias {
-            let b = bias.storage.pointer, plane = g.outPlane
+        if bias != nil || relu {
+            let b = bias?.storage.pointer, plane = g.outPlane
             Parallel.forRanges(g.batch * g.outChannels, cost: plane) { items in
                 for item in items {
-                    let v = b[item % g.outChannels]
+                    let v = b?[item % g.outChannels] ?? 0
                     let p = out + item * plane
-                    for i in 0..<plane { p[i] += v }
+                    if relu {
+                        for i in 0..<plane { p[i] = ReluOp.apply(p[i] + v) }
+                    } else {
+                        for i in 0..<plane { p[i] += v }
+                    }
                 }
             }
         }

@@ -76,6 +76,33 @@ import Tensor
         }
     }
 
+    /// The convolution with the rectifier fused against the two operations one after the other: values (NaN
+    /// included, which the rectifier passes) and every gradient.
+    @Test func fusedRectifiedConvolutionIsConvolutionThenRectifier() throws {
+        var rng = RandomGenerator(seed: 31)
+        var input = try Tensor.normal([2, 3, 7, 6], using: &rng).scalars
+        input[5] = .nan
+        let tensors = [try Tensor(shape: [2, 3, 7, 6], scalars: input)] + (try [[5, 3, 3, 3], [5]].map { try Tensor.normal($0, using: &rng) })
+        func run(_ fused: Bool, _ values: [Tensor]) throws -> (Tensor, [Tensor]) {
+            let v = values.map { Variable($0, requiresGrad: true) }
+            let out = fused ? try Variable.conv2dReLU(v[0], weight: v[1], bias: v[2], padding: 1)
+                            : try Variable.conv2d(v[0], weight: v[1], bias: v[2], padding: 1).relu()
+            try (out * out).sum().backward()
+            return (out.value, try v.map { try #require($0.grad) })
+        }
+        let (a, _) = try run(true, tensors), (b, _) = try run(false, tensors)
+        #expect(a.scalars.filter(\.isNaN).count == b.scalars.filter(\.isNaN).count && a.scalars.contains { $0.isNaN })
+        var clean = tensors
+        clean[0] = try Tensor.normal([2, 3, 7, 6], using: &rng)
+        let (fused, fusedGrads) = try run(true, clean), (plain, plainGrads) = try run(false, clean)
+        // Without a bias too, and strided.
+        let noBias = try Variable.conv2dReLU(Variable(clean[0]), weight: Variable(clean[1]), stride: 2, padding: 1).value
+        expectClose(noBias, try Tensor.conv2d(clean[0], weight: clean[1], stride: 2, padding: 1).relu(), rtol: 1e-6, atol: 1e-6, "no bias")
+        #expect(fused.scalars.contains(0) && fused.scalars.allSatisfy { $0 >= 0 })
+        expectClose(fused, plain, rtol: 1e-6, atol: 1e-6, "forward")
+        for (k, (x, y)) in zip(fusedGrads, plainGrads).enumerated() { expectClose(x, y, rtol: 1e-5, atol: 1e-5, "gradient of input \(k)") }
+    }
+
     /// The constant-channel convolution against its definition, the convolution of the concatenated input
     /// (itself checked against PyTorch above), values and every gradient, at sizes where it stretches.
     @Test(arguments: [(3, 1, 9, 7), (5, 2, 6, 5), (3, 1, 3, 3)])

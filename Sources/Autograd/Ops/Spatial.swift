@@ -5,11 +5,25 @@ extension Variable {
     /// `F.conv2d`: input `[N, C, H, W]`, weight `[outC, C/groups, kH, kW]`, optional bias `[outC]`.
     public static func conv2d(_ input: Variable, weight: Variable, bias: Variable? = nil, stride: IntPair = 1,
                               padding: IntPair = 0, dilation: IntPair = 1, groups: Int = 1) throws -> Variable {
+        try conv2d(input, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups, relu: false)
+    }
+
+    /// `relu(F.conv2d(…))` in one pass over the output (the rectifier is applied where the bias is added); the
+    /// backward pass masks the gradient with the output's sign and continues as `conv2d`'s.
+    public static func conv2dReLU(_ input: Variable, weight: Variable, bias: Variable? = nil, stride: IntPair = 1,
+                                  padding: IntPair = 0, dilation: IntPair = 1, groups: Int = 1) throws -> Variable {
+        try conv2d(input, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups, relu: true)
+    }
+
+    private static func conv2d(_ input: Variable, weight: Variable, bias: Variable?, stride: IntPair, padding: IntPair,
+                               dilation: IntPair, groups: Int, relu: Bool) throws -> Variable {
         let x = input.value, w = weight.value
         let out = try Tensor.conv2d(x, weight: w, bias: bias?.value, stride: stride, padding: padding,
-                                    dilation: dilation, groups: groups)
+                                    dilation: dilation, groups: groups, relu: relu)
         let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
-        return record("conv2d", out, inputs) { g, needs in
+        return record(relu ? "conv2dReLU" : "conv2d", out, inputs) { gradient, needs in
+            // y = relu(z) passes the gradient where y > 0, which is where z > 0.
+            let g = relu ? try Tensor.leakyReluGradient(gradient, input: out) : gradient
             var grads: [Tensor?] = [
                 needs[0] ? try Tensor.conv2dBackwardInput(g, weight: w, inputShape: x.shape, stride: stride, padding: padding,
                                                           dilation: dilation, groups: groups) : nil,

@@ -39,8 +39,21 @@ public final class ExponentialMovingAverage {
 
     /// Folds the current parameter values into the averages.
     public func update() throws {
+        let (d, w) = (decay, 1 - decay)
         for i in parameters.indices {
-            averages[i] = try averages[i] * decay + parameters[i].value * (1 - decay)
+            let p = parameters[i].value
+            guard p.shape == averages[i].shape else {
+                throw TensorError.shapeMismatch("ExponentialMovingAverage: parameter \(i) is \(p.shape), its average \(averages[i].shape)")
+            }
+            // In place (the same arithmetic as `avg * decay + p * (1 − decay)`, without three temporaries).
+            p.withUnsafeBufferPointer { source in
+                averages[i].withUnsafeMutableBufferPointer { average in
+                    let (a, x) = (average.baseAddress!, source.baseAddress!)
+                    Parallel.forRanges(average.count, cost: 2) { range in
+                        for j in range { a[j] = a[j] * d + x[j] * w }
+                    }
+                }
+            }
         }
     }
 

@@ -22,8 +22,7 @@ public final class BasicConv2d: Module, Layer {
 
     public func callAsFunction(_ input: Variable) throws -> Variable {
         guard let (weight, bias) = try folded() else { return try bn(conv(input)).relu() }
-        return try Variable.conv2d(input, weight: Variable(weight), bias: Variable(bias), stride: conv.stride,
-                                   padding: conv.padding).relu()
+        return try Variable.conv2dReLU(input, weight: Variable(weight), bias: Variable(bias), stride: conv.stride, padding: conv.padding)
     }
 
     /// The convolution's weight and bias with the BatchNorm folded in, when the layer is frozen and in evaluation
@@ -61,15 +60,15 @@ public final class BasicConv2d: Module, Layer {
         var biases = parts.map(\.bias)
         if averaged != nil { biases[biases.count - 1] = try Tensor.zeros(biases[biases.count - 1].shape) }
         let weight = try Tensor.concatenate(parts.map(\.weight), axis: 0), bias = try Tensor.concatenate(biases, axis: 0)
-        let y = try Variable.conv2d(x, weight: Variable(weight), bias: Variable(bias))
-        var outputs = try y.split(sizes: parts.map { $0.weight.shape[0] }, axis: 1)
-        if let countIncludePad = averaged, let last = outputs.popLast(), let poolBias = parts.last?.bias {
-            let averagedBranch = try last.avgPool2d(kernel: 3, stride: 1, padding: 1, countIncludePad: countIncludePad)
-            outputs = try outputs.map { $0.relu() }
+        let sizes = parts.map { $0.weight.shape[0] }
+        if let countIncludePad = averaged, let poolBias = parts.last?.bias {
+            var outputs = try Variable.conv2d(x, weight: Variable(weight), bias: Variable(bias)).split(sizes: sizes, axis: 1)
+            let averagedBranch = try outputs.removeLast().avgPool2d(kernel: 3, stride: 1, padding: 1, countIncludePad: countIncludePad)
+            outputs = outputs.map { $0.relu() }
             outputs.append(try Variable.channelAffine(averagedBranch, scale: Tensor.ones(poolBias.shape), shift: poolBias).relu())
             return outputs
         }
-        outputs = outputs.map { $0.relu() }
+        var outputs = try Variable.conv2dReLU(x, weight: Variable(weight), bias: Variable(bias)).split(sizes: sizes, axis: 1)
         if let pooled { outputs.append(try pooled.layer(pooled.pooling(x))) }
         return outputs
     }
