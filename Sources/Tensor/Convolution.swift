@@ -303,19 +303,30 @@ extension Tensor {
     /// `[outC, C/groups, kH, kW]`, optional bias `[outC]` → `[N, outC, outH, outW]` with
     /// `out = (in + 2·padding − dilation·(k − 1) − 1) / stride + 1`.
     ///
-    /// Computed as im2col + OpenBLAS GEMM over tiles of the output (see ``Conv2dGeometry``). With `relu`, the
-    /// rectifier is applied in the same pass that adds the bias (`relu(conv2d(…))` without a second pass over
-    /// the output).
+    /// Computed as im2col + OpenBLAS GEMM over tiles of the output (see ``Conv2dGeometry``), or for 3 × 3
+    /// stride-1 kernels with enough channels by Winograd's F(2 × 2, 3 × 3) (``Conv2dAlgorithm``; `algorithm`
+    /// forces one). With `relu`, the rectifier is applied in the same pass that adds the bias
+    /// (`relu(conv2d(…))` without a second pass over the output).
     public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: IntPair = 1,
-                              padding: IntPair = 0, dilation: IntPair = 1, groups: Int = 1, relu: Bool = false) throws -> Tensor {
+                              padding: IntPair = 0, dilation: IntPair = 1, groups: Int = 1, relu: Bool = false,
+                              algorithm: Conv2dAlgorithm = .automatic) throws -> Tensor {
         let g = try Conv2dGeometry(inputShape: input.shape, weightShape: weight.shape, stride: stride,
                                    padding: padding, dilation: dilation, groups: groups)
         if let bias, bias.shape != [g.outChannels] {
             throw TensorError.shapeMismatch("conv2d: bias must be [\(g.outChannels)], got \(bias.shape)")
         }
+        if algorithm == .winograd && !g.allowsWinograd {
+            throw TensorError.invalidArgument("conv2d: Winograd F(2×2, 3×3) needs a 3×3 kernel, stride 1, no dilation, one group and equal padding of at most 2; got weight \(weight.shape), stride \(stride), padding \(padding), dilation \(dilation), groups \(groups)")
+        }
         let result = Tensor(uninitializedShape: g.outputShape)
         guard result.count > 0 else { return result }
         let x = input.storage.pointer, w = weight.storage.pointer, out = result.storage.pointer
+        if algorithm == .winograd || (algorithm == .automatic && g.prefersWinograd) {
+            let u = Winograd.transformedWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, flipped: false)
+            Winograd.convolve(x, batch: g.batch, inChannels: g.inChannels, height: g.height, width: g.width, padding: g.padding.height,
+                              u: u.storage.pointer, outChannels: g.outChannels, bias: bias?.storage.pointer, relu: relu, into: out)
+            return result
+        }
         if g.columnRows == 0 {
             out.update(repeating: 0, count: result.count)
         } else {
@@ -348,12 +359,31 @@ extension Tensor {
     }
 
     /// Gradient of `conv2d` with respect to its input, given the gradient of its output.
+    /// `algorithm` as for ``conv2d(_:weight:bias:stride:padding:dilation:groups:relu:algorithm:)``: for a 3 × 3 stride-1
+    /// kernel the gradient is itself such a convolution (of the output gradient, with the kernel flipped and
+    /// its channel axes swapped, padded by 2 − p).
     public static func conv2dBackwardInput(_ gradOutput: Tensor, weight: Tensor, inputShape: [Int], stride: IntPair = 1,
-                                           padding: IntPair = 0, dilation: IntPair = 1, groups: Int = 1) throws -> Tensor {
+                                           padding: IntPair = 0, dilation: IntPair = 1, groups: Int = 1,
+                                           algorithm: Conv2dAlgorithm = .automatic) throws -> Tensor {
         let g = try Conv2dGeometry(inputShape: inputShape, weightShape: weight.shape, stride: stride,
                                    padding: padding, dilation: dilation, groups: groups)
         guard gradOutput.shape == g.outputShape else {
             throw TensorError.shapeMismatch("conv2dBackwardInput: gradient \(gradOutput.shape) does not match output \(g.outputShape)")
+        }
+        if algorithm == .winograd && !g.allowsWinograd {
+            throw TensorError.invalidArgument("conv2dBackwardInput: Winograd F(2×2, 3×3) needs a 3×3 kernel, stride 1, no dilation, one group and equal padding of at most 2; got weight \(weight.shape), stride \(stride), padding \(padding), dilation \(dilation), groups \(groups)")
+        }
+        // Winograd where the transposed convolution prefers it.
+        if g.allowsWinograd, gradOutput.count > 0, algorithm != .im2col,
+           let transposed = try? Conv2dGeometry(inputShape: gradOutput.shape, weightShape: [g.inChannels, g.outChannels, 3, 3], stride: 1,
+                                                padding: IntPair(2 - g.padding.height, 2 - g.padding.height), dilation: 1, groups: 1),
+           algorithm == .winograd || transposed.prefersWinograd {
+            let result = Tensor(uninitializedShape: inputShape)
+            let u = Winograd.transformedWeights(weight.storage.pointer, outChannels: g.outChannels, inChannels: g.inChannels, flipped: true)
+            Winograd.convolve(gradOutput.storage.pointer, batch: g.batch, inChannels: g.outChannels, height: g.outHeight, width: g.outWidth,
+                              padding: 2 - g.padding.height, u: u.storage.pointer, outChannels: g.inChannels, bias: nil, relu: false,
+                              into: result.storage.pointer)
+            return result
         }
         let result = try Tensor.zeros(inputShape)
         guard result.count > 0 && gradOutput.count > 0 && g.columnRows > 0 else { return result }

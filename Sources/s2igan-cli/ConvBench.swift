@@ -22,6 +22,9 @@ struct ConvBench: ParsableCommand {
     @Option(help: "Comma-separated case names to run (default: all).")
     var only: String?
 
+    @Option(help: "automatic, im2col or winograd (the forward and input-gradient passes; winograd only for the 3×3 cases).")
+    var algorithm = "automatic"
+
     /// The trunk of D_NET64, the first layers of D_NET128/256 and the rest of the D_NET256 trunk and the generator's 3×3
     /// convolutions at 64, 128 and 256 px, from the reference architecture.
     func cases() -> [ConvCase] {
@@ -46,6 +49,12 @@ struct ConvBench: ParsableCommand {
             ConvCase(name: "g128_res", batch: b, inChannels: 32, outChannels: 64, size: 128, kernel: 3, stride: 1, padding: 1),
             ConvCase(name: "g256_up", batch: b, inChannels: 64, outChannels: 32, size: 256, kernel: 3, stride: 1, padding: 1),
             ConvCase(name: "g256_image", batch: b, inChannels: 16, outChannels: 3, size: 256, kernel: 3, stride: 1, padding: 1),
+            // The 3 × 3 stride-1 convolutions of Inception-v3 (the relation supervisor's embedder).
+            ConvCase(name: "inception_2a", batch: b, inChannels: 32, outChannels: 32, size: 149, kernel: 3, stride: 1, padding: 0),
+            ConvCase(name: "inception_2b", batch: b, inChannels: 32, outChannels: 64, size: 147, kernel: 3, stride: 1, padding: 1),
+            ConvCase(name: "inception_4a", batch: b, inChannels: 80, outChannels: 192, size: 73, kernel: 3, stride: 1, padding: 0),
+            ConvCase(name: "inception_5b", batch: b, inChannels: 64, outChannels: 96, size: 35, kernel: 3, stride: 1, padding: 1),
+            ConvCase(name: "inception_7b", batch: b, inChannels: 448, outChannels: 384, size: 8, kernel: 3, stride: 1, padding: 1),
         ]
     }
 
@@ -58,8 +67,12 @@ struct ConvBench: ParsableCommand {
             guard unknown.isEmpty else { throw ValidationError("--only: unknown case(s) \(unknown.sorted().joined(separator: ", "))") }
             list = list.filter { names.contains($0.name) }
         }
+        guard let algorithm = Conv2dAlgorithm.allCases.first(where: { "\($0)" == self.algorithm }) else {
+            throw ValidationError("--algorithm must be automatic, im2col or winograd")
+        }
         var rng = RandomGenerator(seed: 0)
         for c in list {
+            if algorithm == .winograd && (c.kernel != 3 || c.stride != 1) { continue }
             let x = try Tensor.normal([c.batch, c.inChannels, c.size, c.size], using: &rng)
             let w = try Tensor.normal([c.outChannels, c.inChannels, c.kernel, c.kernel], std: 0.05, using: &rng)
             let stride = IntPair(c.stride, c.stride), padding = IntPair(c.padding, c.padding)
@@ -69,14 +82,15 @@ struct ConvBench: ParsableCommand {
                                               dilation: 1, groups: 1)
             let flops = geometry.forwardFLOPs
             let passes: [(String, () throws -> Void)] = [
-                ("forward", { _ = try Tensor.conv2d(x, weight: w, stride: stride, padding: padding) }),
-                ("backward_input", { _ = try Tensor.conv2dBackwardInput(gy, weight: w, inputShape: x.shape, stride: stride, padding: padding) }),
+                ("forward", { _ = try Tensor.conv2d(x, weight: w, stride: stride, padding: padding, algorithm: algorithm) }),
+                ("backward_input", { _ = try Tensor.conv2dBackwardInput(gy, weight: w, inputShape: x.shape, stride: stride, padding: padding,
+                                                                        algorithm: algorithm) }),
                 ("backward_weight", { _ = try Tensor.conv2dBackwardWeight(gy, input: x, weightShape: w.shape, stride: stride, padding: padding) }),
             ]
             for (pass, body) in passes {
                 let t = try options.timing.median(body)
                 var row = options.context
-                row.merge(["bench": "conv", "case": c.name, "pass": pass, "batch": c.batch, "in_channels": c.inChannels,
+                row.merge(["bench": "conv", "case": c.name, "pass": pass, "algorithm": "\(algorithm)", "batch": c.batch, "in_channels": c.inChannels,
                            "out_channels": c.outChannels, "size": c.size, "kernel": c.kernel, "stride": c.stride,
                            "padding": c.padding, "ms_median": t.milliseconds, "iters": t.runs,
                            "gflops_median": flops / (t.milliseconds * 1e6)]) { $1 }

@@ -34,6 +34,67 @@ import Testing
         if hasBias {
             expectClose(try gy.sum(axes: [0, 2, 3]), try f.tensor("\(name).grad_bias"), rtol: 1e-4, atol: 1e-4, "\(name) grad bias")
         }
+        // Each algorithm that applies, forced, against the same PyTorch values.
+        for algorithm in Conv2dAlgorithm.allCases {
+            let geometry = try Conv2dGeometry(inputShape: x.shape, weightShape: w.shape, stride: s, padding: p, dilation: d, groups: groups)
+            if algorithm == .winograd && !geometry.allowsWinograd { continue }
+            let y = try Tensor.conv2d(x, weight: w, bias: bias, stride: s, padding: p, dilation: d, groups: groups, algorithm: algorithm)
+            expectClose(y, try f.tensor("\(name).out"), rtol: 1e-4, atol: 1e-4, "\(name) forward, \(algorithm)")
+            let gx = try Tensor.conv2dBackwardInput(gy, weight: w, inputShape: x.shape, stride: s, padding: p, dilation: d, groups: groups,
+                                                    algorithm: algorithm)
+            expectClose(gx, try f.tensor("\(name).grad_x"), rtol: 1e-4, atol: 1e-4, "\(name) grad input, \(algorithm)")
+        }
+    }
+
+    /// Winograd F(2×2, 3×3) against im2col at shapes that exercise its edges: odd output sizes (half tiles),
+    /// paddings 0, 1 and 2, maps wide enough for the eight-tile vector path and narrow ones that never take it,
+    /// several tile blocks, bias and rectifier, and the input gradient. NaN and infinity propagate as in im2col.
+    @Test(arguments: [
+        ([2, 5, 21, 37], 7, 1), ([1, 3, 9, 9], 2, 0), ([3, 4, 40, 19], 6, 2), ([1, 17, 6, 5], 16, 1),
+        ([2, 20, 35, 35], 24, 1), ([1, 2, 3, 3], 3, 0), ([1, 2, 3, 3], 3, 2), ([40, 4, 34, 34], 4, 1),
+    ])
+    func winogradAgreesWithIm2col(_ xShape: [Int], _ outChannels: Int, _ padding: Int) throws {
+        var rng = RandomGenerator(seed: UInt64(xShape.reduce(0, +) + padding))
+        let x = try Tensor.normal(xShape, using: &rng), w = try Tensor.normal([outChannels, xShape[1], 3, 3], std: 0.3, using: &rng)
+        let bias = try Tensor.normal([outChannels], using: &rng), p = IntPair(padding, padding)
+        for relu in [false, true] {
+            let fast = try Tensor.conv2d(x, weight: w, bias: bias, padding: p, relu: relu, algorithm: .winograd)
+            let plain = try Tensor.conv2d(x, weight: w, bias: bias, padding: p, relu: relu, algorithm: .im2col)
+            expectClose(fast, plain, rtol: 1e-4, atol: 1e-4, "forward, relu \(relu)")
+        }
+        let gy = try Tensor.normal(try Tensor.conv2d(x, weight: w, padding: p).shape, using: &rng)
+        expectClose(try Tensor.conv2dBackwardInput(gy, weight: w, inputShape: xShape, padding: p, algorithm: .winograd),
+                    try Tensor.conv2dBackwardInput(gy, weight: w, inputShape: xShape, padding: p, algorithm: .im2col),
+                    rtol: 1e-4, atol: 1e-4, "input gradient")
+        var special = x.scalars
+        special[special.count / 2] = .nan
+        special[special.count / 3] = .infinity
+        let marked = try Tensor(shape: xShape, scalars: special)
+        let a = try Tensor.conv2d(marked, weight: w, padding: p, algorithm: .winograd).scalars
+        let b = try Tensor.conv2d(marked, weight: w, padding: p, algorithm: .im2col).scalars
+        #expect(a.map { $0.isFinite } == b.map { $0.isFinite })
+    }
+
+    /// Blocks of tiles that end inside a tile row (so an eight-tile group may not start near a block's end).
+    @Test(arguments: [1, 7, 13, 64])
+    func winogradBlocksMaySplitTileRows(_ maximumBlock: Int) throws {
+        var rng = RandomGenerator(seed: UInt64(maximumBlock))
+        let x = try Tensor.normal([2, 3, 40, 41], using: &rng), w = try Tensor.normal([5, 3, 3, 3], using: &rng)
+        let expected = try Tensor.conv2d(x, weight: w, padding: 1, algorithm: .im2col)
+        let u = Winograd.transformedWeights(w.storage.pointer, outChannels: 5, inChannels: 3, flipped: false)
+        let result = Tensor(uninitializedShape: expected.shape)
+        Winograd.convolve(x.storage.pointer, batch: 2, inChannels: 3, height: 40, width: 41, padding: 1, u: u.storage.pointer,
+                          outChannels: 5, bias: nil, relu: false, into: result.storage.pointer, maximumBlock: maximumBlock)
+        expectClose(result, expected, rtol: 1e-4, atol: 1e-4, "blocks of \(maximumBlock) tiles")
+    }
+
+    /// A hand-derived case: a 3×3 box filter over a 4×4 ramp with padding 1 sums each clipped neighbourhood.
+    @Test func winogradHandDerived() throws {
+        let x = try Tensor.arange(0, 16).reshaped([1, 1, 4, 4])
+        let y = try Tensor.conv2d(x, weight: Tensor.ones([1, 1, 3, 3]), padding: 1, algorithm: .winograd)
+        #expect(y.scalars == [10, 18, 24, 18, 27, 45, 54, 39, 51, 81, 90, 63, 42, 66, 72, 50])
+        #expect(throws: TensorError.self) { try Tensor.conv2d(x, weight: Tensor.ones([1, 1, 3, 3]), stride: 2, algorithm: .winograd) }
+        #expect(throws: TensorError.self) { try Tensor.conv2d(x, weight: Tensor.ones([1, 1, 2, 2]), algorithm: .winograd) }
     }
 
     @Test(arguments: ["d1", "d2"])
