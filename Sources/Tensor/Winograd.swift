@@ -252,10 +252,10 @@ extension Conv2dGeometry {
     /// Whether it is also expected to be faster than im2col + GEMM. The transforms cost about inC + outC per
     /// tile against inC · outC for the products, and the products are GEMMs only inC deep: measured on this
     /// project's shapes (`s2igan bench conv --algorithm im2col|winograd`, `Docs/benchmarks.md`), Winograd
-    /// wins from 64 × 64 channels up (by 1.2–1.6×) and loses at 32 × 32 and 32 × 64 (Inception-v3's first
-    /// layers), so it is chosen when 1/inC + 1/outC ≤ 1/25, and when there are at least 64 tiles.
+    /// wins by 1.1–1.6× from 32 × 64 channels up and ties at 32 × 32 (Inception-v3's second layer), so it is
+    /// chosen when 1/inC + 1/outC ≤ 1/20, and when there are at least 64 tiles.
     var prefersWinograd: Bool {
-        allowsWinograd && Swift.min(inChannels, outChannels) >= 32 && 25 * (inChannels + outChannels) <= inChannels * outChannels
+        allowsWinograd && 20 * (inChannels + outChannels) <= inChannels * outChannels
             && ((outHeight + 1) / 2) * ((outWidth + 1) / 2) * batch >= 64
     }
 }
