@@ -315,9 +315,7 @@ extension Tensor {
         if let bias, bias.shape != [g.outChannels] {
             throw TensorError.shapeMismatch("conv2d: bias must be [\(g.outChannels)], got \(bias.shape)")
         }
-        if algorithm == .winograd && !g.allowsWinograd {
-            throw TensorError.invalidArgument("conv2d: Winograd F(2×2, 3×3) needs a 3×3 kernel, stride 1, no dilation, one group and equal padding of at most 2; got weight \(weight.shape), stride \(stride), padding \(padding), dilation \(dilation), groups \(groups)")
-        }
+        if algorithm == .winograd { try g.requireWinograd("conv2d") }
         let result = Tensor(uninitializedShape: g.outputShape)
         guard result.count > 0 else { return result }
         let x = input.storage.pointer, w = weight.storage.pointer, out = result.storage.pointer
@@ -370,14 +368,8 @@ extension Tensor {
         guard gradOutput.shape == g.outputShape else {
             throw TensorError.shapeMismatch("conv2dBackwardInput: gradient \(gradOutput.shape) does not match output \(g.outputShape)")
         }
-        if algorithm == .winograd && !g.allowsWinograd {
-            throw TensorError.invalidArgument("conv2dBackwardInput: Winograd F(2×2, 3×3) needs a 3×3 kernel, stride 1, no dilation, one group and equal padding of at most 2; got weight \(weight.shape), stride \(stride), padding \(padding), dilation \(dilation), groups \(groups)")
-        }
-        // Winograd where the transposed convolution prefers it.
-        if g.allowsWinograd, gradOutput.count > 0, algorithm != .im2col,
-           let transposed = try? Conv2dGeometry(inputShape: gradOutput.shape, weightShape: [g.inChannels, g.outChannels, 3, 3], stride: 1,
-                                                padding: IntPair(2 - g.padding.height, 2 - g.padding.height), dilation: 1, groups: 1),
-           algorithm == .winograd || transposed.prefersWinograd {
+        if algorithm == .winograd { try g.requireWinograd("conv2dBackwardInput") }
+        if gradOutput.count > 0 && (algorithm == .winograd || (algorithm == .automatic && g.prefersWinogradInputGradient)) {
             let result = Tensor(uninitializedShape: inputShape)
             let u = Winograd.transformedWeights(weight.storage.pointer, outChannels: g.outChannels, inChannels: g.inChannels, flipped: true)
             Winograd.convolve(gradOutput.storage.pointer, batch: g.batch, inChannels: g.outChannels, height: g.outHeight, width: g.outWidth,

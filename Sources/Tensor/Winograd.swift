@@ -21,6 +21,11 @@ public enum Conv2dAlgorithm: Sendable, Equatable, CaseIterable {
 /// transforms use only additions and halvings, so the results agree with the direct convolution to float
 /// rounding.
 enum Winograd {
+    /// The rule of ``Conv2dGeometry/prefersWinograd``: 1/inC + 1/outC ≤ 1/20 and at least 64 tiles.
+    static func pays(inChannels: Int, outChannels: Int, tiles: Int) -> Bool {
+        20 * (inChannels + outChannels) <= inChannels * outChannels && tiles >= 64
+    }
+
     /// Transformed weights `[16, outC, inC]` of `weight` `[outC, inC, 3, 3]`; with `flipped`, of the weight the
     /// input gradient convolves with (`w'[c][o][r][s] = w[o][c][2 − r][2 − s]`, so `[16, inC, outC]`).
     static func transformedWeights(_ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int, flipped: Bool) -> Tensor {
@@ -255,7 +260,20 @@ extension Conv2dGeometry {
     /// wins by 1.1–1.6× from 32 × 64 channels up and ties at 32 × 32 (Inception-v3's second layer), so it is
     /// chosen when 1/inC + 1/outC ≤ 1/20, and when there are at least 64 tiles.
     var prefersWinograd: Bool {
-        allowsWinograd && 20 * (inChannels + outChannels) <= inChannels * outChannels
-            && ((outHeight + 1) / 2) * ((outWidth + 1) / 2) * batch >= 64
+        allowsWinograd && Winograd.pays(inChannels: inChannels, outChannels: outChannels,
+                                        tiles: ((outHeight + 1) / 2) * ((outWidth + 1) / 2) * batch)
+    }
+
+    /// The same choice for this convolution's input gradient: a convolution of the output gradient from outC to
+    /// inC channels whose output is the input's size.
+    var prefersWinogradInputGradient: Bool {
+        allowsWinograd && Winograd.pays(inChannels: outChannels, outChannels: inChannels, tiles: ((height + 1) / 2) * ((width + 1) / 2) * batch)
+    }
+
+    /// Throws, naming `operation`, unless Winograd F(2 × 2, 3 × 3) applies (for a forced `.winograd`).
+    func requireWinograd(_ operation: String) throws {
+        guard allowsWinograd else {
+            throw TensorError.invalidArgument("\(operation): Winograd F(2×2, 3×3) needs a 3×3 kernel, stride 1, no dilation, one group and equal padding of at most 2; got weight \(weightShape), stride \(stride), padding \(padding), dilation \(dilation), groups \(groups)")
+        }
     }
 }
