@@ -55,6 +55,15 @@ public final class ImageHead: Module {
     }
 
     public func callAsFunction(_ h: Variable) throws -> Variable { try img(h) }
+
+    /// The image before its tanh (the convolution's output), plus `previous` (a pre-tanh image of half the
+    /// size, upsampled ×2 nearest) when given; returns the sum and its tanh.
+    func drawing(_ h: Variable, over previous: Variable?) throws -> (preActivation: Variable, image: Variable) {
+        guard let convolution = img.layers.first else { throw TensorError.invalidArgument("image head without layers") }
+        var pre = try convolution(h)
+        if let previous { pre = try pre + previous.upsampledNearest(scale: 2) }
+        return (pre, pre.tanh())
+    }
 }
 
 /// The densely stacked generator (`G_NET`, spec 3.2) with its conditioning augmentation. Its state dict has
@@ -108,11 +117,24 @@ public final class Generator: Module {
         }
         let (c, mu, logVariance) = try ca_net(a.embeddingScale == 1 ? embedding : embedding * a.embeddingScale, epsilon: epsilon)
         var h = try h_net1(condition: c, noise: noise)
-        var images = [try img_net1(h)]
-        for (stage, head) in [(h_net2, img_net2), (h_net3, img_net3)].prefix(active - 1) {
-            guard let stage, let head else { break }
-            h = try stage(h, condition: c)
-            images.append(try head(h))
+        var images: [Variable] = []
+        if a.residualImages {
+            // Each refinement stage adds to the previous stage's pre-tanh image (RDGArchitecture.residualImages).
+            var drawn = try img_net1.drawing(h, over: nil)
+            images.append(drawn.image)
+            for (stage, head) in [(h_net2, img_net2), (h_net3, img_net3)].prefix(active - 1) {
+                guard let stage, let head else { break }
+                h = try stage(h, condition: c)
+                drawn = try head.drawing(h, over: drawn.preActivation)
+                images.append(drawn.image)
+            }
+        } else {
+            images.append(try img_net1(h))
+            for (stage, head) in [(h_net2, img_net2), (h_net3, img_net3)].prefix(active - 1) {
+                guard let stage, let head else { break }
+                h = try stage(h, condition: c)
+                images.append(try head(h))
+            }
         }
         return Output(images: images, mu: mu, logVariance: logVariance)
     }

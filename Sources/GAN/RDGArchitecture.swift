@@ -27,24 +27,33 @@ public struct RDGArchitecture: Sendable, Equatable, Codable {
     /// reaches the generator only after the CA layer has grown by itself, which takes far longer than a short
     /// run. √d (22.6 for 512) gives inputs of unit size from the first iteration. Stored with the weights.
     public var embeddingScale: Float
+    /// Whether a refinement stage draws its image on top of the previous stage's (not in the reference, which
+    /// draws every stage's image from its hidden map alone): the stage's pre-tanh image is its head's output plus
+    /// the previous stage's pre-tanh image upsampled ×2 (nearest). A new stage then starts from the colours
+    /// and layout its predecessor already draws and learns what to add at twice the size, instead of learning
+    /// to draw from scratch — with few channels at 256 px (the demo's widths) the reference's last stage draws
+    /// washed-out colours for hundreds of iterations. Stored with the weights; the layers and their names
+    /// are the reference's either way.
+    public var residualImages: Bool
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case stages, generatorWidth = "generator_width", discriminatorWidth = "discriminator_width", noiseSize = "noise_size"
         case conditionSize = "condition_size", speechEmbeddingSize = "speech_embedding_size", residualBlocks = "residual_blocks"
         case relationEmbeddingSize = "relation_embedding_size", relationHiddenSize = "relation_hidden_size"
-        case embeddingScale = "embedding_scale"
+        case embeddingScale = "embedding_scale", residualImages = "residual_images"
     }
 
     public init(stages: Int = 3, generatorWidth: Int = 64, discriminatorWidth: Int = 64, noiseSize: Int = 100,
                 conditionSize: Int = 128, speechEmbeddingSize: Int = 1024, residualBlocks: Int = 2,
-                relationEmbeddingSize: Int = 1024, relationHiddenSize: Int = 128, embeddingScale: Float = 1) {
+                relationEmbeddingSize: Int = 1024, relationHiddenSize: Int = 128, embeddingScale: Float = 1, residualImages: Bool = false) {
         (self.stages, self.generatorWidth, self.discriminatorWidth, self.noiseSize) = (stages, generatorWidth, discriminatorWidth, noiseSize)
         (self.conditionSize, self.speechEmbeddingSize, self.residualBlocks) = (conditionSize, speechEmbeddingSize, residualBlocks)
         (self.relationEmbeddingSize, self.relationHiddenSize) = (relationEmbeddingSize, relationHiddenSize)
-        self.embeddingScale = embeddingScale
+        (self.embeddingScale, self.residualImages) = (embeddingScale, residualImages)
     }
 
-    /// Decodes every key; `embedding_scale` may be absent (files written before it existed), meaning 1.
+    /// Decodes every key; `embedding_scale` and `residual_images` may be absent (files written before they
+    /// existed), meaning 1 and false.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(stages: try c.decode(Int.self, forKey: .stages), generatorWidth: try c.decode(Int.self, forKey: .generatorWidth),
@@ -54,7 +63,8 @@ public struct RDGArchitecture: Sendable, Equatable, Codable {
                   residualBlocks: try c.decode(Int.self, forKey: .residualBlocks),
                   relationEmbeddingSize: try c.decode(Int.self, forKey: .relationEmbeddingSize),
                   relationHiddenSize: try c.decode(Int.self, forKey: .relationHiddenSize),
-                  embeddingScale: try c.decodeIfPresent(Float.self, forKey: .embeddingScale) ?? 1)
+                  embeddingScale: try c.decodeIfPresent(Float.self, forKey: .embeddingScale) ?? 1,
+                  residualImages: try c.decodeIfPresent(Bool.self, forKey: .residualImages) ?? false)
     }
 
     /// The reference's networks: 3 stages, widths 64, z 100, condition 128, speech 1024, 2 residual blocks.
