@@ -30,9 +30,43 @@ public struct DemoEvaluation: Sendable, Equatable, Codable {
         public var uniformChance: Double
         public var majorityChance: Double
         public var majorityValue: String
+        /// The same accuracy for each value the captions state (which colours are drawn right, which not), with what
+        /// was read from the generated images instead. Empty in evaluations written before it existed.
+        public var byValue: [ValueScore]
+
+        public init(attribute: FlowerAttribute, captions: Int, generated: [Double], real: Double, uniformChance: Double,
+                    majorityChance: Double, majorityValue: String, byValue: [ValueScore] = []) {
+            (self.attribute, self.captions, self.generated, self.real) = (attribute, captions, generated, real)
+            (self.uniformChance, self.majorityChance, self.majorityValue, self.byValue) = (uniformChance, majorityChance, majorityValue, byValue)
+        }
 
         enum CodingKeys: String, CodingKey {
             case attribute, captions, generated, real, uniformChance = "uniform_chance", majorityChance = "majority_chance", majorityValue = "majority_value"
+            case byValue = "by_value"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(attribute: try c.decode(FlowerAttribute.self, forKey: .attribute), captions: try c.decode(Int.self, forKey: .captions),
+                      generated: try c.decode([Double].self, forKey: .generated), real: try c.decode(Double.self, forKey: .real),
+                      uniformChance: try c.decode(Double.self, forKey: .uniformChance), majorityChance: try c.decode(Double.self, forKey: .majorityChance),
+                      majorityValue: try c.decode(String.self, forKey: .majorityValue),
+                      byValue: try c.decodeIfPresent([ValueScore].self, forKey: .byValue) ?? [])
+        }
+    }
+
+    /// One value of an attribute (say, petal colour blue): how many captions state it, the accuracy of the generated
+    /// images at each size, and how often each value was read from them instead ("none" when nothing matched).
+    public struct ValueScore: Sendable, Equatable, Codable {
+        public var value: String
+        public var captions: Int
+        public var generated: [Double]
+        /// Per image size: value read → number of images.
+        public var measured: [[String: Int]]
+
+        /// "blue 97, purple 13, …": what the images at the last size were read as, most often first.
+        public var lastSizeReadAs: String {
+            (measured.last ?? [:]).sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         }
     }
 
@@ -65,6 +99,12 @@ public struct DemoEvaluation: Sendable, Equatable, Codable {
             let generated = zip(imageSizes, s.generated).map { String(format: "%d px %.1f %%", $0, 100 * $1) }.joined(separator: ", ")
             lines.append(String(format: "%@ (%d captions): generated %@; real images %.1f %%; chance %.1f %% (uniform) / %.1f %% (always %@)",
                                 s.attribute.rawValue, s.captions, generated, 100 * s.real, 100 * s.uniformChance, 100 * s.majorityChance, s.majorityValue))
+            // Petal colour, the demo's target, value by value, with what the last size was read as.
+            guard s.attribute == .color else { continue }
+            for v in s.byValue {
+                let accuracies = zip(imageSizes, v.generated).map { String(format: "%d px %.1f %%", $0, 100 * $1) }.joined(separator: ", ")
+                lines.append("  \(v.value) (\(v.captions) captions): \(accuracies); \(imageSizes.last ?? 0) px read as \(v.lastSizeReadAs)")
+            }
         }
         if let sen {
             lines.append(String(format: "SEN %@ on the held-out classes: %.3f (chance %.3f)", sen.metricName, sen.bestMetric ?? .nan, sen.chance))
@@ -135,11 +175,25 @@ public struct DemoEvaluation: Sendable, Equatable, Codable {
             var tally: [String: Int] = [:]
             for i in stated { tally[attribute.value(of: pairs[i].image.flower), default: 0] += 1 }
             guard let majority = tally.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }) else { continue }
+            let byValue = tally.keys.sorted().map { value -> ValueScore in
+                let captions = stated.filter { attribute.value(of: pairs[$0].image.flower) == value }
+                var measured = [[String: Int]](repeating: [:], count: sizes.count)
+                var correct = [Int](repeating: 0, count: sizes.count)
+                for k in sizes.indices {
+                    for i in captions {
+                        let read = attribute.value(of: measuredGenerated[k][i]) ?? "none"
+                        measured[k][read, default: 0] += 1
+                        if read == value { correct[k] += 1 }
+                    }
+                }
+                return ValueScore(value: value, captions: captions.count, generated: correct.map { Double($0) / Double(captions.count) }, measured: measured)
+            }
             scores.append(AttributeScore(attribute: attribute, captions: stated.count,
                                          generated: sizes.indices.map { k in accuracy { measuredGenerated[k][$0] } },
                                          real: accuracy { measuredReal[pairs[$0].index] },
                                          uniformChance: 1 / Double(attribute.valueCount),
-                                         majorityChance: Double(majority.value) / Double(stated.count), majorityValue: majority.key))
+                                         majorityChance: Double(majority.value) / Double(stated.count), majorityValue: majority.key,
+                                         byValue: byValue))
         }
 
         // R@k through the SEN's image encoder.

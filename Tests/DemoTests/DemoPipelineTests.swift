@@ -71,12 +71,29 @@ import Vision
         #expect(abs(colour.uniformChance - 1.0 / 7) < 1e-12)
         for s in evaluation.attributes {
             #expect(s.generated.count == 2 && (s.generated + [s.real, s.majorityChance]).allSatisfy { (0...1).contains($0) }, "\(s.attribute)")
+            // Value by value: the captions add up, every image is read as something, and the accuracies weighted by
+            // captions give the attribute's.
+            #expect(s.byValue.map(\.captions).reduce(0, +) == s.captions, "\(s.attribute)")
+            #expect(s.byValue.contains { $0.value == s.majorityValue && Double($0.captions) == s.majorityChance * Double(s.captions) })
+            for k in 0..<2 {
+                #expect(s.byValue.allSatisfy { $0.measured[k].values.reduce(0, +) == $0.captions && $0.generated[k] * Double($0.captions) == Double($0.measured[k][$0.value] ?? 0) })
+                let weighted = s.byValue.map { $0.generated[k] * Double($0.captions) }.reduce(0, +) / Double(s.captions)
+                #expect(abs(weighted - s.generated[k]) < 1e-9, "\(s.attribute) at size \(k)")
+            }
         }
         for r in [evaluation.generatedRecall, evaluation.realRecall] {
             #expect(r.ks == [1, 5, 10] && r.speechToImage.allSatisfy { (0...1).contains($0) })
             #expect(r.speechToImage[2] == 1, "10 of 8 captions: every match is in the top 10")
         }
         #expect(evaluation == (try DemoEvaluation.read(from: root.appendingPathComponent("evaluation.json"))))
+        // Evaluations written before the value-by-value breakdown still read, with none.
+        var object = try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(evaluation)) as? [String: Any])
+        object["attributes"] = (object["attributes"] as? [[String: Any]])?.map { $0.filter { $0.key != "by_value" } }
+        let older = root.appendingPathComponent("evaluation-older.json")
+        try JSONSerialization.data(withJSONObject: object).write(to: older)
+        let read = try DemoEvaluation.read(from: older)
+        #expect(read.attributes.map(\.byValue.isEmpty) == evaluation.attributes.map { _ in true })
+        #expect(read.attributes.map(\.generated) == evaluation.attributes.map(\.generated))
 
         // The report: every referenced file exists, and every sample row has its recording and images.
         let html = try String(contentsOf: root.appendingPathComponent("report.html"), encoding: .utf8)
