@@ -62,11 +62,13 @@ public struct DemoConfiguration: Sendable, Equatable, Codable {
     /// - dataset: the spoken-flowers defaults (20 classes of petal colour × count, 16 for training with 384
     ///   images, 4 held out with 96, 5 spoken captions per image);
     /// - SEN: the spoken-flowers configuration with 16 epochs (its validation mAP reaches 1.0 at epoch 14);
-    /// - RDG: all three stages (64, 128 and 256 px) at widths 16, batch 16, embeddings scaled by √512, a
+    /// - RDG: all three stages (64, 128 and 256 px) at widths 16, each refinement stage drawing on top of the
+    ///   previous stage's image (``RDGArchitecture/residualImages``), batch 16, embeddings scaled by √512, a
     ///   moving-average decay of 0.98 (a window of about 50 iterations, suited to a run of a few hundred), at
-    ///   most 400 epochs, trained progressively: a quarter of its time on the 64-px stage alone (an iteration
-    ///   there cost 1/7.5 of a three-stage one in the default run, and that is where the condition is learned), 5 % with
-    ///   two stages, the rest with all three.
+    ///   most 400 epochs, trained progressively: half of its time on the 64-px stage alone (an iteration there
+    ///   costs 1/7 of a three-stage one, and that is where the condition is learned), 5 % with two stages, the
+    ///   rest with all three (the later stages start from the earlier stages' pictures, so they need fewer
+    ///   epochs; `Docs/results.md` compares the splits).
     public static func standard(budgetMinutes: Double = 15, workers: Int = Parallel.coreCount) -> DemoConfiguration {
         var sen = SENTrainingConfiguration.defaults(for: .spokenFlowers)
         sen.epochs = 16
@@ -75,13 +77,14 @@ public struct DemoConfiguration: Sendable, Equatable, Codable {
         gan.architecture.stages = 3
         gan.architecture.generatorWidth = 16
         gan.architecture.discriminatorWidth = 16
+        gan.architecture.residualImages = true
         gan.epochs = 400
         gan.saveEvery = 1000
         gan.snapshotEvery = 2
         gan.averageDecay = 0.98
         gan.workers = workers
         return DemoConfiguration(budgetMinutes: budgetMinutes, dataset: SpokenFlowersOptions(), sen: sen, gan: gan,
-                                 ganMinimumEpochs: 1, stageShares: [0.25, 0.05, 0.7], reserveSeconds: 75, reportSamples: 8, workers: workers)
+                                 ganMinimumEpochs: 1, stageShares: [0.5, 0.05, 0.45], reserveSeconds: 75, reportSamples: 8, workers: workers)
     }
 
     /// A demo small enough for a test: 4 classes of 4 images with 2 captions, one SEN epoch, two RDG epochs of

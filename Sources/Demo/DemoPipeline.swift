@@ -14,7 +14,7 @@ import Vision
 /// | ``Stage/sen`` | `sen/` — the speech embedding network's run (`models/best_*_model.safetensors`, logs) |
 /// | ``Stage/embeddings`` | `sen/speech_embeddings_{train,test}.{safetensors,pickle}` |
 /// | ``Stage/gan`` | `gan/` — the RDG's run (`models/netG_<epoch>.safetensors`, snapshots, logs) |
-/// | ``Stage/generate`` | `generated/<key>_<size>_sentence<i>.png` for every test caption and every stage |
+/// | ``Stage/generate`` | `generated/<key>_<size>_sentence<i>.png` for every test caption and every stage (drawn from the caption's conditioning mean μ, as `s2igan say` does, with random noise z) |
 /// | ``Stage/evaluate`` | `evaluation.json` (``DemoEvaluation``) |
 /// | ``Stage/report`` | `report.html` with `report/` (plots and grids) |
 ///
@@ -268,7 +268,7 @@ public final class DemoPipeline: @unchecked Sendable {
         let generator = try Generator.load(from: try generatorFile())
         let progress = StepCounter(report: report)
         let count = try RDGGeneration.generateSplit(generator: generator, keys: test.items.map(\.key), embeddings: embeddings,
-                                                    folder: generatedFolder, stages: .all, dropLast: false) {
+                                                    folder: generatedFolder, deterministic: true, stages: .all, dropLast: false) {
             progress.step("  images", $0, $1)
         }
         report("  \(count) images for \(test.count) test images")

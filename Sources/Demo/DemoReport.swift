@@ -172,13 +172,14 @@ public enum DemoReport {
         \(c.dataset.captionsPerImage) captions per image spoken by espeak-ng), then asked to draw the held-out test
         classes from their spoken captions. Total stage time \(DemoPipeline.duration(state.seconds)) against a budget of
         \(DemoPipeline.duration(c.budgetMinutes * 60)); the RDG trained \(state.ganPlan.map(DemoPipeline.describe) ?? "no epochs") (\(c.gan.architecture.stages)
-        stages, \(c.gan.architecture.imageSizes.map { "\($0)" }.joined(separator: "/")) px, widths \(c.gan.architecture.generatorWidth)/\(c.gan.architecture.discriminatorWidth), batch \(c.gan.batchSize)).</p>
+        stages, \(c.gan.architecture.imageSizes.map { "\($0)" }.joined(separator: "/")) px, widths \(c.gan.architecture.generatorWidth)/\(c.gan.architecture.discriminatorWidth)\(c.gan.architecture.residualImages ? ", each stage drawing on the previous stage's image" : ""), batch \(c.gan.batchSize)).</p>
 
         <h2>Results on the \(e.captions) test captions</h2>
         <p>Attributes are read from the pixels of each generated image by matching every pixel to the renderer's
         paint colours (no learned model; <code>FlowerMeasurement</code>) and compared with the flower the caption
         describes, over the captions that state the attribute. "Real images" is the same measurement on the real
-        test images: the ceiling of the method.</p>
+        test images: the ceiling of the method. Each test image is drawn from its caption's conditioning mean μ (as
+        <code>s2igan say</code> does) with random noise z.</p>
         <table>
         <tr><th>attribute</th><th>captions stating it</th>
         """
@@ -191,6 +192,17 @@ public enum DemoReport {
             h += "<td class=\"num\">\(percent(s.majorityChance)) (\(escape(s.majorityValue)))</td></tr>\n"
         }
         h += "</table>\n"
+        if let colour = e.score(.color), !colour.byValue.isEmpty {
+            h += "<p>Petal colour, colour by colour (what the \(e.imageSizes.last ?? 0)-px images were read as):</p>\n<table>\n<tr><th>petal colour</th><th>captions</th>"
+            for size in e.imageSizes { h += "<th>generated \(size) px</th>" }
+            h += "<th>\(e.imageSizes.last ?? 0) px read as</th></tr>\n"
+            for v in colour.byValue {
+                h += "<tr><td>\(escape(v.value))</td><td class=\"num\">\(v.captions)</td>"
+                for a in v.generated { h += "<td class=\"num\">\(percent(a))</td>" }
+                h += "<td>\(escape(v.lastSizeReadAs))</td></tr>\n"
+            }
+            h += "</table>\n"
+        }
         if let sen = e.sen {
             h += "<p>SEN retrieval on the held-out classes (speech → image \(escape(sen.metricName)), the reference's validation metric): "
             h += "<b>\(sen.bestMetric.map { String(format: "%.3f", $0) } ?? "not measured")</b>"
