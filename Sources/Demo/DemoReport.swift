@@ -183,24 +183,24 @@ public enum DemoReport {
         <table>
         <tr><th>attribute</th><th>captions stating it</th>
         """
-        for size in e.imageSizes { h += "<th>generated \(size) px</th>" }
-        h += "<th>real images</th><th>chance (uniform)</th><th>chance (best constant guess)</th></tr>\n"
+        let sizeHeaders = e.imageSizes.map { "<th>generated \($0) px</th>" }.joined()
+        // One table row: a name, a caption count, an accuracy per size, then further cells.
+        func accuracyRow(_ name: String, _ captions: Int, _ accuracies: [Double], _ rest: String) -> String {
+            "<tr><td>\(escape(name))</td><td class=\"num\">\(captions)</td>"
+                + accuracies.map { "<td class=\"num\">\(percent($0))</td>" }.joined() + rest + "</tr>\n"
+        }
+        h += sizeHeaders + "<th>real images</th><th>chance (uniform)</th><th>chance (best constant guess)</th></tr>\n"
         for s in e.attributes {
-            h += "<tr><td>\(escape(s.attribute.rawValue))</td><td class=\"num\">\(s.captions)</td>"
-            for v in s.generated { h += "<td class=\"num\">\(percent(v))</td>" }
-            h += "<td class=\"num\">\(percent(s.real))</td><td class=\"num\">\(percent(s.uniformChance))</td>"
-            h += "<td class=\"num\">\(percent(s.majorityChance)) (\(escape(s.majorityValue)))</td></tr>\n"
+            h += accuracyRow(s.attribute.rawValue, s.captions, s.generated,
+                             "<td class=\"num\">\(percent(s.real))</td><td class=\"num\">\(percent(s.uniformChance))</td>"
+                                 + "<td class=\"num\">\(percent(s.majorityChance)) (\(escape(s.majorityValue)))</td>")
         }
         h += "</table>\n"
         if let colour = e.score(.color), !colour.byValue.isEmpty {
-            h += "<p>Petal colour, colour by colour (what the \(e.imageSizes.last ?? 0)-px images were read as):</p>\n<table>\n<tr><th>petal colour</th><th>captions</th>"
-            for size in e.imageSizes { h += "<th>generated \(size) px</th>" }
-            h += "<th>\(e.imageSizes.last ?? 0) px read as</th></tr>\n"
-            for v in colour.byValue {
-                h += "<tr><td>\(escape(v.value))</td><td class=\"num\">\(v.captions)</td>"
-                for a in v.generated { h += "<td class=\"num\">\(percent(a))</td>" }
-                h += "<td>\(escape(v.lastSizeReadAs))</td></tr>\n"
-            }
+            let last = e.imageSizes.last ?? 0
+            h += "<p>Petal colour, colour by colour (what the \(last)-px images were read as):</p>\n<table>\n<tr><th>petal colour</th><th>captions</th>"
+            h += sizeHeaders + "<th>\(last) px read as</th></tr>\n"
+            for v in colour.byValue { h += accuracyRow(v.value, v.captions, v.generated, "<td>\(escape(v.lastSizeReadAs))</td>") }
             h += "</table>\n"
         }
         if let sen = e.sen {
