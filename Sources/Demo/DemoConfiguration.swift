@@ -63,7 +63,8 @@ public struct DemoConfiguration: Sendable, Equatable, Codable {
     ///   images, 4 held out with 96, 5 spoken captions per image);
     /// - SEN: the spoken-flowers configuration with 16 epochs (its validation mAP reaches 1.0 at epoch 14);
     /// - RDG: all three stages (64, 128 and 256 px) at widths 16, each refinement stage drawing on top of the
-    ///   previous stage's image (``RDGArchitecture/residualImages``), batch 16, embeddings scaled by √512, a
+    ///   previous stage's image (``RDGArchitecture/residualImages``) and held to its colours by StackGAN-v2's
+    ///   colour-consistency term (coefficient 50), batch 16, embeddings scaled by √512, a
     ///   moving-average decay of 0.98 (a window of about 50 iterations, suited to a run of a few hundred), at
     ///   most 400 epochs, trained progressively: half of its time on the 64-px stage alone (an iteration there
     ///   costs 1/7 of a three-stage one, and that is where the condition is learned), 5 % with two stages, the
@@ -78,6 +79,7 @@ public struct DemoConfiguration: Sendable, Equatable, Codable {
         gan.architecture.generatorWidth = 16
         gan.architecture.discriminatorWidth = 16
         gan.architecture.residualImages = true
+        gan.losses.colourConsistency = 50
         gan.epochs = 400
         gan.saveEvery = 1000
         gan.snapshotEvery = 2
