@@ -117,24 +117,14 @@ public final class Generator: Module {
         }
         let (c, mu, logVariance) = try ca_net(a.embeddingScale == 1 ? embedding : embedding * a.embeddingScale, epsilon: epsilon)
         var h = try h_net1(condition: c, noise: noise)
-        var images: [Variable] = []
-        if a.residualImages {
-            // Each refinement stage adds to the previous stage's pre-tanh image (RDGArchitecture.residualImages).
-            var drawn = try img_net1.drawing(h, over: nil)
+        // With residualImages each refinement stage adds to the previous stage's pre-tanh image.
+        var drawn = try img_net1.drawing(h, over: nil)
+        var images = [drawn.image]
+        for (stage, head) in [(h_net2, img_net2), (h_net3, img_net3)].prefix(active - 1) {
+            guard let stage, let head else { break }
+            h = try stage(h, condition: c)
+            drawn = try head.drawing(h, over: a.residualImages ? drawn.preActivation : nil)
             images.append(drawn.image)
-            for (stage, head) in [(h_net2, img_net2), (h_net3, img_net3)].prefix(active - 1) {
-                guard let stage, let head else { break }
-                h = try stage(h, condition: c)
-                drawn = try head.drawing(h, over: drawn.preActivation)
-                images.append(drawn.image)
-            }
-        } else {
-            images.append(try img_net1(h))
-            for (stage, head) in [(h_net2, img_net2), (h_net3, img_net3)].prefix(active - 1) {
-                guard let stage, let head else { break }
-                h = try stage(h, condition: c)
-                images.append(try head(h))
-            }
         }
         return Output(images: images, mu: mu, logVariance: logVariance)
     }
