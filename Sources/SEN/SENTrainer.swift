@@ -141,7 +141,7 @@ public final class SENTrainer: @unchecked Sendable {
                 let (metric, recall) = try validate(epoch: epoch)
                 record.metric = metric
                 record.recall = recall
-                if metric > (bestMetric ?? -.infinity) {
+                if configuration.isNewBest(metric, over: bestMetric) {
                     (bestMetric, bestEpoch, record.best) = (metric, epoch, true)
                     try model.saveParts(to: output.appendingPathComponent("models"),
                                         metadata: ["epoch": "\(epoch)", metricName: "\(metric)", "dataset": configuration.dataset])

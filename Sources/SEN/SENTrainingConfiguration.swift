@@ -24,6 +24,15 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
         case center
     }
 
+    /// Which validation keeps its models when its metric ties the best so far.
+    public enum TiedBest: String, Sendable, Codable, CaseIterable {
+        /// The earliest: only a strictly higher metric replaces the saved models (the reference).
+        case first
+        /// The latest: an equal metric replaces them too, so a run whose metric saturates (spoken-flowers reaches
+        /// mAP 1.0 on its four held-out classes long before its embeddings stop improving) keeps its last models.
+        case last
+    }
+
     public var dataset: String
     public var batchSize: Int
     public var learningRate: Float
@@ -38,6 +47,8 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
     /// γ3 of the matching loss.
     public var gamma: Float
     public var validateEvery: Int
+    /// `nil` (configurations written before the key existed) reads as ``TiedBest/first``.
+    public var tiedBest: TiedBest?
     public var seed: UInt64
     /// The distinctive (classification) loss; the reference uses it for the class datasets only.
     public var distinctiveLoss: Bool
@@ -61,7 +72,7 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case dataset, batchSize = "batch_size", learningRate = "learning_rate", epochs
         case learningRateDecayEvery = "lr_decay_every", learningRateDecayFactor = "lr_decay_factor", betas
-        case weightDecay = "weight_decay", gamma, validateEvery = "validate_every", seed
+        case weightDecay = "weight_decay", gamma, validateEvery = "validate_every", tiedBest = "tied_best", seed
         case distinctiveLoss = "distinctive_loss", validationImages = "validation_images"
         case captionsPerImage = "captions_per_image", imageSize = "image_size", imageEncoder = "image_encoder"
         case imageViews = "image_views", convolutionalInputSize = "conv_input_size", convolutionalChannels = "conv_channels"
@@ -73,7 +84,7 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
     public static func defaults(for kind: DatasetKind) -> SENTrainingConfiguration {
         var c = SENTrainingConfiguration(
             dataset: kind.rawValue, batchSize: 128, learningRate: 1e-3, epochs: 151, learningRateDecayEvery: 50,
-            learningRateDecayFactor: 0.1, betas: [0.95, 0.999], weightDecay: 1e-3, gamma: 10, validateEvery: 5, seed: 200,
+            learningRateDecayFactor: 0.1, betas: [0.95, 0.999], weightDecay: 1e-3, gamma: 10, validateEvery: 5, tiedBest: .first, seed: 200,
             distinctiveLoss: kind.hasClasses, validationImages: .random, captionsPerImage: nil, imageSize: 256,
             imageEncoder: .inception, imageViews: 8, convolutionalInputSize: 64, convolutionalChannels: [32, 64, 128, 256],
             inceptionWeights: nil, speechEncoder: SpeechEncoderConfiguration(), workers: 2)
@@ -86,6 +97,7 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
             c.epochs = 40
             c.learningRateDecayEvery = 30
             c.validateEvery = 2
+            c.tiedBest = .last
             c.validationImages = .center
             c.imageEncoder = .convolutional
             c.imageViews = 6
@@ -150,6 +162,12 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
         }
     }
 
+    /// Whether a validation `metric` replaces the saved models, `best` being the best so far (`nil`: none yet).
+    public func isNewBest(_ metric: Double, over best: Double?) -> Bool {
+        guard let best else { return true }
+        return (tiedBest ?? .first) == .last ? metric >= best : metric > best
+    }
+
     /// The learning rate of the 1-based epoch `e`.
     public func learningRate(epoch e: Int) -> Float {
         learningRate * Float(Foundation.pow(Double(learningRateDecayFactor), Double(e / learningRateDecayEvery)))
@@ -182,7 +200,7 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
     struct Overrides: Decodable {
         var dataset: String?, batchSize: Int?, learningRate: Float?, epochs: Int?
         var learningRateDecayEvery: Int?, learningRateDecayFactor: Float?, betas: [Float]?, weightDecay: Float?
-        var gamma: Float?, validateEvery: Int?, seed: UInt64?, distinctiveLoss: Bool?, validationImages: ValidationImages?
+        var gamma: Float?, validateEvery: Int?, tiedBest: TiedBest?, seed: UInt64?, distinctiveLoss: Bool?, validationImages: ValidationImages?
         var captionsPerImage: Int?, imageSize: Int?, imageEncoder: ImageEncoderKind?, imageViews: Int?
         var convolutionalInputSize: Int?, convolutionalChannels: [Int]?, inceptionWeights: String?
         var speechEncoder: SpeechOverrides?, workers: Int?
@@ -193,6 +211,7 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
             set(dataset, &c.dataset); set(batchSize, &c.batchSize); set(learningRate, &c.learningRate); set(epochs, &c.epochs)
             set(learningRateDecayEvery, &c.learningRateDecayEvery); set(learningRateDecayFactor, &c.learningRateDecayFactor)
             set(betas, &c.betas); set(weightDecay, &c.weightDecay); set(gamma, &c.gamma); set(validateEvery, &c.validateEvery)
+            if let tiedBest { c.tiedBest = tiedBest }
             set(seed, &c.seed); set(distinctiveLoss, &c.distinctiveLoss); set(validationImages, &c.validationImages)
             if let captionsPerImage { c.captionsPerImage = captionsPerImage }
             set(imageSize, &c.imageSize); set(imageEncoder, &c.imageEncoder); set(imageViews, &c.imageViews)

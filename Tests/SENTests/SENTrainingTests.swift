@@ -56,6 +56,24 @@ func tinyConfiguration(epochs: Int = 12) -> SENTrainingConfiguration {
         #expect(try SENTrainingConfiguration.load(yaml: try c.yaml(), base: base) == c)
     }
 
+    /// `tied_best`: the reference keeps the first of equal validations, spoken-flowers the last; a configuration
+    /// written before the key existed reads as the reference's rule.
+    @Test func tiedBestChoosesWhichEqualValidationSaves() throws {
+        var c = SENTrainingConfiguration.defaults(for: .cub)
+        #expect(c.tiedBest == .first && SENTrainingConfiguration.defaults(for: .spokenFlowers).tiedBest == .last)
+        #expect(c.isNewBest(0.2, over: nil) && c.isNewBest(0.6, over: 0.5) && !c.isNewBest(0.5, over: 0.5) && !c.isNewBest(0.4, over: 0.5))
+        c.tiedBest = .last
+        #expect(c.isNewBest(0.5, over: 0.5) && c.isNewBest(0.6, over: 0.5) && !c.isNewBest(0.4, over: 0.5))
+        c.tiedBest = nil
+        #expect(!c.isNewBest(1, over: 1))
+        #expect(try SENTrainingConfiguration.load(yaml: "tied_best: last", base: .defaults(for: .cub)).tiedBest == .last)
+        #expect(throws: TensorError.self) { try SENTrainingConfiguration.load(yaml: "tied_best: middle", base: .defaults(for: .cub)) }
+        var json = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(SENTrainingConfiguration.defaults(for: .cub))) as! [String: Any]
+        json["tied_best"] = nil
+        let old = try JSONDecoder().decode(SENTrainingConfiguration.self, from: try JSONSerialization.data(withJSONObject: json))
+        #expect(old.tiedBest == nil && !old.isNewBest(0.5, over: 0.5))
+    }
+
     @Test func badFilesAreNamedErrors() {
         let base = SENTrainingConfiguration.defaults(for: .cub)
         for (yaml, words) in [("batch_sizes: 3", "unknown key 'batch_sizes'"), ("batch_size: 1", "batch_size must be at least 2"),
@@ -129,6 +147,8 @@ func tinyConfiguration(epochs: Int = 12) -> SENTrainingConfiguration {
         #expect(metrics.count == 4)
         #expect(metrics.last! > metrics.first! + 0.05 && metrics.last! > result.chance + 0.05, "mAP \(metrics), chance \(result.chance)")
         #expect(result.bestMetric == metrics.max())
+        // spoken-flowers keeps the last of equal best validations (tied_best: last).
+        #expect(result.bestEpoch == result.records.last(where: { $0.metric == metrics.max() })?.epoch)
 
         // Logs: one JSON line and one table row per epoch.
         let lines = try String(contentsOf: output.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n")
