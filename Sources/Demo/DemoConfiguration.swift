@@ -61,7 +61,9 @@ public struct DemoConfiguration: Sendable, Equatable, Codable {
     ///
     /// - dataset: the spoken-flowers defaults (20 classes of petal colour × count, 16 for training with 384
     ///   images, 4 held out with 96, 5 spoken captions per image);
-    /// - SEN: the spoken-flowers configuration with 16 epochs (its validation mAP reaches 1.0 at epoch 14);
+    /// - SEN: the spoken-flowers configuration with 24 epochs, keeping the last (its validation mAP reaches 1.0 at
+    ///   about epoch 14, but the captions' colours keep separating: at epoch 14 orange and red captions still overlap,
+    ///   and an RDG conditioned on them draws orange as red or yellow);
     /// - RDG: all three stages (64, 128 and 256 px) at widths 16, each refinement stage drawing on top of the
     ///   previous stage's image (``RDGArchitecture/residualImages``) and held to its colours by StackGAN-v2's
     ///   colour-consistency term (coefficient 50), batch 16, embeddings scaled by √512, a
@@ -72,7 +74,7 @@ public struct DemoConfiguration: Sendable, Equatable, Codable {
     ///   epochs; `Docs/results.md` compares the splits).
     public static func standard(budgetMinutes: Double = 15, workers: Int = Parallel.coreCount) -> DemoConfiguration {
         var sen = SENTrainingConfiguration.defaults(for: .spokenFlowers)
-        sen.epochs = 16
+        sen.epochs = 24
         sen.workers = workers
         var gan = RDGTrainingConfiguration.defaults(for: .spokenFlowers)
         gan.architecture.stages = 3
