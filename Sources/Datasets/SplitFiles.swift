@@ -21,14 +21,30 @@ public enum SplitFiles {
     }
 
     /// Writes the split files of `kind` under `root`. Places is split at random (`testFraction`, `seed`).
-    public static func write(kind: DatasetKind, root: URL, testFraction: Double = 0.2, seed: UInt64 = 0) throws -> Summary {
+    ///
+    /// With `testKeys` (a list file, ``NameList``: the reference's `filenames.pickle` or evaluation list, or a text
+    /// file of keys) any dataset's test split is the listed images that are present, in the list's order, and its
+    /// train split every other image present; for Places this rebuilds the authors' test set from
+    /// `evaluation/places/filenames_Gen_image_places.pickle`.
+    public static func write(kind: DatasetKind, root: URL, testFraction: Double = 0.2, seed: UInt64 = 0, testKeys: URL? = nil) throws -> Summary {
         let images = root.appendingPathComponent(kind.imagesPath)
         let keys = try imageKeys(images)
         guard !keys.isEmpty else { throw TensorError.file(path: images.path, reason: "no .jpg images found") }
         var train: [String] = [], test: [String] = []
         let source: String
-        switch kind {
-        case .cub, .oxford:
+        switch (kind, testKeys) {
+        case (let kind, let file?) where kind != .spokenFlowers:
+            let listed = try NameList.read(file, what: "test keys")
+            let present = Set(keys)
+            var seen = Set<String>()
+            test = listed.filter { present.contains($0) && seen.insert($0).inserted }
+            guard !test.isEmpty else {
+                throw TensorError.file(path: file.path, reason: "none of its \(listed.count) keys is an image under \(images.path) (keys are paths without extension, e.g. \(keys[0]))")
+            }
+            train = keys.filter { !seen.contains($0) }
+            let missing = Set(listed).count - test.count
+            source = "the \(test.count) keys of \(file.path) present" + (missing > 0 ? " (\(missing) listed keys have no image)" : "")
+        case (.cub, _), (.oxford, _):
             let testClasses = kind == .cub ? cubTestClasses : oxfordTestClasses
             for key in keys {
                 if testClasses.contains(try classID(of: key, kind: kind)) { test.append(key) } else { train.append(key) }
@@ -36,7 +52,7 @@ public enum SplitFiles {
             source = kind == .cub
                 ? "the StackGAN class split (50 test classes listed in the S2IGAN specification, section 1.3)"
                 : "the class split of the reference's flower evaluation list (test classes class_00001–class_00020)"
-        case .flickr8k:
+        case (.flickr8k, _):
             let lists = ["", "Flickr8k_text/", "Flickr_8k_text/"].map { root.appendingPathComponent($0) }
             guard let folder = lists.first(where: { FileManager.default.fileExists(atPath: $0.appendingPathComponent("Flickr_8k.trainImages.txt").path) }) else {
                 throw TensorError.file(path: root.path, reason: "Flickr_8k.trainImages.txt / Flickr_8k.testImages.txt not found (looked in the root and Flickr8k_text/)")
@@ -49,7 +65,7 @@ public enum SplitFiles {
             train = try read("Flickr_8k.trainImages.txt").filter(present.contains)
             test = try read("Flickr_8k.testImages.txt").filter(present.contains)
             source = "the standard Flickr8k lists in \(folder.path)"
-        case .places:
+        case (.places, _):
             guard testFraction > 0, testFraction < 1 else { throw TensorError.invalidArgument("splits: test fraction must be in (0, 1)") }
             var rng = RandomGenerator(seed: seed)
             var shuffled = keys
@@ -58,7 +74,7 @@ public enum SplitFiles {
             test = shuffled.prefix(testCount).sorted()
             train = shuffled.dropFirst(testCount).sorted()
             source = "a random split of the \(keys.count) images present (test fraction \(testFraction), seed \(seed))"
-        case .spokenFlowers:
+        case (.spokenFlowers, _):
             throw TensorError.invalidArgument("splits: spoken-flowers writes its own split files (s2igan dataset synth)")
         }
         for (split, list) in [(DatasetSplit.train, train), (.test, test)] {

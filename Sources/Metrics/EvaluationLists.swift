@@ -6,24 +6,7 @@ import Tensor
 public enum EvaluationLists {
     /// The names in a `.pickle` list of str or a text file (blank lines skipped), with `\` turned into `/`.
     public static func read(_ url: URL) throws -> [String] {
-        var names: [String]
-        if url.pathExtension.lowercased() == "pickle" || url.pathExtension.lowercased() == "pkl" {
-            guard let items = try PickleReader.read(url).items else {
-                throw TensorError.file(path: url.path, reason: "evaluation list: the pickle does not hold a list")
-            }
-            names = try items.enumerated().map { i, item in
-                guard case .string(let s) = item else { throw TensorError.file(path: url.path, reason: "evaluation list: item \(i) is not a string") }
-                return s
-            }
-        } else {
-            let text: String
-            do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-                throw TensorError.file(path: url.path, reason: "evaluation list: cannot read (\(error.localizedDescription))")
-            }
-            names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        }
-        guard !names.isEmpty else { throw TensorError.file(path: url.path, reason: "evaluation list: empty") }
-        return names.map { $0.replacingOccurrences(of: "\\", with: "/") }
+        try NameList.read(url, what: "evaluation list")
     }
 
     /// The file a generated-image list entry names: `_128_` becomes `_256_` and the extension `.png`, as the

@@ -26,6 +26,8 @@ struct DatasetSplits: ParsableCommand {
         discussion: """
         CUB and Oxford get the class-disjoint StackGAN splits (150/50 and 82/20 classes), Flickr8k the standard
         Flickr_8k.trainImages.txt / Flickr_8k.testImages.txt lists, Places a seeded random split of the images present.
+        --test-keys FILE (a pickled list of keys such as the reference's evaluation/places/filenames_Gen_image_places.pickle,
+        or a text file with one key per line) makes the listed images present the test split and every other image the train split.
         """
     )
 
@@ -33,9 +35,11 @@ struct DatasetSplits: ParsableCommand {
     @Option(help: "Dataset root (as the reference's data_dir).") var root: String
     @Option(help: "Places: fraction of the images in the test split.") var testFraction = 0.2
     @Option(help: "Places: seed of the split.") var seed: UInt64 = 0
+    @Option(help: "A list of test keys (.pickle list of str, or text, one per line): the test split is those images.") var testKeys: String?
 
     func run() throws {
-        let summary = try SplitFiles.write(kind: datasetKind(dataset), root: URL(fileURLWithPath: root), testFraction: testFraction, seed: seed)
+        let summary = try SplitFiles.write(kind: datasetKind(dataset), root: URL(fileURLWithPath: root), testFraction: testFraction, seed: seed,
+                                           testKeys: testKeys.map { URL(fileURLWithPath: $0) })
         print("wrote \(summary.train) train and \(summary.test) test keys from \(summary.source)")
     }
 }

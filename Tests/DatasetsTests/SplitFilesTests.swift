@@ -43,4 +43,28 @@ import Testing
         #expect((first.train, first.test) == (3, 2))
         #expect(throws: TensorError.self) { try SplitFiles.write(kind: .flickr8k, root: places) }
     }
+
+    /// `--test-keys`: the listed images present form the test split in the list's order (a pickle written with `\`
+    /// separators, as the reference's evaluation lists, or a text file); unknown keys are counted, not fatal;
+    /// a list naming no image present is a named error.
+    @Test func aKeyListChoosesTheTestSplit() throws {
+        let places = try Self.copyWithoutSplits("places")
+        defer { try? FileManager.default.removeItem(at: places) }
+        let all = try SplitFiles.imageKeys(places.appendingPathComponent(DatasetKind.places.imagesPath))
+        #expect(all.count == 5)
+        let chosen = [all[3], all[0]]
+        let list = places.appendingPathComponent("keys.pickle")
+        try PickleWriter.write(.list((chosen.map { $0.replacingOccurrences(of: "/", with: "\\") } + ["x\\missing"]).map { .string($0) }), to: list)
+        let summary = try SplitFiles.write(kind: .places, root: places, testKeys: list)
+        #expect((summary.train, summary.test) == (3, 2) && summary.source.contains("1 listed keys have no image"))
+        #expect(try SpokenImageDataset.readKeys(places.appendingPathComponent("test/filenames.pickle")) == chosen)
+        #expect(try SpokenImageDataset.readKeys(places.appendingPathComponent("train/filenames.pickle")) == [all[1], all[2], all[4]])
+        let text = places.appendingPathComponent("keys.txt")
+        try Data((all[2] + "\n\n" + all[2] + "\n").utf8).write(to: text)
+        #expect(try SplitFiles.write(kind: .places, root: places, testKeys: text).test == 1)
+        try Data("nothing/here\n".utf8).write(to: text)
+        #expect { try SplitFiles.write(kind: .places, root: places, testKeys: text) } throws: { "\($0)".contains("keys.txt") && "\($0)".contains("none of its 1 keys") }
+        try Data().write(to: text)
+        #expect { try SplitFiles.write(kind: .places, root: places, testKeys: text) } throws: { "\($0)".contains("test keys: empty") }
+    }
 }
