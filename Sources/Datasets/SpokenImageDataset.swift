@@ -211,20 +211,7 @@ public struct SpokenImageDataset: Sendable {
 
     /// The keys of a `filenames.pickle`, with `\` turned into `/`.
     public static func readKeys(_ url: URL) throws -> [String] {
-        let value = try PickleReader.read(url)
-        let list: [PickleValue]
-        switch value {
-        case .list(let v), .tuple(let v): list = v
-        case .objectArray(_, let v): list = v
-        default: throw TensorError.file(path: url.path, reason: "filenames: expected a list of strings")
-        }
-        return try list.map { item in
-            switch item {
-            case .string(let s): return s.replacingOccurrences(of: "\\", with: "/")
-            case .bytes(let b): return String(decoding: b, as: UTF8.self).replacingOccurrences(of: "\\", with: "/")
-            default: throw TensorError.file(path: url.path, reason: "filenames: an entry is not a string")
-            }
-        }
+        try NameList.pickled(url, what: "filenames")
     }
 
     /// The class ids of a `class_info.pickle` (a list of ints or an integer array).

@@ -8,21 +8,33 @@ public enum NameList {
     public static func read(_ url: URL, what: String = "name list") throws -> [String] {
         var names: [String]
         if ["pickle", "pkl"].contains(url.pathExtension.lowercased()) {
-            guard let items = try PickleReader.read(url).items else {
-                throw TensorError.file(path: url.path, reason: "\(what): the pickle does not hold a list")
-            }
-            names = try items.enumerated().map { i, item in
-                guard case .string(let s) = item else { throw TensorError.file(path: url.path, reason: "\(what): item \(i) is not a string") }
-                return s
-            }
+            names = try pickled(url, what: what)
         } else {
             let text: String
             do { text = try String(contentsOf: url, encoding: .utf8) } catch {
                 throw TensorError.file(path: url.path, reason: "\(what): cannot read (\(error.localizedDescription))")
             }
             names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                .map { $0.replacingOccurrences(of: "\\", with: "/") }
         }
         guard !names.isEmpty else { throw TensorError.file(path: url.path, reason: "\(what): empty") }
-        return names.map { $0.replacingOccurrences(of: "\\", with: "/") }
+        return names
+    }
+
+    /// The names in a pickle of any extension (a list, tuple or NumPy object array of str or bytes), possibly
+    /// none.
+    public static func pickled(_ url: URL, what: String = "name list") throws -> [String] {
+        let list: [PickleValue]
+        switch try PickleReader.read(url) {
+        case .list(let v), .tuple(let v), .objectArray(_, let v): list = v
+        default: throw TensorError.file(path: url.path, reason: "\(what): the pickle does not hold a list")
+        }
+        return try list.enumerated().map { i, item in
+            switch item {
+            case .string(let s): return s.replacingOccurrences(of: "\\", with: "/")
+            case .bytes(let b): return String(decoding: b, as: UTF8.self).replacingOccurrences(of: "\\", with: "/")
+            default: throw TensorError.file(path: url.path, reason: "\(what): item \(i) is not a string")
+            }
+        }
     }
 }
