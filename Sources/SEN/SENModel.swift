@@ -52,7 +52,8 @@ extension SENModel {
     /// The trained image encoder of a SEN run: a `sen train` output folder (its `config.yml` names the encoder,
     /// `models/best_image_model.safetensors` holds the weights) or the reference's `outputs/pre_train/<ds>`
     /// folder (`models/best_image_model.pth`, the Inception encoder's `L1`). Inception encoders need the
-    /// torchvision weights (`inceptionWeights`). With `randomProjection` the Inception encoder keeps a random
+    /// torchvision weights: `inceptionWeights`, or else the file named by the run's `config.yml` (the one it was
+    /// trained with) if it is there. With `randomProjection` the Inception encoder keeps a random
     /// `L1` (the reference's behaviour on Flickr8k and Places, spec 8.3).
     public static func loadImageEncoder(fromRun folder: URL, inceptionWeights: URL?, randomProjection: Bool = false) throws -> any SENImageEncoder {
         let fm = FileManager.default
@@ -80,11 +81,14 @@ extension SENModel {
             encoder = try ConvImageEncoder(inputSize: c.convolutionalInputSize, channels: c.convolutionalChannels,
                                            embeddingSize: c.speechEncoder.embeddingSize)
         } else {
-            guard let inceptionWeights else {
-                throw TensorError.invalidArgument("the SEN run at \(folder.path) embeds images with Inception-v3: give the torchvision weights (--inception-weights)")
+            // Without --inception-weights, the file the SEN was trained with (its config.yml records the path).
+            let recorded = configuration?.inceptionWeights.map { URL(fileURLWithPath: $0) }
+            guard let backboneWeights = inceptionWeights ?? recorded.flatMap({ fm.fileExists(atPath: $0.path) ? $0 : nil }) else {
+                let note = recorded.map { " (its config.yml names \($0.path), which is not there)" } ?? ""
+                throw TensorError.invalidArgument("the SEN run at \(folder.path) embeds images with Inception-v3: give the torchvision weights (--inception-weights)\(note)")
             }
             let size = state["L1.weight"]?.shape.first ?? configuration?.speechEncoder.embeddingSize ?? 1024
-            encoder = try InceptionImageEncoder(embeddingSize: size, backbone: FrozenBackbone(weights: inceptionWeights))
+            encoder = try InceptionImageEncoder(embeddingSize: size, backbone: FrozenBackbone(weights: backboneWeights))
             if randomProjection { return encoder }
         }
         try encoder.load(stateDict: state, source: weights.path)

@@ -22,7 +22,7 @@ struct GANTrain: ParsableCommand {
         batch 24, 600 epochs); --config reads a YAML file over them (nested keys such as architecture.stages too) and the
         options below override both. --embeddings is the folder of `s2igan sen extract` (speech_embeddings_train.safetensors,
         or the reference's .pickle); --sen is the SEN run whose image encoder the relation supervisor uses (Inception
-        encoders need --inception-weights). The output folder gets config.yml, log.jsonl, log.txt, images/ (snapshot grids),
+        encoders need the torchvision weights: --inception-weights, or else the file the SEN run's config.yml names). The output folder gets config.yml, log.jsonl, log.txt, images/ (snapshot grids),
         models/netG_<epoch>.safetensors, netD<i>.safetensors, netMD.safetensors and checkpoint.safetensors (after every
         epoch); --resume continues exactly, optimiser states included.
         """
@@ -37,7 +37,7 @@ struct GANTrain: ParsableCommand {
     @Option(help: "Epochs to run.") var epochs: Int?
     @Option(help: "Batch size.") var batchSize: Int?
     @Option(help: "Generator stages (1–3).") var stages: Int?
-    @Option(help: "torchvision Inception-v3 weights (.pth or .safetensors), for Inception SEN image encoders.") var inceptionWeights: String?
+    @Option(help: "torchvision Inception-v3 weights (.pth or .safetensors), for Inception SEN image encoders (default: the SEN run's).") var inceptionWeights: String?
     @Option(help: "Background threads preparing batches.") var workers: Int?
     @Option(help: "Stop after this many epochs in this call (resume later).") var stopAfter: Int?
     @Flag(help: "Continue the run in --output from its checkpoint.") var resume = false

@@ -74,6 +74,35 @@ func tinyConfiguration(epochs: Int = 12) -> SENTrainingConfiguration {
         #expect(old.tiedBest == nil && !old.isNewBest(0.5, over: 0.5))
     }
 
+    /// An Inception SEN run's image encoder without --inception-weights uses the file its config.yml names; when
+    /// that file is gone (or none is named) the error says what to give.
+    @Test func inceptionRunFallsBackToItsRecordedWeights() throws {
+        let run = temporaryRoot("inception-run")
+        defer { try? FileManager.default.removeItem(at: run) }
+        try FileManager.default.createDirectory(at: run.appendingPathComponent("models"), withIntermediateDirectories: true)
+        try SafeTensorsFile(tensors: ["L1.weight": try Tensor.zeros([8, 2048]), "L1.bias": try Tensor.zeros([8])])
+            .write(to: run.appendingPathComponent("models/best_image_model.safetensors"))
+        func configure(_ weights: String?) throws {
+            var c = SENTrainingConfiguration.defaults(for: .cub)
+            c.inceptionWeights = weights
+            try Data(try c.yaml().utf8).write(to: run.appendingPathComponent("config.yml"))
+        }
+        try configure(nil)
+        #expect { try SENModel.loadImageEncoder(fromRun: run, inceptionWeights: nil) } throws: {
+            "\($0)".contains("--inception-weights") && !"\($0)".contains("config.yml names")
+        }
+        let gone = run.appendingPathComponent("gone.pth").path
+        try configure(gone)
+        #expect { try SENModel.loadImageEncoder(fromRun: run, inceptionWeights: nil) } throws: {
+            "\($0)".contains("--inception-weights") && "\($0)".contains("config.yml names \(gone)")
+        }
+        // A recorded file that is there is the one read (here not a checkpoint, so its reader names it).
+        let bogus = run.appendingPathComponent("inception.pth")
+        try Data("not a checkpoint".utf8).write(to: bogus)
+        try configure(bogus.path)
+        #expect { try SENModel.loadImageEncoder(fromRun: run, inceptionWeights: nil) } throws: { "\($0)".contains(bogus.path) }
+    }
+
     @Test func badFilesAreNamedErrors() {
         let base = SENTrainingConfiguration.defaults(for: .cub)
         for (yaml, words) in [("batch_sizes: 3", "unknown key 'batch_sizes'"), ("batch_size: 1", "batch_size must be at least 2"),
