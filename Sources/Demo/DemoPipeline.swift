@@ -249,17 +249,7 @@ public final class DemoPipeline: @unchecked Sendable {
 
     /// The `netG_<N>.safetensors` (or `.pth`) with the largest N in `folder`.
     public static func latestGenerator(in folder: URL) throws -> URL {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        let candidates = names.compactMap { name -> (Int, String)? in
-            let url = URL(fileURLWithPath: name)
-            guard name.hasPrefix("netG_"), ["safetensors", "pth"].contains(url.pathExtension),
-                  let n = Int(url.deletingPathExtension().lastPathComponent.dropFirst(5)) else { return nil }
-            return (n, name)
-        }
-        guard let best = candidates.max(by: { $0.0 < $1.0 }) else {
-            throw TensorError.file(path: folder.path, reason: "no netG_<epoch>.safetensors in the folder (has the RDG been trained?)")
-        }
-        return folder.appendingPathComponent(best.1)
+        try RDGGeneration.generatorFiles(in: folder).last!.url
     }
 
     func generate() throws {

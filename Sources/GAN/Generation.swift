@@ -59,6 +59,28 @@ public enum RDGGeneration {
     /// Which stages' images are written.
     public enum Stages: String, Sendable, CaseIterable { case last, all }
 
+    /// The generators `netG_<N>.safetensors` / `.pth` in `folder` (a `gan train` run's `models/`), by epoch N
+    /// ascending, optionally only those with N in `epochs`. Throws naming the folder if none is there (or in range).
+    public static func generatorFiles(in folder: URL, epochs: ClosedRange<Int>? = nil) throws -> [(epoch: Int, url: URL)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        let all = names.compactMap { name -> (epoch: Int, url: URL)? in
+            let url = URL(fileURLWithPath: name)
+            guard name.hasPrefix("netG_"), ["safetensors", "pth"].contains(url.pathExtension),
+                  let n = Int(url.deletingPathExtension().lastPathComponent.dropFirst(5)) else { return nil }
+            return (n, folder.appendingPathComponent(name))
+        }.sorted { ($0.epoch, $0.url.path) < ($1.epoch, $1.url.path) }
+        guard !all.isEmpty else {
+            throw TensorError.file(path: folder.path, reason: "no netG_<epoch>.safetensors or .pth in the folder (has the RDG been trained?)")
+        }
+        guard let epochs else { return all }
+        let chosen = all.filter { epochs.contains($0.epoch) }
+        guard !chosen.isEmpty else {
+            let range = epochs.upperBound == .max ? "≥ \(epochs.lowerBound)" : "\(epochs.lowerBound)…\(epochs.upperBound)"
+            throw TensorError.file(path: folder.path, reason: "no netG_<epoch> with epoch \(range) (it has \(all.map { String($0.epoch) }.joined(separator: ", ")))")
+        }
+        return chosen
+    }
+
     /// Images of every stage for `embeddings` `[N, D]` with `noise` `[N, z]`; `epsilon` `[N, c]` samples the
     /// condition, `nil` uses μ (deterministic). Runs without recording gradients, in batches of `batchSize`.
     public static func images(generator g: Generator, embeddings: Tensor, noise: Tensor, epsilon: Tensor?, batchSize: Int = 32) throws -> [Tensor] {

@@ -70,7 +70,8 @@ struct GANGenerate: ParsableCommand {
         For a split (--root, --dataset, --embeddings FOLDER): the reference's evaluation images, <key>_<size>_sentence<i>.png
         for every caption, batches of --batch-size (7; the last incomplete batch is dropped as the reference does unless
         --keep-last), one noise batch per image batch, seed 100. --model is a netG_<N>.safetensors / .pth file or a folder of
-        them: each file netG_<N> is written to --output/epoch<N>. For given embeddings (--embeddings FILE.npy, [N, D]): one
+        them: each file netG_<N> (in order of N; --first-epoch / --last-epoch choose a range, as the reference's 100 ≤ N ≤ 600)
+        is written to --output/epoch<N>. For given embeddings (--embeddings FILE.npy, [N, D]): one
         image per row, noise from --noise FILE.npy ([N, z]) or drawn from --seed, written as <index>_<size>.png.
         --deterministic conditions on μ instead of sampling the conditioning noise.
         """
@@ -88,6 +89,8 @@ struct GANGenerate: ParsableCommand {
     @Flag(help: "Condition on μ (no conditioning noise).") var deterministic = false
     @Flag(help: "Write every stage's images, not only the last.") var allStages = false
     @Flag(help: "Also generate the last incomplete batch.") var keepLast = false
+    @Option(help: "With a folder of generators: the first epoch N of netG_<N> to use.") var firstEpoch = 0
+    @Option(help: "With a folder of generators: the last epoch N of netG_<N> to use.") var lastEpoch = Int.max
 
     func run() throws {
         let modelURL = URL(fileURLWithPath: model), outputURL = URL(fileURLWithPath: output)
@@ -97,11 +100,8 @@ struct GANGenerate: ParsableCommand {
             throw TensorError.file(path: modelURL.path, reason: "generator: no such file or folder")
         }
         if isFolder.boolValue {
-            for name in try FileManager.default.contentsOfDirectory(atPath: modelURL.path).sorted() where name.hasPrefix("netG_") {
-                let stem = (name as NSString).deletingPathExtension
-                if ["safetensors", "pth"].contains((name as NSString).pathExtension) { files.append((String(stem.dropFirst(5)), modelURL.appendingPathComponent(name))) }
-            }
-            guard !files.isEmpty else { throw TensorError.file(path: modelURL.path, reason: "no netG_<N>.safetensors or .pth in the folder") }
+            guard firstEpoch <= lastEpoch else { throw TensorError.invalidArgument("gan generate: --first-epoch \(firstEpoch) is after --last-epoch \(lastEpoch)") }
+            files = try RDGGeneration.generatorFiles(in: modelURL, epochs: firstEpoch...lastEpoch).map { (String($0.epoch), $0.url) }
         } else {
             files = [("", modelURL)]
         }

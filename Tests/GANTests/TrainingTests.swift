@@ -82,6 +82,21 @@ struct TinyRDGSetup {
     }
 }
 
+/// The generators of a run's `models/` folder, in epoch order (not name order), optionally in a range of epochs.
+@Test func generatorFilesAreOrderedByEpochAndFiltered() throws {
+    let folder = temporaryRoot("generators")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    #expect { try RDGGeneration.generatorFiles(in: folder) } throws: { "\($0)".contains("no netG_") && "\($0)".contains(folder.path) }
+    for name in ["netG_10.safetensors", "netG_2.safetensors", "netG_1.pth", "netD0.safetensors", "netG_x.safetensors", "netG_3.txt"] {
+        try Data().write(to: folder.appendingPathComponent(name))
+    }
+    #expect(try RDGGeneration.generatorFiles(in: folder).map(\.epoch) == [1, 2, 10])
+    #expect(try RDGGeneration.generatorFiles(in: folder, epochs: 2...600).map(\.url.lastPathComponent) == ["netG_2.safetensors", "netG_10.safetensors"])
+    #expect { try RDGGeneration.generatorFiles(in: folder, epochs: 100...600) } throws: { "\($0)".contains("100…600") && "\($0)".contains("1, 2, 10") }
+    #expect { try RDGGeneration.generatorFiles(in: folder, epochs: 11...Int.max) } throws: { "\($0)".contains("≥ 11") }
+}
+
 @Suite(.serialized) struct RDGTrainingTests {
     static let setup = Result { try TinyRDGSetup.make() }
 
