@@ -38,6 +38,22 @@ public struct ImageFeatureExtractor {
         return files.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
+    /// The images `names` lists under `folder`, in the list's order: each name is a path relative to the folder,
+    /// with its extension or without one (then `.jpg`, `.jpeg` or `.png`, the first that exists). Throws naming the
+    /// first name with no image.
+    public static func imageFiles(in folder: URL, names: [String]) throws -> [URL] {
+        let fm = FileManager.default
+        return try names.map { name in
+            let direct = folder.appendingPathComponent(name)
+            let candidates = ["jpg", "jpeg", "png"].contains(direct.pathExtension.lowercased())
+                ? [direct] : [direct] + ["jpg", "jpeg", "png"].map { direct.appendingPathExtension($0) }
+            guard let file = candidates.first(where: { fm.fileExists(atPath: $0.path) && !$0.hasDirectoryPath }) else {
+                throw TensorError.file(path: direct.path, reason: "listed image not found (tried .jpg, .jpeg and .png)")
+            }
+            return file
+        }
+    }
+
     /// The network input for one image: `[1, 3, 299, 299]` in ``range``.
     func input(_ image: RGBImage) throws -> Tensor {
         let size = InceptionV3.inputSize

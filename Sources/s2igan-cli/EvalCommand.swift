@@ -95,6 +95,15 @@ struct EvalIS: ParsableCommand {
 /// The real side of FID / KID: a folder of images or, for FID, an `.npz` of statistics.
 struct RealImages: ParsableArguments {
     @Option(help: "Real images: a folder, or (fid) an .npz with mu and sigma.") var real: String
+    @Option(help: "Only the images of --real this list names (.pickle list or text, one key or relative path per line; extension optional).")
+    var realList: String?
+
+    /// The real image files: every image under --real, or those --real-list names.
+    func files() throws -> [URL] {
+        let folder = URL(fileURLWithPath: real)
+        guard let realList else { return try ImageFeatureExtractor.imageFiles(in: folder) }
+        return try ImageFeatureExtractor.imageFiles(in: folder, names: NameList.read(URL(fileURLWithPath: realList), what: "real-image list"))
+    }
 }
 
 struct EvalFID: ParsableCommand {
@@ -107,7 +116,7 @@ struct EvalFID: ParsableCommand {
         let metrics = ImageSetMetrics(network: try options.network(.fid), batchSize: options.batchSize, progress: options.progress("images"))
         let realURL = URL(fileURLWithPath: realImages.real)
         let real = realURL.pathExtension.lowercased() == "npz"
-            ? try GaussianStatistics.read(realURL) : try metrics.statistics(of: ImageFeatureExtractor.imageFiles(in: realURL))
+            ? try GaussianStatistics.read(realURL) : try metrics.statistics(of: realImages.files())
         if let saveStats { try real.write(to: URL(fileURLWithPath: saveStats)) }
         try options.run { folder in
             let fid = try FeatureDistance.frechet(metrics.statistics(of: ImageFeatureExtractor.imageFiles(in: folder)), real)
@@ -126,7 +135,7 @@ struct EvalKID: ParsableCommand {
 
     func run() throws {
         let metrics = ImageSetMetrics(network: try options.network(.fid), batchSize: options.batchSize, progress: options.progress("images"))
-        let real = try metrics.features(of: ImageFeatureExtractor.imageFiles(in: URL(fileURLWithPath: realImages.real)), range: .unit)
+        let real = try metrics.features(of: realImages.files(), range: .unit)
         try options.run { folder in
             let generated = try metrics.features(of: ImageFeatureExtractor.imageFiles(in: folder), range: .unit)
             let kid = try FeatureDistance.kernel(generated, real, subsets: subsets, subsetSize: subsetSize, seed: seed)

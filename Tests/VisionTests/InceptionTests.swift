@@ -155,6 +155,10 @@ import Testing
         try Data([0xFF, 0xD8, 0xFF]).write(to: directory.appendingPathComponent("broken.jpg"))
         let files = try ImageFeatureExtractor.imageFiles(in: directory)
         #expect(files.map(\.lastPathComponent) == ["a.png", "b.png", "broken.jpg", "a.jpg"])
+        // A list names a subset in its own order, with or without extensions.
+        let listed = try ImageFeatureExtractor.imageFiles(in: directory, names: ["sub/a", "b.png", "a"])
+        #expect(listed.map { $0.path.replacingOccurrences(of: directory.path + "/", with: "") } == ["sub/a.jpg", "b.png", "a.png"])
+        #expect { try ImageFeatureExtractor.imageFiles(in: directory, names: ["b", "sub/missing"]) } throws: { "\($0)".contains("sub/missing") }
         let extractor = try ImageFeatureExtractor(model: model, range: .signed, batchSize: 2)
         let (features, used, failures) = try extractor.features(of: files)
         #expect(features.shape == [3, 2048])
