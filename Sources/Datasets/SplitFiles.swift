@@ -79,7 +79,7 @@ public enum SplitFiles {
         }
         for (split, list) in [(DatasetSplit.train, train), (.test, test)] {
             let folder = root.appendingPathComponent(split.rawValue)
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try createFolder(folder)
             try PickleWriter.write(.list(list.map { .string($0) }), to: folder.appendingPathComponent("filenames.pickle"))
             if kind.hasClasses {
                 let ids = try list.map { PickleValue.int(Int64(try classID(of: $0, kind: kind))) }
@@ -91,6 +91,11 @@ public enum SplitFiles {
 
     /// Keys (paths without extension, `/` separators) of the `.jpg` files under `folder`, sorted.
     static func imageKeys(_ folder: URL) throws -> [String] {
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory)
+        guard exists, isDirectory.boolValue else {
+            throw TensorError.file(path: folder.path, reason: exists ? "is a file, not the folder of the dataset's images" : "no such folder (the dataset's images)")
+        }
         guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil) else {
             throw TensorError.file(path: folder.path, reason: "no such folder")
         }

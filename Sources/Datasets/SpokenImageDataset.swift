@@ -102,7 +102,7 @@ public struct SpokenImageDataset: Sendable {
                     }
                 }
             } catch {
-                problems.append(DatasetProblem(key: nil, message: "\(error)"))
+                problems.append(DatasetProblem(key: nil, message: "\(readableDescription(of: error))"))
             }
         }
         let boxes = kind.usesBoundingBoxes ? try readBoundingBoxes(root: root, kind: kind, problems: &problems) : [:]
@@ -130,7 +130,7 @@ public struct SpokenImageDataset: Sendable {
                         if !fm.fileExists(atPath: item.image.path) {
                             found.append(DatasetProblem(key: item.key, message: "image \(item.image.path) is missing"))
                         } else if checkImages {
-                            do { _ = try RGBImage.read(item.image) } catch { found.append(DatasetProblem(key: item.key, message: "\(error)")) }
+                            do { _ = try RGBImage.read(item.image) } catch { found.append(DatasetProblem(key: item.key, message: "\(readableDescription(of: error))")) }
                         }
                         if !fm.fileExists(atPath: item.features.path) {
                             found.append(DatasetProblem(key: item.key, message: "features \(item.features.path) are missing"))
@@ -142,7 +142,7 @@ public struct SpokenImageDataset: Sendable {
                                     found.append(DatasetProblem(key: item.key, message: "features are \(bad.shape[1]) wide, expected \(expectedWidth)"))
                                 }
                             } catch {
-                                found.append(DatasetProblem(key: item.key, message: "\(error)"))
+                                found.append(DatasetProblem(key: item.key, message: "\(readableDescription(of: error))"))
                             }
                         }
                         problemBase[i] += found

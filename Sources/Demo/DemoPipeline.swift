@@ -96,7 +96,7 @@ public final class DemoPipeline: @unchecked Sendable {
         if FileManager.default.fileExists(atPath: url.path) {
             let saved: State
             do { saved = try JSONDecoder().decode(State.self, from: Data(contentsOf: url)) } catch {
-                throw TensorError.file(path: url.path, reason: "not a demo state file (\(error))")
+                throw TensorError.file(path: url.path, reason: "not a demo state file (\(readableDescription(of: error)))")
             }
             guard saved.configuration == configuration else {
                 throw TensorError.file(path: url.path, reason: "this folder holds a demo of another configuration (\(Self.difference(saved.configuration, configuration))); "
@@ -118,14 +118,14 @@ public final class DemoPipeline: @unchecked Sendable {
     }
 
     func saveState() throws {
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        try createFolder(output)
         try writeFileAtomically(try JSONEncoder.sorted.encode(state), to: output.appendingPathComponent(Self.stateFile))
     }
 
     /// Runs every unfinished stage (or those up to `last`) and returns the evaluation, when that stage has run.
     @discardableResult
     public func run(through last: Stage = .report) throws -> DemoEvaluation? {
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        try createFolder(output)
         try saveState()
         let stages = Stage.allCases.prefix { $0 != last } + [last]
         for (number, stage) in stages.enumerated() {

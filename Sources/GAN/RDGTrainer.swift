@@ -121,8 +121,8 @@ public final class RDGTrainer: @unchecked Sendable {
     public func run(resume: Bool = false, stopAfter: Int? = nil) throws -> [RDGEpochRecord] {
         let fm = FileManager.default
         let checkpoint = output.appendingPathComponent(Self.checkpointFile)
-        try fm.createDirectory(at: output.appendingPathComponent("models"), withIntermediateDirectories: true)
-        try fm.createDirectory(at: output.appendingPathComponent("images"), withIntermediateDirectories: true)
+        try createFolder(output.appendingPathComponent("models"))
+        try createFolder(output.appendingPathComponent("images"))
         var records: [RDGEpochRecord] = []
         if fm.fileExists(atPath: checkpoint.path) {
             guard resume else {
@@ -133,7 +133,7 @@ public final class RDGTrainer: @unchecked Sendable {
                   stored.resumable(as: configuration) else {
                 throw TensorError.file(path: checkpoint.path, reason: "checkpoint was made with another configuration; resume with the same settings (see config.yml beside it)")
             }
-            records = try JSONDecoder().decode([RDGEpochRecord].self, from: Data((metadata["records"] ?? "[]").utf8))
+            records = try decodeFile("checkpoint metadata 'records'", checkpoint) { try JSONDecoder().decode([RDGEpochRecord].self, from: Data((metadata["records"] ?? "[]").utf8)) }
             report("resuming after epoch \(records.last?.epoch ?? -1) of \(configuration.epochs - 1)")
         }
         try writeFileAtomically(Data(try configuration.yaml().utf8), to: output.appendingPathComponent("config.yml"))
@@ -241,7 +241,7 @@ public final class RDGTrainer: @unchecked Sendable {
                 losses = try step.run(RDGBatch(real: batch.images, wrong: batch.wrongImages, similar: batch.similarImages,
                                                embeddings: batch.embeddings), noise: z, epsilon: epsilon)
             } catch let error as RDGTrainingError {
-                throw TensorError.invalidArgument("RDG training stopped at epoch \(epoch), iteration \(iteration): \(error); the last checkpoint (epoch \(completed.last.map { "\($0.epoch)" } ?? "none")) is kept")
+                throw TensorError.invalidArgument("RDG training stopped at epoch \(epoch), iteration \(iteration): \(readableDescription(of: error)); the last checkpoint (epoch \(completed.last.map { "\($0.epoch)" } ?? "none")) is kept")
             }
             sums = sums.map { $0.adding(losses) } ?? losses
             last = batch

@@ -116,7 +116,7 @@ public struct RDGTrainingConfiguration: Sendable, Equatable, Codable {
     public static func load(yaml text: String, base: RDGTrainingConfiguration, source: String = "<yaml>") throws -> RDGTrainingConfiguration {
         let c = try YAMLOverlay.apply(text, over: base, source: source, optionalKeys: [CodingKeys.captionsPerImage.rawValue, CodingKeys.averageDecay.rawValue,
                                                                                    CodingKeys.stageStartEpochs.rawValue])
-        do { try c.validate() } catch { throw TensorError.file(path: source, reason: "\(error)") }
+        do { try c.validate() } catch { throw TensorError.file(path: source, reason: "\(readableDescription(of: error))") }
         return c
     }
 
@@ -124,7 +124,7 @@ public struct RDGTrainingConfiguration: Sendable, Equatable, Codable {
     public static func load(file url: URL, base: RDGTrainingConfiguration) throws -> RDGTrainingConfiguration {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw TensorError.file(path: url.path, reason: "config: cannot read (\(error.localizedDescription))")
+            throw TensorError.file(path: url.path, reason: "config: cannot read (\(readableDescription(of: error)))")
         }
         return try load(yaml: text, base: base, source: url.path)
     }
@@ -144,7 +144,7 @@ enum YAMLOverlay {
     static func apply<T: Codable>(_ text: String, over base: T, source: String, optionalKeys: Set<String> = []) throws -> T {
         func fail(_ message: String) -> TensorError { TensorError.file(path: source, reason: "config: \(message)") }
         let overlay: Node?
-        do { overlay = try Yams.compose(yaml: text) } catch { throw fail("not valid YAML (\(error))") }
+        do { overlay = try Yams.compose(yaml: text) } catch { throw fail("not valid YAML (\(readableDescription(of: error)))") }
         guard let overlay else { return base }
         guard overlay.mapping != nil else { throw fail("the top level must be a mapping of keys to values") }
         guard let encoded = try Yams.compose(yaml: try YAMLEncoder().encode(base)) else { throw fail("cannot encode the defaults") }
@@ -168,7 +168,7 @@ enum YAMLOverlay {
         do {
             return try YAMLDecoder().decode(T.self, from: try Yams.serialize(node: merged))
         } catch {
-            throw fail("\(error)")
+            throw fail("\(readableDescription(of: error))")
         }
     }
 }

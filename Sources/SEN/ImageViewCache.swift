@@ -93,7 +93,7 @@ public struct ImageViewCache: Sendable {
             return try ImageViewCache(inputs: inputs, views: settings.views)
         }
         let cache = try build(dataset: dataset, encoder: encoder, settings: settings, batchSize: batchSize, workers: workers, progress: progress)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try createFolder(url.deletingLastPathComponent())
         try SafeTensorsFile(tensors: ["inputs": cache.inputs], metadata: ["settings": encoded]).write(to: url)
         return cache
     }

@@ -110,7 +110,7 @@ public final class SENTrainer: @unchecked Sendable {
     public func run(resume: Bool = false, stopAfter: Int? = nil) throws -> SENTrainingResult {
         let fm = FileManager.default
         let checkpoint = output.appendingPathComponent(Self.checkpointFile)
-        try fm.createDirectory(at: output, withIntermediateDirectories: true)
+        try createFolder(output)
         var records: [SENEpochRecord] = []
         var bestMetric: Double?, bestEpoch: Int?
         var firstEpoch = 1
@@ -120,7 +120,7 @@ public final class SENTrainer: @unchecked Sendable {
             }
             let metadata = try TrainingCheckpoint.load(from: checkpoint, model: model, optimizers: ["adam": optimizer])
             try checkResumable(metadata, file: checkpoint)
-            records = try JSONDecoder().decode([SENEpochRecord].self, from: Data((metadata["records"] ?? "[]").utf8))
+            records = try decodeFile("checkpoint metadata 'records'", checkpoint) { try JSONDecoder().decode([SENEpochRecord].self, from: Data((metadata["records"] ?? "[]").utf8)) }
             firstEpoch = (records.last?.epoch ?? 0) + 1
             let best = records.filter(\.best).last
             (bestEpoch, bestMetric) = (best?.epoch, best?.metric)

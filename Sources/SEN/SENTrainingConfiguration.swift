@@ -112,7 +112,7 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
     public static func load(yaml text: String, base: SENTrainingConfiguration, source: String = "<yaml>") throws -> SENTrainingConfiguration {
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch {
-            throw TensorError.file(path: source, reason: "config: not valid YAML (\(error))")
+            throw TensorError.file(path: source, reason: "config: not valid YAML (\(readableDescription(of: error)))")
         }
         guard let mapping = node?.mapping else {
             if node == nil { return base }
@@ -136,9 +136,9 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
             try c.validate()
             return c
         } catch let error as TensorError {
-            throw TensorError.file(path: source, reason: "config: \(error)")
+            throw TensorError.file(path: source, reason: "config: \(readableDescription(of: error))")
         } catch {
-            throw TensorError.file(path: source, reason: "config: \(error)")
+            throw TensorError.file(path: source, reason: "config: \(readableDescription(of: error))")
         }
     }
 
@@ -146,7 +146,7 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
     public static func load(file url: URL, base: SENTrainingConfiguration) throws -> SENTrainingConfiguration {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw TensorError.file(path: url.path, reason: "config: cannot read (\(error.localizedDescription))")
+            throw TensorError.file(path: url.path, reason: "config: cannot read (\(readableDescription(of: error)))")
         }
         return try load(yaml: text, base: base, source: url.path)
     }

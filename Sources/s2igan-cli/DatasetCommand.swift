@@ -74,7 +74,7 @@ struct DatasetInfo: ParsableCommand {
                 entry = ["problems": error.problems.map(\.description)]
                 problemCount += error.problems.count
             } catch {
-                entry = ["problems": ["\(error)"]]
+                entry = ["problems": ["\(readableDescription(of: error))"]]
                 problemCount += 1
             }
             report[split.rawValue] = entry

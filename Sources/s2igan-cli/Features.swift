@@ -145,7 +145,7 @@ struct ImageFeatures: ParsableCommand {
         let outputURL = URL(fileURLWithPath: output)
         try NPY.write(result.features, to: outputURL)
         let list = result.used.map(\.path).joined(separator: "\n") + "\n"
-        try Data(list.utf8).write(to: outputURL.deletingPathExtension().appendingPathExtension("txt"), options: .atomic)
+        try writeFileAtomically(Data(list.utf8), to: outputURL.deletingPathExtension().appendingPathExtension("txt"))
         FileHandle.standardError.write(Data("wrote \(result.used.count) × \(InceptionV3.featureWidth) features to \(output)\n".utf8))
         guard result.failures.isEmpty else {
             for (_, reason) in result.failures { FileHandle.standardError.write(Data("failed: \(reason)\n".utf8)) }

@@ -119,7 +119,7 @@ struct GANGenerate: ParsableCommand {
                 let epsilon = deterministic ? nil : try Tensor.normal([e.shape.first ?? 0, g.architecture.conditionSize], using: &rng)
                 let images = try RDGGeneration.images(generator: g, embeddings: e, noise: z, epsilon: epsilon)
                 let folder = epoch.isEmpty ? outputURL : outputURL.appendingPathComponent("epoch\(epoch)")
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                try createFolder(folder)
                 let sizes = g.architecture.imageSizes
                 for k in (stages == .all ? Array(sizes.indices) : [sizes.count - 1]) {
                     for (i, picture) in try images[k].images(range: .signed, quantization: .truncate).enumerated() {

@@ -11,16 +11,7 @@ public func readFileBytes(_ url: URL) throws -> Data {
     do {
         return try Data(contentsOf: url, options: [.mappedIfSafe])
     } catch {
-        throw TensorError.file(path: path, reason: "cannot be read (\(error.localizedDescription))")
-    }
-}
-
-/// Writes `data` atomically: to a temporary file beside the target, then renamed over it.
-public func writeFileAtomically(_ data: Data, to url: URL) throws {
-    do {
-        try data.write(to: url, options: [.atomic])
-    } catch {
-        throw TensorError.file(path: url.path, reason: "cannot be written (\(error.localizedDescription))")
+        throw TensorError.file(path: path, reason: "cannot be read: " + (posixCode(of: error).map(systemReason) ?? readableDescription(of: error)))
     }
 }
 

@@ -12,7 +12,7 @@ public enum NameList {
         } else {
             let text: String
             do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-                throw TensorError.file(path: url.path, reason: "\(what): cannot read (\(error.localizedDescription))")
+                throw TensorError.file(path: url.path, reason: "\(what): cannot read (\(readableDescription(of: error)))")
             }
             names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
                 .map { $0.replacingOccurrences(of: "\\", with: "/") }
