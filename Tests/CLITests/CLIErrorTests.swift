@@ -79,7 +79,7 @@ func expectOneLineFailure(_ result: CLIResult, naming path: String, _ words: [St
         #expect(result.status == 0)
         #expect(result.stdout.contains("USAGE: s2igan <subcommand>") && result.stdout.contains("convert"))
         let sub = try runCLI(["dataset", "splits", "--help"])
-        #expect(sub.status == 0 && sub.stdout.contains("USAGE: s2igan dataset splits"))
+        #expect(sub.status == 0 && sub.stdout.contains("--force"))
     }
 
     /// A usage error found by the parser and one thrown by a subcommand's run() both show that subcommand's
@@ -184,5 +184,16 @@ func expectOneLineFailure(_ result: CLIResult, naming path: String, _ words: [St
         expectOneLineFailure(try runCLI(arguments), naming: config.path, ["epochs"])
         try Data("epochs: [1,\n  batch_size: {\n".utf8).write(to: config)
         expectOneLineFailure(try runCLI(arguments), naming: config.path, ["not valid YAML"])
+    }
+
+    /// `dataset splits` keeps an existing split file without --force.
+    @Test func datasetSplitsKeepsExistingFiles() throws {
+        let root = try scratchFolder("splits")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let keys = root.appendingPathComponent("train/filenames.pickle")
+        try FileManager.default.createDirectory(at: keys.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("authors".utf8).write(to: keys)
+        expectOneLineFailure(try runCLI(["dataset", "splits", "--dataset", "places", "--root", root.path]), naming: keys.path, ["--force"])
+        #expect(try Data(contentsOf: keys) == Data("authors".utf8))
     }
 }
