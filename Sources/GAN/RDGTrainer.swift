@@ -116,11 +116,18 @@ public final class RDGTrainer: @unchecked Sendable {
         }
     }
 
-    /// Trains until the configured epoch count, or until `stopAfter` epochs have run in this call.
+    /// Trains until the configured epoch count, or until `stopAfter` epochs have run in this call. With `resume`,
+    /// continues from the output folder's checkpoint (removing temporary files that an interrupted write left there)
+    /// and throws if there is none; without it the folder must not hold a run.
     @discardableResult
     public func run(resume: Bool = false, stopAfter: Int? = nil) throws -> [RDGEpochRecord] {
         let fm = FileManager.default
         let checkpoint = output.appendingPathComponent(Self.checkpointFile)
+        if resume {
+            for name in try TrainingCheckpoint.prepareResume(from: checkpoint, run: "RDG training run") {
+                report("removed \(name), a temporary file left by an interrupted write")
+            }
+        }
         try createFolder(output.appendingPathComponent("models"))
         try createFolder(output.appendingPathComponent("images"))
         var records: [RDGEpochRecord] = []

@@ -40,7 +40,7 @@ struct GANTrain: ParsableCommand {
     @Option(help: "torchvision Inception-v3 weights (.pth or .safetensors), for Inception SEN image encoders (default: the SEN run's).") var inceptionWeights: String?
     @Option(help: "Background threads preparing batches.") var workers: Int?
     @Option(help: "Stop after this many epochs in this call (resume later).") var stopAfter: Int?
-    @Flag(help: "Continue the run in --output from its checkpoint.") var resume = false
+    @Flag(help: "Continue the run in --output from its checkpoint (refused when there is none).") var resume = false
 
     func run() throws {
         guard let kind = DatasetKind(name: dataset) else { throw ValidationError("unknown dataset '\(dataset)'") }
