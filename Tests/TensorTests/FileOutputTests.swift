@@ -18,7 +18,20 @@ import Testing
         try writeFileAtomically(Data([4, 5]), to: target)
         #expect(try Data(contentsOf: target) == Data([4, 5]))
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["a.bin"])
-        #expect(temporaryFileName(for: "a.bin") == ".a.bin.tmp-\(getpid())")
+        let temporary = temporaryFileName(for: "a.bin")
+        #expect(temporary.hasPrefix(".a.bin.tmp-\(getpid())-") && temporary.count == ".a.bin.tmp-\(getpid())-".count + 8)
+        #expect(temporaryFileName(for: "a.bin") != temporary, "a fresh name per write")
+    }
+
+    /// Writers of one file on several threads never share a temporary: the file ends as one whole write.
+    @Test func concurrentWritersOfOneFileDoNotMix() throws {
+        let folder = try scratch()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let target = folder.appendingPathComponent("shared.bin")
+        let payloads = (0..<8).map { Data(repeating: UInt8($0), count: 200_000 + $0) }
+        DispatchQueue.concurrentPerform(iterations: 32) { i in try? writeFileAtomically(payloads[i % 8], to: target) }
+        #expect(payloads.contains(try Data(contentsOf: target)))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["shared.bin"])
     }
 
     @Test func writeFailuresNameTheTargetAndTheObstacle() throws {
@@ -69,12 +82,13 @@ import Testing
         let folder = try scratch()
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("models"), withIntermediateDirectories: true)
-        let stale = [".checkpoint.safetensors.tmp-999999999", ".dat.nosync1a2b.XyZ123", "models/.netG_3.safetensors.tmp-12"]
-        let kept = ["checkpoint.safetensors", temporaryFileName(for: "log.txt"), "notes.tmp-12", ".hidden", ".x.tmp-12a", "models/netG_3.safetensors"]
+        let stale = [".checkpoint.safetensors.tmp-999999999", ".dat.nosync1a2b.XyZ123", ".log.txt.tmp-999999998-0a1b2c3d", "models/.netG_3.safetensors.tmp-12"]
+        let kept = ["checkpoint.safetensors", temporaryFileName(for: "log.txt"), "notes.tmp-12", ".hidden", ".x.tmp-12a", ".y.tmp-12-xyz",
+                    "models/netG_3.safetensors"]
         for name in stale + kept { try Data("x".utf8).write(to: folder.appendingPathComponent(name)) }
-        #expect(try removeStaleTemporaryFiles(in: folder) == [".checkpoint.safetensors.tmp-999999999", ".dat.nosync1a2b.XyZ123"])
-        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(stale[2]).path), "sub-folders only when asked")
-        #expect(try removeStaleTemporaryFiles(in: folder, includingSubfolders: true) == [stale[2]])
+        #expect(try removeStaleTemporaryFiles(in: folder) == [".checkpoint.safetensors.tmp-999999999", ".dat.nosync1a2b.XyZ123", ".log.txt.tmp-999999998-0a1b2c3d"])
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(stale[3]).path), "sub-folders only when asked")
+        #expect(try removeStaleTemporaryFiles(in: folder, includingSubfolders: true) == [stale[3]])
         for name in kept { #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), "\(name)") }
         #expect(try removeStaleTemporaryFiles(in: folder.appendingPathComponent("absent")) == [])
     }

@@ -17,8 +17,13 @@ public func writeFileAtomically(_ data: Data, to url: URL) throws {
     }
     let folder = url.deletingLastPathComponent()
     try requireFolder(folder, writing: path)
-    let temporary = folder.appendingPathComponent(temporaryFileName(for: url.lastPathComponent)).path
-    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+    var temporary = "", descriptor: Int32 = -1
+    // A fresh name per call, so that writers of the same file on two threads never share a temporary.
+    for _ in 0..<8 {
+        temporary = folder.appendingPathComponent(temporaryFileName(for: url.lastPathComponent)).path
+        descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        if descriptor >= 0 || errno != EEXIST { break }
+    }
     guard descriptor >= 0 else { throw TensorError.file(path: path, reason: "cannot be written: " + systemReason(errno)) }
     var failure: Int32 = 0
     data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
@@ -42,15 +47,17 @@ public func writeFileAtomically(_ data: Data, to url: URL) throws {
     }
 }
 
-/// The name of the temporary file that ``writeFileAtomically(_:to:)`` writes before renaming it to `name`:
-/// `.<name>.tmp-<process id>`, hidden and unique per process.
+/// A name for the temporary file that ``writeFileAtomically(_:to:)`` writes before renaming it to `name`:
+/// `.<name>.tmp-<process id>-<8 random hex digits>`, hidden, with the writer's process id so that
+/// ``removeStaleTemporaryFiles(in:includingSubfolders:)`` can tell a dead writer's file from a live one's.
 public func temporaryFileName(for name: String) -> String {
-    ".\(name).tmp-\(getpid())"
+    let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+    return ".\(name).tmp-\(getpid())-\(String(repeating: "0", count: 8 - suffix.count))\(suffix)"
 }
 
 /// Removes the temporary files that an interrupted atomic write left in `folder` (and, with
-/// `includingSubfolders`, in the folders below it): ours (`.<name>.tmp-<process id>`, of another process than
-/// this one) and Foundation's (`.dat.nosync…`, what `Data.write(to:options: .atomic)` leaves on Linux). Returns
+/// `includingSubfolders`, in the folders below it): ours (`.<name>.tmp-<process id>[-<hex>]`, of another process
+/// than this one) and Foundation's (`.dat.nosync…`, what `Data.write(to:options: .atomic)` leaves on Linux). Returns
 /// their paths relative to `folder`, sorted. A missing folder has none.
 @discardableResult
 public func removeStaleTemporaryFiles(in folder: URL, includingSubfolders: Bool = false) throws -> [String] {
@@ -84,8 +91,11 @@ func isStaleTemporaryName(_ name: String) -> Bool {
     guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards), marker.lowerBound > name.index(after: name.startIndex) else {
         return false
     }
-    let pid = name[marker.upperBound...]
-    return !pid.isEmpty && pid.allSatisfy { $0.isASCII && $0.isNumber } && pid != "\(getpid())"
+    let parts = name[marker.upperBound...].split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+    let pid = parts[0]
+    guard !pid.isEmpty, pid.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+    if parts.count == 2 { guard !parts[1].isEmpty, parts[1].allSatisfy(\.isHexDigit) else { return false } }
+    return pid != "\(getpid())"
 }
 
 /// Creates `folder` and any missing parents; a failure throws ``TensorError/file(path:reason:)`` naming the
