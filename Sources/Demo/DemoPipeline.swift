@@ -88,7 +88,8 @@ public final class DemoPipeline: @unchecked Sendable {
     public var reportFile: URL { output.appendingPathComponent("report.html") }
 
     /// Opens `output` for `configuration`: a folder holding a demo of another configuration is refused (its
-    /// finished stages would not match), naming the first difference.
+    /// finished stages would not match), naming the first difference. Opening an interrupted demo removes the
+    /// temporary files that a killed atomic write left anywhere under `output`.
     public init(configuration: DemoConfiguration, output: URL, report: @escaping @Sendable (String) -> Void = { _ in }) throws {
         try configuration.validate()
         (self.configuration, self.output, self.report) = (configuration, output, report)
@@ -103,6 +104,10 @@ public final class DemoPipeline: @unchecked Sendable {
                                        + "use another --output or --fresh")
             }
             state = saved
+            // Resuming: what a killed atomic write left anywhere in the demo's folder goes first.
+            for name in try removeStaleTemporaryFiles(in: output, includingSubfolders: true) {
+                report("removed \(name), a temporary file left by an interrupted write")
+            }
         } else {
             state = State(configuration: configuration)
         }
