@@ -43,7 +43,17 @@ extension Generator {
             default:
                 throw TensorError.invalidArgument("unknown extension '.\(url.pathExtension)' (expected .safetensors or .pth)")
             }
-            let generator = try Generator(try architecture ?? RDGArchitecture(generatorStateDict: state))
+            // The weights decide the sizes: an architecture in the metadata that disagrees with them is refused
+            // before anything is built (a lying width would otherwise allocate for it).
+            let fromWeights = try RDGArchitecture(generatorStateDict: state)
+            if let architecture {
+                let differences = architecture.generatorDifferences(from: fromWeights)
+                guard differences.isEmpty else {
+                    throw TensorError.file(path: url.path, reason: "generator: the metadata's architecture does not match the weights: "
+                                           + differences.joined(separator: ", "))
+                }
+            }
+            let generator = try Generator(architecture ?? fromWeights)
             try generator.load(stateDict: state, source: url.path)
             generator.eval()
             return generator
