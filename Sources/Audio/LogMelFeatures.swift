@@ -21,6 +21,21 @@ public struct LogMelRecipe: Sendable, Equatable {
     /// `int(sr · 0.001 · 10)`: 220 at 22 050 Hz.
     public var hop: Int { Int(Double(sampleRate) * 0.001 * hopMilliseconds) }
 
+    /// The sample rates a recipe accepts: telephone speech to studio audio.
+    public static let sampleRates = 1_000...384_000
+
+    /// Throws naming the first setting a log-mel filterbank cannot be computed with.
+    public func validate() throws {
+        func fail(_ message: String) -> TensorError { TensorError.invalidArgument("log-mel: \(message)") }
+        guard Self.sampleRates.contains(sampleRate) else {
+            throw fail("sample rate \(sampleRate) Hz is outside \(Self.sampleRates.lowerBound)–\(Self.sampleRates.upperBound) Hz")
+        }
+        guard (1...1024).contains(melBands) else { throw fail("mel bands must be between 1 and 1024, got \(melBands)") }
+        guard (0...10_000).contains(windowMilliseconds), (0...10_000).contains(hopMilliseconds), nFFT >= 2, hop >= 1 else {
+            throw fail("window \(windowMilliseconds) ms and hop \(hopMilliseconds) ms give no usable frames at \(sampleRate) Hz")
+        }
+    }
+
     /// The mel power spectrogram `[melBands, frames]` (before the logarithm).
     public func melPower(_ samples: [Float]) throws -> Tensor {
         let (values, frames) = try bandEnergies(samples)
@@ -30,6 +45,7 @@ public struct LogMelRecipe: Sendable, Equatable {
     /// Mel band energies, band-major `[melBands × frames]`: each band sums only the FFT bins where its
     /// triangle is non-zero (a few of the 276), rather than a dense filterbank product.
     private func bandEnergies(_ samples: [Float]) throws -> (values: [Float], frames: Int) {
+        try validate()
         guard !samples.isEmpty else { throw TensorError.invalidArgument("log-mel: the audio is empty") }
         let power = try Spectrogram.power(samples, nFFT: nFFT, hop: hop)
         let bank = try MelScale.filterbank(sampleRate: sampleRate, nFFT: nFFT, melBands: melBands, fMin: fMin, fMax: fMax)

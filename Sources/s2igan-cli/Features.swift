@@ -60,7 +60,9 @@ struct AudioFeatures: ParsableCommand {
             guard AudioFeatureExtractor.Layout(rawValue: dataset) != nil else { throw ValidationError("unknown --dataset '\(dataset)'") }
             guard inputs.count == 1 else { throw ValidationError("--dataset takes exactly one root folder") }
         }
-        guard sampleRate > 0 else { throw ValidationError("--sample-rate must be positive") }
+        guard LogMelRecipe.sampleRates.contains(sampleRate) else {
+            throw ValidationError("--sample-rate must be between \(LogMelRecipe.sampleRates.lowerBound) and \(LogMelRecipe.sampleRates.upperBound) Hz, got \(sampleRate)")
+        }
     }
 
     func run() throws {
