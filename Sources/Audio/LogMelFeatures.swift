@@ -5,7 +5,7 @@ import Tensor
 /// float32, exactly as the reference computes them with librosa 0.6 (`melspectrogram` with a 25 ms periodic
 /// Hann window, 10 ms hop, centred reflect-padded frames, Slaney mel bands; `ln(mel + 1e-6)`; mean and
 /// population standard deviation (+1e-16) of each band over time).
-public struct LogMelRecipe: Sendable, Equatable {
+public struct LogMelRecipe: Sendable, Equatable, Codable {
     public var sampleRate = 22_050
     public var windowMilliseconds = 25.0
     public var hopMilliseconds = 10.0
@@ -15,6 +15,11 @@ public struct LogMelRecipe: Sendable, Equatable {
     public var cmvn = true
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case sampleRate = "sample_rate", windowMilliseconds = "window_ms", hopMilliseconds = "hop_ms", melBands = "mel_bands"
+        case fMin = "f_min", fMax = "f_max", cmvn
+    }
 
     /// `int(sr · 0.001 · 25)`: 551 at 22 050 Hz.
     public var nFFT: Int { Int(Double(sampleRate) * 0.001 * windowMilliseconds) }

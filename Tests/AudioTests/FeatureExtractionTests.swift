@@ -49,6 +49,22 @@ import Tensor
         #expect(matrices[0].isIdentical(to: try extractor.features(of: good.inputs[0])))
         let second = extractor.run(groups)
         #expect(second.written == 0 && second.skipped == 1 && second.failures.count == 1)
+        #expect(FileManager.default.fileExists(atPath: AudioFeatureExtractor.recordURL(of: good.output).path))
+
+        // Other settings: the output is recomputed (not kept stale), and the report says so.
+        var other = LogMelRecipe()
+        other.cmvn = false
+        let noCMVN = AudioFeatureExtractor(recipe: other)
+        #expect(noCMVN.state(of: good) == .stale)
+        let third = noCMVN.run(groups)
+        #expect(third.written == 1 && third.recomputed == 1 && third.skipped == 0)
+        #expect(try NPY.readMatrices(good.output)[0].isIdentical(to: try noCMVN.features(of: good.inputs[0])))
+        #expect(!(try NPY.readMatrices(good.output)[0].isIdentical(to: matrices[0])))
+        #expect(noCMVN.state(of: good) == .current && extractor.state(of: good) == .stale)
+        // No record (an older version's output, or a run killed between the features and their record): recomputed.
+        try FileManager.default.removeItem(at: AudioFeatureExtractor.recordURL(of: good.output))
+        #expect(noCMVN.state(of: good) == .stale)
+        #expect(noCMVN.run(groups).recomputed == 1)
     }
 }
 

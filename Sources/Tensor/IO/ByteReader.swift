@@ -24,6 +24,15 @@ public func writeFileAtomically(_ data: Data, to url: URL) throws {
     }
 }
 
+extension JSONEncoder {
+    /// Sorted keys, so equal values encode to equal bytes.
+    public static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+}
+
 /// Element types shared by the NumPy and safetensors formats.
 public enum ScalarType: String, Sendable, CaseIterable {
     case float16, bfloat16, float32, float64
