@@ -42,3 +42,22 @@ import Tensor
         #expect("\(error!)".contains("g.yml") && "\(error!)".contains("generator_width must be between 1 and 256, got 100000000"), "\(error!)")
     }
 }
+
+/// Embeddings with NaN, or so large that the generator overflows, are errors instead of black images.
+@Suite struct NonFiniteGenerationTests {
+    @Test func nonFiniteEmbeddingsAndImagesAreErrors() throws {
+        let g = try Generator(HostileSizesTests.small)
+        g.eval()
+        var rng = RandomGenerator(seed: 4)
+        let e = try Tensor.normal([3, 16], using: &rng), z = try Tensor.normal([3, 6], using: &rng)
+        #expect(try RDGGeneration.images(generator: g, embeddings: e, noise: z, epsilon: nil).allSatisfy(\.isFinite))
+        var nan = e
+        nan.withUnsafeMutableBufferPointer { $0[20] = .nan }
+        let error = #expect(throws: TensorError.self) { try RDGGeneration.images(generator: g, embeddings: nan, noise: z, epsilon: nil) }
+        #expect("\(error!)".contains("embeddings row(s) 1 hold NaN or infinite values"), "\(error!)")
+        // ×10³⁰: the conditioning's log-variance overflows exp, and the sampled condition is infinite.
+        let epsilon = try Tensor.normal([3, 4], using: &rng)
+        let huge = #expect(throws: TensorError.self) { try RDGGeneration.images(generator: g, embeddings: e * 1e30, noise: z, epsilon: epsilon) }
+        #expect("\(huge!)".contains("are not finite"), "\(huge!)")
+    }
+}

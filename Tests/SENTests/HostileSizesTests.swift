@@ -55,3 +55,31 @@ import Tensor
         }
     }
 }
+
+/// Non-finite values in, or out: errors naming the file, never an all-NaN embedding with exit 0.
+@Suite struct NonFiniteInputTests {
+    @Test func nanWeightsAndNaNFeaturesAreRefused() throws {
+        let folder = temporaryRoot("nan-sen")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let encoder = try SpeechEncoder(HostileSizesTests.small)
+        var weight = encoder.Conv1.weight.value
+        weight.withUnsafeMutableBufferPointer { $0[3] = .nan }
+        encoder.Conv1.weight.value = weight
+        let url = folder.appendingPathComponent("nan.safetensors")
+        try encoder.save(to: url)
+        let error = #expect(throws: (any Error).self) { try SpeechEncoder.load(from: url) }
+        #expect("\(error!)".contains("nan.safetensors") && "\(error!)".contains("NaN or infinite values in 'Conv1.weight'"), "\(error!)")
+
+        let good = try SpeechEncoder(HostileSizesTests.small)
+        good.eval()
+        var features = try Tensor.ones([40, 8])
+        let mel = folder.appendingPathComponent("caption.npy")
+        try NPY.write(features, to: mel)
+        #expect(try SpeechEmbeddings.embed(encoder: good, featureFiles: [mel]).isFinite)
+        features.withUnsafeMutableBufferPointer { $0[17] = .nan }
+        try NPY.write(features, to: mel)
+        let nan = #expect(throws: TensorError.self) { try SpeechEmbeddings.embed(encoder: good, featureFiles: [mel]) }
+        #expect("\(nan!)".contains("caption.npy") && "\(nan!)".contains("NaN or infinite"), "\(nan!)")
+    }
+}
