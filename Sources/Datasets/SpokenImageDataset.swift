@@ -206,6 +206,9 @@ public struct SpokenImageDataset: Sendable {
         for c in captions where c.rank != 2 || c.shape[0] == 0 {
             throw TensorError.file(path: url.path, reason: "features: a caption has shape \(c.shape), expected (frames, bands)")
         }
+        if let bad = captions.firstIndex(where: { !$0.isFinite }) {
+            throw TensorError.file(path: url.path, reason: "features: caption \(bad) holds NaN or infinite values")
+        }
         return captions
     }
 

@@ -240,3 +240,20 @@ struct Manifest {
         #expect(throws: TensorError.self) { try failing.next() }
     }
 }
+
+/// Feature files with NaN are refused by name, wherever captions are read (training, `dataset info`).
+@Suite struct NonFiniteFeatureTests {
+    @Test func captionsWithNaNAreAnError() throws {
+        let folder = temporaryRoot("nan-features")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let url = folder.appendingPathComponent("key.npy")
+        var captions = [try Tensor.ones([5, 40]), try Tensor.ones([7, 40])]
+        try NPY.writeMatrices(captions, to: url)
+        #expect(try SpokenImageDataset.readCaptions(url).count == 2)
+        captions[1].withUnsafeMutableBufferPointer { $0[9] = -.infinity }
+        try NPY.writeMatrices(captions, to: url)
+        let error = #expect(throws: TensorError.self) { try SpokenImageDataset.readCaptions(url) }
+        #expect("\(error!)".contains("key.npy") && "\(error!)".contains("caption 1 holds NaN or infinite values"), "\(error!)")
+    }
+}
