@@ -257,3 +257,23 @@ struct Manifest {
         #expect("\(error!)".contains("key.npy") && "\(error!)".contains("caption 1 holds NaN or infinite values"), "\(error!)")
     }
 }
+
+/// Bounding boxes that are not pixel coordinates (NaN, 1e300) are problems of their image, not a trap converting
+/// them to integers.
+@Suite struct HostileBoundingBoxTests {
+    @Test func unusableBoxesAreProblems() throws {
+        let root = temporaryRoot("boxes")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.copyItem(at: fixtures.url("cub"), to: root)
+        let file = root.appendingPathComponent("CUB_200_2011/bounding_boxes.txt")
+        var lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map(String.init)
+        lines[0] = "1 nan 8.0 1e300 10.0"
+        lines[1] = "2 7.0 7.0 -5 15.0"
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: file)
+        let whole = try SpokenImageDataset.open(kind: .cub, root: fixtures.url("cub"), split: .train)
+        let dataset = try SpokenImageDataset.open(kind: .cub, root: root, split: .train, options: DatasetOptions(skipBadItems: true))
+        let problems = dataset.problems.filter { $0.message.contains("is not four pixel coordinates") }
+        #expect(problems.count == 2, "\(dataset.problems)")
+        #expect(dataset.count == whole.count - 2)
+    }
+}
