@@ -206,6 +206,9 @@ public struct SpokenImageDataset: Sendable {
         for c in captions where c.rank != 2 || c.shape[0] == 0 {
             throw TensorError.file(path: url.path, reason: "features: a caption has shape \(c.shape), expected (frames, bands)")
         }
+        if let bad = captions.firstIndex(where: { !$0.isFinite }) {
+            throw TensorError.file(path: url.path, reason: "features: caption \(bad) holds NaN or infinite values")
+        }
         return captions
     }
 
@@ -248,8 +251,12 @@ public struct SpokenImageDataset: Sendable {
         for line in boxes.split(whereSeparator: \.isNewline) {
             let parts = line.split(separator: " ")
             guard parts.count == 5, let key = pathByID[String(parts[0])] else { continue }
-            let v = parts.dropFirst().compactMap { Double($0) }.map { Int($0) }
-            guard v.count == 4 else { continue }
+            // Pixel coordinates: a value that is not a number of a sensible size (NaN, 1e300) would trap as an Int.
+            let v = parts.dropFirst().compactMap { Double($0) }.filter { $0.isFinite && abs($0) <= 1e7 }.map { Int($0) }
+            guard v.count == 4, v[2] >= 0, v[3] >= 0 else {
+                problems.append(DatasetProblem(key: key, message: "bounding_boxes.txt: '\(line)' is not four pixel coordinates"))
+                continue
+            }
             result[key] = BoundingBox(x: v[0], y: v[1], width: v[2], height: v[3])
         }
         return result

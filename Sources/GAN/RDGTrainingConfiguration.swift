@@ -89,16 +89,16 @@ public struct RDGTrainingConfiguration: Sendable, Equatable, Codable {
         func check(_ ok: Bool, _ message: String) throws { if !ok { throw TensorError.invalidArgument("config: \(message)") } }
         _ = try datasetKind
         try architecture.validate()
-        try check(batchSize >= 2, "batch_size must be at least 2 (BatchNorm needs a batch), got \(batchSize)")
-        try check(epochs >= 1, "epochs must be at least 1, got \(epochs)")
+        try check(batchSize >= 2 && batchSize <= 65_536, "batch_size must be between 2 (BatchNorm needs a batch) and 65536, got \(batchSize)")
+        try check(epochs >= 1 && epochs <= 1_000_000, "epochs must be between 1 and 1000000, got \(epochs)")
         for (name, rate) in [("generator_learning_rate", generatorLearningRate), ("discriminator_learning_rate", discriminatorLearningRate)] {
             try check(rate > 0 && rate.isFinite, "\(name) must be positive, got \(rate)")
         }
         try check(betas.count == 2 && betas.allSatisfy { (0..<1).contains($0) }, "betas must be two values in [0, 1), got \(betas)")
         try check(saveEvery >= 1 && snapshotEvery >= 1, "save_every and snapshot_every must be at least 1")
         try check(losses.kl >= 0 && losses.unconditional >= 0 && losses.relation >= 0, "loss coefficients must not be negative")
-        try check(captionsPerImage.map { $0 >= 1 } ?? true, "captions_per_image must be at least 1")
-        try check(workers >= 1, "workers must be at least 1, got \(workers)")
+        try check(captionsPerImage.map { $0 >= 1 && $0 <= 1000 } ?? true, "captions_per_image must be between 1 and 1000")
+        try check(workers >= 1 && workers <= 256, "workers must be between 1 and 256, got \(workers)")
         try check(averageDecay.map { (0..<1).contains($0) } ?? true, "average_decay must be in [0, 1), got \(averageDecay ?? 0)")
         if let starts = stageStartEpochs {
             try check(starts.count == architecture.stages && starts.first == 0 && zip(starts, starts.dropFirst()).allSatisfy { $0 <= $1 },

@@ -114,11 +114,3 @@ final class Locked<Value>: @unchecked Sendable {
     func update(_ body: (inout Value) -> Void) { lock.lock(); body(&stored); lock.unlock() }
 }
 
-extension JSONEncoder {
-    /// Sorted keys, so equal values encode to equal bytes.
-    public static var sorted: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }
-}

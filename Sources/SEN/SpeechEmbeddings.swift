@@ -127,7 +127,12 @@ public enum SpeechEmbeddings {
             guard features.shape[0] >= minimum else {
                 throw TensorError.file(path: url.path, reason: "\(features.shape[0]) frames; the speech encoder needs at least \(minimum) (\(minimum * 10) ms)")
             }
-            rows.append(try encoder.embed([features]))
+            guard features.isFinite else { throw TensorError.file(path: url.path, reason: "the features hold NaN or infinite values") }
+            let row = try encoder.embed([features])
+            guard row.isFinite else {
+                throw TensorError.file(path: url.path, reason: "the speech encoder's embedding of it is not finite (its weights, or values they overflow on)")
+            }
+            rows.append(row)
         }
         return try Tensor.concatenate(rows, axis: 0)
     }

@@ -81,6 +81,13 @@ struct DatasetInfo: ParsableCommand {
             }
             report[split.rawValue] = entry
         }
+        // The built-in dataset's record of every image's attributes (what the demo's evaluation reads).
+        if kind == .spokenFlowers {
+            do { _ = try SpokenFlowers.readManifest(root: URL(fileURLWithPath: root)) } catch {
+                report["problems"] = ["\(error)"]
+                problemCount += 1
+            }
+        }
         if json {
             let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted])
             print(String(decoding: data, as: UTF8.self))
@@ -95,6 +102,7 @@ struct DatasetInfo: ParsableCommand {
                 }
                 for p in e["problems"] as? [String] ?? [] { print("  \(split) problem: \(p)") }
             }
+            for p in report["problems"] as? [String] ?? [] { print("  problem: \(p)") }
         }
         if problemCount > 0 { throw ExitCode(1) }
     }

@@ -15,6 +15,28 @@ public func readFileBytes(_ url: URL) throws -> Data {
     }
 }
 
+/// Runs `body`, which writes into `folder`; when it throws, a `folder` that did not exist before is removed with
+/// everything in it, so a failed command (a full disk, a bad input half-way) leaves no empty or half-filled
+/// output folder that a later run would take for a result. A folder that existed is left to `body`.
+public func removingOutputOnFailure<Result>(_ folder: URL, _ body: () throws -> Result) throws -> Result {
+    let existed = FileManager.default.fileExists(atPath: folder.path)
+    do {
+        return try body()
+    } catch {
+        if !existed { try? FileManager.default.removeItem(at: folder) }
+        throw error
+    }
+}
+
+extension JSONEncoder {
+    /// Sorted keys, so equal values encode to equal bytes.
+    public static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+}
+
 /// Element types shared by the NumPy and safetensors formats.
 public enum ScalarType: String, Sendable, CaseIterable {
     case float16, bfloat16, float32, float64

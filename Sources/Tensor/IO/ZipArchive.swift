@@ -22,7 +22,7 @@ struct ZipArchive {
         let bytes = [UInt8](data)
         func fail(_ reason: String) -> TensorError { .file(path: path, reason: "zip: " + reason) }
         func u16(_ at: Int) throws -> Int {
-            guard at >= 0, at + 2 <= bytes.count else { throw fail("record at byte \(at) runs past the end") }
+            guard at >= 0, at <= bytes.count - 2 else { throw fail("record at byte \(at) runs past the end") }
             return Int(bytes[at]) | Int(bytes[at + 1]) << 8
         }
         func u32(_ at: Int) throws -> Int { try u16(at) | (try u16(at + 2)) << 16 }
@@ -84,7 +84,9 @@ struct ZipArchive {
     func contents(_ name: String) throws -> Data {
         guard let entry = entries[name] else { throw TensorError.file(path: path, reason: "zip: no entry '\(name)'") }
         let stored = data.subdata(in: (data.startIndex + entry.range.lowerBound)..<(data.startIndex + entry.range.upperBound))
-        return entry.method == 8 ? try inflate(stored, size: entry.uncompressedSize, name: name) : stored
+        guard entry.method == 8 else { return stored }
+        try ResourceLimits.check(entry.uncompressedSize, \.decompressedBytes, what: "zip: entry '\(name)' inflates to", path: path)
+        return try inflate(stored, size: entry.uncompressedSize, name: name)
     }
 
     /// Raw deflate data (no zlib header) of a member declared `size` bytes long.
