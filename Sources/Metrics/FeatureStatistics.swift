@@ -43,7 +43,7 @@ public struct GaussianStatistics: Sendable, Equatable {
             throw TensorError.file(path: url.path, reason: "statistics: mu or sigma holds NaN or infinite values")
         }
         let statistics = try GaussianStatistics(mean: mean, covariance: DoubleMatrix(rows: d, columns: d, values: values))
-        do { try statistics.checkCovariance() } catch { throw TensorError.file(path: url.path, reason: "\(error)") }
+        do { try statistics.checkCovariance() } catch { throw TensorError.file(path: url.path, reason: "\(readableDescription(of: error))") }
         return statistics
     }
 

@@ -198,7 +198,7 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
         try check((8...1024).contains(convolutionalInputSize), "conv_input_size must be between 8 and 1024, got \(convolutionalInputSize)")
         try check(!convolutionalChannels.isEmpty && convolutionalChannels.count <= 16 && convolutionalChannels.allSatisfy { (1...8192).contains($0) },
                   "conv_channels must be 1 to 16 widths between 1 and 8192, got \(convolutionalChannels)")
-        do { try speechEncoder.validate() } catch { throw TensorError.invalidArgument("config: \(error)") }
+        do { try speechEncoder.validate() } catch { throw TensorError.invalidArgument("config: \(readableDescription(of: error))") }
     }
 
     /// The keys of a YAML file, all optional; ``apply(to:)`` writes those present.

@@ -84,7 +84,7 @@ struct DatasetInfo: ParsableCommand {
         // The built-in dataset's record of every image's attributes (what the demo's evaluation reads).
         if kind == .spokenFlowers {
             do { _ = try SpokenFlowers.readManifest(root: URL(fileURLWithPath: root)) } catch {
-                report["problems"] = ["\(error)"]
+                report["problems"] = ["\(readableDescription(of: error))"]
                 problemCount += 1
             }
         }

@@ -119,7 +119,7 @@ struct GANGenerate: ParsableCommand {
                 let epsilon = deterministic ? nil : try Tensor.normal([e.shape.first ?? 0, g.architecture.conditionSize], using: &rng)
                 let images: [Tensor]
                 do { images = try RDGGeneration.images(generator: g, embeddings: e, noise: z, epsilon: epsilon) } catch {
-                    throw TensorError.file(path: embeddings, reason: "\(error) (generator \(url.lastPathComponent))")
+                    throw TensorError.file(path: embeddings, reason: "\(readableDescription(of: error)) (generator \(url.lastPathComponent))")
                 }
                 let folder = epoch.isEmpty ? outputURL : outputURL.appendingPathComponent("epoch\(epoch)")
                 let sizes = g.architecture.imageSizes
@@ -156,7 +156,7 @@ struct GANGenerate: ParsableCommand {
                 }
             } catch let error as TensorError {
                 if case .file = error { throw error }
-                throw TensorError.file(path: embeddings, reason: "\(error) (generator \(url.lastPathComponent))")
+                throw TensorError.file(path: embeddings, reason: "\(readableDescription(of: error)) (generator \(url.lastPathComponent))")
             }
             print(String(format: "%@: %d images in %@ (%.1f s)", url.lastPathComponent, count, folder.path, Date().timeIntervalSince(started)))
         }
