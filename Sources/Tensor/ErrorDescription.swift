@@ -38,7 +38,7 @@ public func readableDescription(of error: DecodingError) -> String {
     }
 }
 
-/// Decodes `type` from `data`, the contents of `url`; a decoding error becomes ``TensorError/file(path:reason:)``
+/// Runs `decode`, which decodes the contents of `url`; a decoding error becomes ``TensorError/file(path:reason:)``
 /// naming the file, `what` it is (e.g. "config") and the key or value at fault.
 public func decodeFile<T>(_ what: String, _ url: URL, _ decode: () throws -> T) throws -> T {
     do {

@@ -8,7 +8,7 @@ import Darwin
 /// Writes `data` atomically: into a temporary file beside the target (``temporaryFileName(for:)``), flushed to
 /// disk, then renamed over the target, so a reader sees the old file or the new one, never a part. A failure
 /// throws ``TensorError/file(path:reason:)`` naming the target and what is in the way, and leaves no temporary
-/// file behind; a killed process may leave one, which ``removeStaleTemporaryFiles(in:)`` recognises.
+/// file behind; a killed process may leave one, which ``removeStaleTemporaryFiles(in:includingSubfolders:)`` recognises.
 public func writeFileAtomically(_ data: Data, to url: URL) throws {
     let path = url.path
     var isDirectory: ObjCBool = false
