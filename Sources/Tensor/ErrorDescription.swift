@@ -65,8 +65,8 @@ private func describe(_ error: Error) -> String {
     if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain {
         return describeFoundation(ns)
     }
-    if let error = error as? CustomStringConvertible { return error.description }
-    return "\(error)"
+    // The error's own description when it has one (the project's error types), else its case as Swift prints it.
+    return String(describing: error)
 }
 
 private func describeFoundation(_ error: NSError) -> String {

@@ -141,5 +141,7 @@ import Testing
         #expect(readableDescription(of: TensorError.file(path: "x.npy", reason: "truncated")) == "'x.npy': truncated")
         struct Several: Error, CustomStringConvertible { var description: String { "first line\n  second line\n" } }
         #expect(readableDescription(of: Several()) == "first line; second line")
+        enum Plain: Error { case broken }
+        #expect(readableDescription(of: Plain.broken) == "broken", "not Foundation's 'The operation could not be completed'")
     }
 }
