@@ -157,8 +157,7 @@ public struct AudioFeatureExtractor: Sendable {
                 } else {
                     outcome = Result {
                         let matrices = try group.inputs.map { try features(of: $0) }
-                        try FileManager.default.createDirectory(at: group.output.deletingLastPathComponent(),
-                                                                withIntermediateDirectories: true)
+                        try createFolder(group.output.deletingLastPathComponent())
                         // The features first, then their record: a run killed between the two leaves an output
                         // without a record, which the next run recomputes.
                         try NPY.writeMatrices(matrices, to: group.output)
@@ -172,7 +171,7 @@ public struct AudioFeatureExtractor: Sendable {
                     report.written += 1
                     if state == .stale { report.recomputed += 1 }
                 case .success(false): report.skipped += 1
-                case .failure(let error): report.failures.append((group.output, "\(error)"))
+                case .failure(let error): report.failures.append((group.output, readableDescription(of: error)))
                 }
                 done += 1
                 let current = done

@@ -116,7 +116,7 @@ public struct SpeechSynthesizer: Sendable {
         guard !caption.isEmpty else { throw TensorError.file(path: url.path, reason: "speech: the caption is empty") }
         try ResourceLimits.check(caption.count, \.captionCharacters, what: "speech: caption characters", path: url.path)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("s2igan-speak-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        try createFolder(scratch)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let wav = scratch.appendingPathComponent("speech.wav"), textFile = scratch.appendingPathComponent("caption.txt")
         try Data(caption.utf8).write(to: textFile)
@@ -136,7 +136,7 @@ public struct SpeechSynthesizer: Sendable {
         do {
             outcome = try ChildProcess.run(arguments, timeout: timeout, log: scratch.appendingPathComponent("output.log"))
         } catch {
-            throw TensorError.file(path: url.path, reason: "speech: \(error)")
+            throw TensorError.file(path: url.path, reason: "speech: \(readableDescription(of: error))")
         }
         if outcome.timedOut {
             throw TensorError.file(path: url.path, reason: "speech: \(engine.name) did not finish within \(Int(timeout)) s")
@@ -152,9 +152,9 @@ public struct SpeechSynthesizer: Sendable {
         do {
             signal = try AudioSignal.read(wav)
         } catch {
-            throw TensorError.file(path: url.path, reason: "speech: \(engine.name) wrote unusable audio (\(error))")
+            throw TensorError.file(path: url.path, reason: "speech: \(engine.name) wrote unusable audio (\(readableDescription(of: error)))")
         }
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try createFolder(url.deletingLastPathComponent())
         if signal.sampleRate == sampleRate && AudioSignal.isMonoPCM16WAV(wav) {
             // Already in the target format: keep the engine's bytes rather than re-quantising them.
             try writeFileAtomically(Data(contentsOf: wav), to: url)

@@ -36,7 +36,9 @@ extension Generator {
                 let file = try SafeTensorsFile.read(url)
                 for (name, array) in file.arrays { state[name] = array.tensor() }
                 if let json = file.metadata["architecture"] {
-                    architecture = try JSONDecoder().decode(RDGArchitecture.self, from: Data(json.utf8))
+                    architecture = try decodeFile("generator: the architecture in the metadata", url) {
+                        try JSONDecoder().decode(RDGArchitecture.self, from: Data(json.utf8))
+                    }
                 }
             case "pth", "pt":
                 for (name, array) in try TorchCheckpoint.read(url).stateDict() { state[name] = array.tensor() }
@@ -164,7 +166,7 @@ public enum RDGGeneration {
                         let pictures = try images[k].images(range: .signed, quantization: .truncate)
                         for (j, index) in range.enumerated() {
                             let url = folder.appendingPathComponent(fileName(key: keys[index], size: sizes[k], caption: caption))
-                            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                            try createFolder(url.deletingLastPathComponent())
                             try pictures[j].write(to: url)
                             written.append(url)
                         }

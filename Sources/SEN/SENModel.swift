@@ -40,7 +40,7 @@ public final class SENModel: Module {
     /// Writes the three parts under the reference's names into `folder` (atomically, one by one); the speech
     /// encoder's file carries its configuration so ``SpeechEncoder/load(from:)`` can rebuild it.
     public func saveParts(to folder: URL, metadata: [String: String] = [:]) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try createFolder(folder)
         let speechConfiguration = String(decoding: try JSONEncoder.sorted.encode(speech.configuration), as: UTF8.self)
         try speech.save(to: folder.appendingPathComponent(Self.speechFile), metadata: metadata.merging(["speech_encoder": speechConfiguration]) { $1 })
         try image.save(to: folder.appendingPathComponent(Self.imageFile), metadata: metadata)
@@ -63,7 +63,7 @@ extension SENModel {
             do {
                 configuration = try YAMLDecoder().decode(SENTrainingConfiguration.self, from: String(contentsOf: config, encoding: .utf8))
             } catch {
-                throw TensorError.file(path: config.path, reason: "SEN run configuration: \(error)")
+                throw TensorError.file(path: config.path, reason: "SEN run configuration: \(readableDescription(of: error))")
             }
         }
         let candidates = ["models/" + imageFile, "models/best_image_model.pth", imageFile, "best_image_model.pth"].map { folder.appendingPathComponent($0) }
@@ -124,7 +124,7 @@ extension SpeechEncoder {
             for (name, array) in contents.arrays { state[name] = array.tensor() }
             if let json = contents.metadata["speech_encoder"] {
                 do { configuration = try JSONDecoder().decode(SpeechEncoderConfiguration.self, from: Data(json.utf8)) } catch {
-                    throw TensorError.file(path: file.path, reason: "speech encoder: unreadable configuration in the metadata (\(error))")
+                    throw TensorError.file(path: file.path, reason: "speech encoder: unreadable configuration in the metadata (\(readableDescription(of: error)))")
                 }
             }
         case "pth", "pt", "bin", "ckpt", "tar":
