@@ -107,8 +107,14 @@ public final class SENTrainer: @unchecked Sendable {
     /// Trains until the configured epoch count, or until `stopAfter` epochs have run in this call. With
     /// `resume`, continues from the output folder's checkpoint (removing temporary files that an interrupted write
     /// left there) and throws if there is none; without it the folder must not hold a run.
+    /// A run that fails before its first checkpoint (a full disk, an unreadable dataset) removes the output folder
+    /// if it created it; once a checkpoint is written the folder is kept, to be resumed.
     @discardableResult
     public func run(resume: Bool = false, stopAfter: Int? = nil) throws -> SENTrainingResult {
+        try removingOutputOnFailure(output, keepingIfItHolds: Self.checkpointFile) { try train(resume: resume, stopAfter: stopAfter) }
+    }
+
+    private func train(resume: Bool, stopAfter: Int?) throws -> SENTrainingResult {
         let fm = FileManager.default
         let checkpoint = output.appendingPathComponent(Self.checkpointFile)
         if resume {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Tensor
 
@@ -143,5 +144,41 @@ import Testing
         #expect(readableDescription(of: Several()) == "first line; second line")
         enum Plain: Error { case broken }
         #expect(readableDescription(of: Plain.broken) == "broken", "not Foundation's 'The operation could not be completed'")
+    }
+}
+
+/// A failed command leaves no output folder it created, unless the folder holds work to resume.
+@Suite struct OutputCleanupTests {
+    struct Failure: Error {}
+
+    @Test func aFailedCallRemovesTheFolderItCreated() throws {
+        let parent = temporaryRoot("cleanup")
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let fresh = parent.appendingPathComponent("run")
+        #expect(throws: Failure.self) {
+            try removingOutputOnFailure(fresh, keepingIfItHolds: "checkpoint.safetensors") {
+                try createFolder(fresh.appendingPathComponent("cache"))
+                try writeFileAtomically(Data("a: 1\n".utf8), to: fresh.appendingPathComponent("config.yml"))
+                throw Failure()
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: fresh.path))
+        // With a checkpoint written before the failure, the run is kept to be resumed.
+        #expect(throws: Failure.self) {
+            try removingOutputOnFailure(fresh, keepingIfItHolds: "checkpoint.safetensors") {
+                try createFolder(fresh)
+                try writeFileAtomically(Data([1]), to: fresh.appendingPathComponent("checkpoint.safetensors"))
+                throw Failure()
+            }
+        }
+        #expect(FileManager.default.fileExists(atPath: fresh.appendingPathComponent("checkpoint.safetensors").path))
+        // A folder that existed before the call is never removed.
+        let existing = parent.appendingPathComponent("existing")
+        try createFolder(existing)
+        #expect(throws: Failure.self) { try removingOutputOnFailure(existing) { throw Failure() } }
+        #expect(FileManager.default.fileExists(atPath: existing.path))
+        // Success keeps everything.
+        #expect(try removingOutputOnFailure(parent.appendingPathComponent("ok")) { try createFolder(parent.appendingPathComponent("ok")); return 3 } == 3)
+        #expect(FileManager.default.fileExists(atPath: parent.appendingPathComponent("ok").path))
     }
 }

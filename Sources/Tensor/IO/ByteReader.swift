@@ -17,13 +17,15 @@ public func readFileBytes(_ url: URL) throws -> Data {
 
 /// Runs `body`, which writes into `folder`; when it throws, a `folder` that did not exist before is removed with
 /// everything in it, so a failed command (a full disk, a bad input half-way) leaves no empty or half-filled
-/// output folder that a later run would take for a result. A folder that existed is left to `body`.
-public func removingOutputOnFailure<Result>(_ folder: URL, _ body: () throws -> Result) throws -> Result {
+/// output folder that a later run would take for a result. A folder that existed is left to `body`, and so is one
+/// that holds `keeper` by then (a training run's checkpoint: work to resume, not debris).
+public func removingOutputOnFailure<Result>(_ folder: URL, keepingIfItHolds keeper: String? = nil, _ body: () throws -> Result) throws -> Result {
     let existed = FileManager.default.fileExists(atPath: folder.path)
     do {
         return try body()
     } catch {
-        if !existed { try? FileManager.default.removeItem(at: folder) }
+        let kept = keeper.map { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) } ?? false
+        if !existed && !kept { try? FileManager.default.removeItem(at: folder) }
         throw error
     }
 }
