@@ -55,6 +55,10 @@ let package = Package(
             dependencies: ["CTensorSupport", "Tensor", "Autograd", "NN", "Audio", "Vision", "Datasets", "Metrics", "SEN", "GAN", "Demo", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        // Fuzzing (Docs/reliability.md): one function per decoder, and the libFuzzer binary / replay driver.
+        .target(name: "FuzzTargets", dependencies: ["Tensor", "Audio", "Vision", "Datasets", "SEN", "GAN"]),
+        .executableTarget(name: "s2igan-fuzz", dependencies: ["FuzzTargets"]),
+
         // Tests: one target per library target, plus the link checks of the C libraries, and the
         // helpers they share (golden-file folders, tolerant comparisons).
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
@@ -69,5 +73,6 @@ let package = Package(
         .testTarget(name: "GANTests", dependencies: ["GAN", "SEN", "Datasets", "Vision", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DemoTests", dependencies: ["Demo", "GAN", "SEN", "Metrics", "Datasets", "Vision", "Tensor", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzTests"),
     ]
 )

@@ -1,0 +1,44 @@
+import Audio
+import Foundation
+import Tensor
+import Vision
+
+/// The file-format decoders of Tensor, Audio and Vision.
+enum DecoderTargets {
+    static func pickle(_ bytes: [UInt8]) throws {
+        _ = try PickleReader(data: Data(bytes)).decode()
+    }
+
+    static func npy(_ bytes: [UInt8]) throws {
+        // The numeric path in memory, then the feature-file path, which also takes pickled object arrays.
+        if let array = try? NPY.decode(Data(bytes)) { _ = array.tensor() }
+        let matrices = try NPY.readMatrices(try Scratch.file(bytes, name: "input.npy"))
+        _ = matrices.reduce(0) { $0 + $1.count }
+    }
+
+    static func npz(_ bytes: [UInt8]) throws {
+        for (_, array) in try NPZ.read(try Scratch.file(bytes, name: "input.npz")) { _ = array.tensor() }
+    }
+
+    static func safetensors(_ bytes: [UInt8]) throws {
+        let file = try SafeTensorsFile.decode(Data(bytes))
+        for name in file.arrays.keys.sorted() { _ = try file.tensor(name) }
+        _ = try file.encoded()
+    }
+
+    static func pth(_ bytes: [UInt8]) throws {
+        let checkpoint = try TorchCheckpoint.read(try Scratch.file(bytes, name: "input.pth"))
+        for (_, array) in try checkpoint.stateDict() { _ = array.tensor() }
+    }
+
+    static func wav(_ bytes: [UInt8]) throws {
+        let signal = try AudioSignal.read(try Scratch.file(bytes, name: "input.wav"))
+        _ = signal.duration
+    }
+
+    /// PNG and JPEG share the entry point, which tells them apart by signature; the two targets differ in their corpus.
+    static func image(_ bytes: [UInt8]) throws {
+        let image = try RGBImage.decode(Data(bytes))
+        _ = try image.encoded(as: .png(compression: 1))
+    }
+}
