@@ -223,7 +223,11 @@ public struct SpokenImageDataset: Sendable {
                 return Int(i)
             }
         case .array(let a):
-            return a.tensor().scalars.map { Int($0) }
+            // Integral values only: a NaN, infinite or fractional id is an error, not a trap or a truncation.
+            return try a.tensor().scalars.map {
+                guard let id = Int(exactly: $0) else { throw TensorError.file(path: url.path, reason: "class_info: \($0) is not an integer class id") }
+                return id
+            }
         default:
             throw TensorError.file(path: url.path, reason: "class_info: expected a list of class ids")
         }
@@ -248,8 +252,14 @@ public struct SpokenImageDataset: Sendable {
         for line in boxes.split(whereSeparator: \.isNewline) {
             let parts = line.split(separator: " ")
             guard parts.count == 5, let key = pathByID[String(parts[0])] else { continue }
-            let v = parts.dropFirst().compactMap { Double($0) }.map { Int($0) }
-            guard v.count == 4 else { continue }
+            let values = parts.dropFirst().compactMap { Double($0) }
+            guard values.count == 4 else { continue }
+            // Pixel coordinates: anything beyond ±2³¹ (or NaN, infinite) would overflow the crop arithmetic.
+            guard values.allSatisfy({ abs($0) < 2_147_483_648 }) else {
+                problems.append(DatasetProblem(key: key, message: "bounding_boxes.txt: box \(parts.dropFirst().joined(separator: " ")) is out of range"))
+                continue
+            }
+            let v = values.map { Int($0) }
             result[key] = BoundingBox(x: v[0], y: v[1], width: v[2], height: v[3])
         }
         return result

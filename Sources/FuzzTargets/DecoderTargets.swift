@@ -39,6 +39,9 @@ enum DecoderTargets {
     /// PNG and JPEG share the entry point, which tells them apart by signature; the two targets differ in their corpus.
     static func image(_ bytes: [UInt8]) throws {
         let image = try RGBImage.decode(Data(bytes))
-        _ = try image.encoded(as: .png(compression: 1))
+        // Decoding copies the codec's whole pixel buffer: a short buffer is an AddressSanitizer report there.
+        // (No re-encoding: a 300-byte progressive JPEG may declare 37 megapixels, and encoding that as PNG
+        // takes longer than the fuzzer's timeout without exercising any decoder.)
+        _ = image[image.width - 1, image.height - 1]
     }
 }
