@@ -73,6 +73,8 @@ let package = Package(
         .testTarget(name: "GANTests", dependencies: ["GAN", "SEN", "Datasets", "Vision", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DemoTests", dependencies: ["Demo", "GAN", "SEN", "Metrics", "Datasets", "Vision", "Tensor", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
+        // Runs the built `s2igan` executable as a child process (built by `swift build --build-tests`).
+        .testTarget(name: "CLITests", dependencies: ["Tensor"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzTests"),
     ]
 )

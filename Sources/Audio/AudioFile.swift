@@ -30,6 +30,7 @@ public struct AudioSignal: Sendable {
         guard channels > 0, info.samplerate > 0 else { throw TensorError.file(path: path, reason: "audio: invalid header") }
         guard frames > 0 else { throw TensorError.file(path: path, reason: "audio: 0 frames") }
         guard frames <= Int(Int32.max) / channels else { throw TensorError.file(path: path, reason: "audio: \(frames) frames is too long") }
+        try ResourceLimits.check(frames * channels, \.audioSamples, what: "audio: \(channels) channel(s) of \(frames) frames: samples", path: path)
         var interleaved = [Float](repeating: 0, count: frames * channels)
         let read = interleaved.withUnsafeMutableBufferPointer { sf_readf_float(file, $0.baseAddress, sf_count_t(frames)) }
         guard read == frames else {

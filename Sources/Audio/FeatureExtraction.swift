@@ -4,8 +4,12 @@ import Tensor
 /// Turns spoken captions into the reference's feature files: for every output, the log-mel features of
 /// its captions (in sorted file order) as one `.npy` object array, readable by the reference code.
 ///
-/// Work is resumable — an output that already holds one matrix per caption is skipped — and each output
-/// is written atomically. A bad input (unreadable, empty, too short) is reported and the rest go on.
+/// Work is resumable and each output is written atomically. Beside every output `x.npy` a small
+/// `x.npy.recipe.json` records the settings and the captions it was made from (the `.npy` itself must stay
+/// what the reference reads); an output is skipped only when it holds one matrix per caption and its record
+/// matches this run. One made with other settings, from other captions, or with no record (an interrupted
+/// write, an older version) is recomputed, and the report counts it. A bad input (unreadable, empty, too
+/// short) is reported and the rest go on.
 public struct AudioFeatureExtractor: Sendable {
     /// One output file and the caption recordings it holds.
     public struct Group: Sendable, Equatable {
@@ -16,7 +20,9 @@ public struct AudioFeatureExtractor: Sendable {
 
     /// What a run did.
     public struct Report: Sendable {
-        public var written = 0, skipped = 0
+        /// Outputs written; of those, `recomputed` replaced an output made with other settings or captions, or
+        /// one with no record of them.
+        public var written = 0, skipped = 0, recomputed = 0
         public var failures: [(output: URL, reason: String)] = []
     }
 
@@ -107,11 +113,34 @@ public struct AudioFeatureExtractor: Sendable {
         }
     }
 
-    /// Whether `group`'s output already holds one matrix per caption.
-    public static func isComplete(_ group: Group) -> Bool {
+    /// What an output was made from: the recipe and the captions' file names, in order.
+    public struct Record: Codable, Equatable, Sendable {
+        public var recipe: LogMelRecipe
+        public var captions: [String]
+    }
+
+    /// The record of `output`: `<output>.recipe.json`.
+    public static func recordURL(of output: URL) -> URL { output.appendingPathExtension("recipe.json") }
+
+    func record(of group: Group) -> Record { Record(recipe: recipe, captions: group.inputs.map(\.lastPathComponent)) }
+
+    /// What a run does with an output.
+    public enum State: Sendable, Equatable {
+        /// Absent or incomplete: computed.
+        case missing
+        /// Complete and made by these settings from these captions: skipped.
+        case current
+        /// Complete but made with other settings or captions, or with no record of them: recomputed.
+        case stale
+    }
+
+    /// Whether `group`'s output is missing, current (one matrix per caption and a matching record) or stale.
+    public func state(of group: Group) -> State {
         guard FileManager.default.fileExists(atPath: group.output.path),
-              let matrices = try? NPY.readMatrices(group.output) else { return false }
-        return matrices.count == group.inputs.count
+              let matrices = try? NPY.readMatrices(group.output), matrices.count == group.inputs.count else { return .missing }
+        guard let data = try? Data(contentsOf: Self.recordURL(of: group.output)),
+              let stored = try? JSONDecoder().decode(Record.self, from: data), stored == record(of: group) else { return .stale }
+        return .current
     }
 
     /// Extracts every group, groups spread over the workers; `progress(done, total)` is called after each.
@@ -122,20 +151,26 @@ public struct AudioFeatureExtractor: Sendable {
         Parallel.forRanges(groups.count, cost: 1 << 20) { range in
             for group in groups[range] {
                 var outcome: Result<Bool, Error>
-                if Self.isComplete(group) {
+                let state = state(of: group)
+                if state == .current {
                     outcome = .success(false)
                 } else {
                     outcome = Result {
                         let matrices = try group.inputs.map { try features(of: $0) }
                         try FileManager.default.createDirectory(at: group.output.deletingLastPathComponent(),
                                                                 withIntermediateDirectories: true)
+                        // The features first, then their record: a run killed between the two leaves an output
+                        // without a record, which the next run recomputes.
                         try NPY.writeMatrices(matrices, to: group.output)
+                        try writeFileAtomically(try JSONEncoder.sorted.encode(record(of: group)), to: Self.recordURL(of: group.output))
                         return true
                     }
                 }
                 lock.lock()
                 switch outcome {
-                case .success(true): report.written += 1
+                case .success(true):
+                    report.written += 1
+                    if state == .stale { report.recomputed += 1 }
                 case .success(false): report.skipped += 1
                 case .failure(let error): report.failures.append((group.output, "\(error)"))
                 }

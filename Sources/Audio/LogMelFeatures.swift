@@ -5,7 +5,7 @@ import Tensor
 /// float32, exactly as the reference computes them with librosa 0.6 (`melspectrogram` with a 25 ms periodic
 /// Hann window, 10 ms hop, centred reflect-padded frames, Slaney mel bands; `ln(mel + 1e-6)`; mean and
 /// population standard deviation (+1e-16) of each band over time).
-public struct LogMelRecipe: Sendable, Equatable {
+public struct LogMelRecipe: Sendable, Equatable, Codable {
     public var sampleRate = 22_050
     public var windowMilliseconds = 25.0
     public var hopMilliseconds = 10.0
@@ -16,10 +16,30 @@ public struct LogMelRecipe: Sendable, Equatable {
 
     public init() {}
 
+    enum CodingKeys: String, CodingKey {
+        case sampleRate = "sample_rate", windowMilliseconds = "window_ms", hopMilliseconds = "hop_ms", melBands = "mel_bands"
+        case fMin = "f_min", fMax = "f_max", cmvn
+    }
+
     /// `int(sr · 0.001 · 25)`: 551 at 22 050 Hz.
     public var nFFT: Int { Int(Double(sampleRate) * 0.001 * windowMilliseconds) }
     /// `int(sr · 0.001 · 10)`: 220 at 22 050 Hz.
     public var hop: Int { Int(Double(sampleRate) * 0.001 * hopMilliseconds) }
+
+    /// The sample rates a recipe accepts: telephone speech to studio audio.
+    public static let sampleRates = 1_000...384_000
+
+    /// Throws naming the first setting a log-mel filterbank cannot be computed with.
+    public func validate() throws {
+        func fail(_ message: String) -> TensorError { TensorError.invalidArgument("log-mel: \(message)") }
+        guard Self.sampleRates.contains(sampleRate) else {
+            throw fail("sample rate \(sampleRate) Hz is outside \(Self.sampleRates.lowerBound)–\(Self.sampleRates.upperBound) Hz")
+        }
+        guard (1...1024).contains(melBands) else { throw fail("mel bands must be between 1 and 1024, got \(melBands)") }
+        guard (0...10_000).contains(windowMilliseconds), (0...10_000).contains(hopMilliseconds), nFFT >= 2, hop >= 1 else {
+            throw fail("window \(windowMilliseconds) ms and hop \(hopMilliseconds) ms give no usable frames at \(sampleRate) Hz")
+        }
+    }
 
     /// The mel power spectrogram `[melBands, frames]` (before the logarithm).
     public func melPower(_ samples: [Float]) throws -> Tensor {
@@ -30,6 +50,7 @@ public struct LogMelRecipe: Sendable, Equatable {
     /// Mel band energies, band-major `[melBands × frames]`: each band sums only the FFT bins where its
     /// triangle is non-zero (a few of the 276), rather than a dense filterbank product.
     private func bandEnergies(_ samples: [Float]) throws -> (values: [Float], frames: Int) {
+        try validate()
         guard !samples.isEmpty else { throw TensorError.invalidArgument("log-mel: the audio is empty") }
         let power = try Spectrogram.power(samples, nFFT: nFFT, hop: hop)
         let bank = try MelScale.filterbank(sampleRate: sampleRate, nFFT: nFFT, melBands: melBands, fMin: fMin, fMax: fMax)

@@ -45,6 +45,13 @@ public enum Resampler {
         }
         if sourceRate == targetRate { return samples }
         let ratio = Double(targetRate) / Double(sourceRate)
+        // Checked as a Double first: a huge target rate must be an error, not a trap converting to Int.
+        let limit = ResourceLimits.current.audioSamples
+        let produced = (Double(samples.count) * ratio).rounded(.up)
+        guard produced <= Double(limit) else {
+            throw TensorError.invalidArgument("resample: \(samples.count) samples at \(sourceRate) → \(targetRate) Hz would be "
+                + String(format: "%.0f", produced) + " samples, more than the limit of \(limit) (raise it with \(ResourceLimits.variable(for: \.audioSamples)))")
+        }
         let filtered = Int(Double(samples.count) * ratio)
         guard filtered >= 1 else {
             throw TensorError.invalidArgument("resample: \(samples.count) samples are too few to resample \(sourceRate) → \(targetRate) Hz")

@@ -114,6 +114,7 @@ public struct SpeechSynthesizer: Sendable {
     public func speak(_ text: String, settings: VoiceSettings, to url: URL) throws -> AudioSignal {
         let caption = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !caption.isEmpty else { throw TensorError.file(path: url.path, reason: "speech: the caption is empty") }
+        try ResourceLimits.check(caption.count, \.captionCharacters, what: "speech: caption characters", path: url.path)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("s2igan-speak-\(UInt64.random(in: 0...UInt64.max))")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }

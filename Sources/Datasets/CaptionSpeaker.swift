@@ -189,7 +189,7 @@ public struct CaptionSpeaker: Sendable {
     public func speak(_ captions: [Caption], audioFolder: URL, workers: Int = Parallel.coreCount,
                       progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> Report {
         let engineDetail = try synthesizer.check()
-        try FileManager.default.createDirectory(at: audioFolder, withIntermediateDirectories: true)
+        try createFolder(audioFolder)
         let manifestURL = Self.manifestFile(audioFolder: audioFolder)
         let previous = (try? Self.readManifest(manifestURL)) ?? []
         let state = SpeakingState(records: Dictionary(previous.map { ($0.wav, $0) }, uniquingKeysWith: { $1 }), manifest: manifestURL)
@@ -214,7 +214,7 @@ public struct CaptionSpeaker: Sendable {
                 request.samples = signal.samples.count
                 state.finish(.written(request), total: total, progress: progress)
             } catch {
-                state.finish(.failed(Failure(key: request.key, index: request.caption, reason: "\(error)")), total: total, progress: progress)
+                state.finish(.failed(Failure(key: request.key, index: request.caption, reason: "\(readableDescription(of: error))")), total: total, progress: progress)
             }
         }
         // Features made from earlier audio of a caption spoken anew are stale.

@@ -18,6 +18,33 @@ public enum SplitFiles {
         public var train: Int
         public var test: Int
         public var source: String
+        /// Copies of the files that `force` replaced (``backupURL(for:date:)``), holding their old bytes.
+        public var backups: [URL] = []
+    }
+
+    /// The split files of `kind` under `root`: `train|test/filenames.pickle`, and `class_info.pickle` for the
+    /// datasets with classes.
+    public static func files(kind: DatasetKind, root: URL) -> [URL] {
+        DatasetSplit.allCases.flatMap { split in
+            let folder = root.appendingPathComponent(split.rawValue)
+            return [folder.appendingPathComponent("filenames.pickle")] + (kind.hasClasses ? [folder.appendingPathComponent("class_info.pickle")] : [])
+        }
+    }
+
+    /// Where `force` keeps a split file's old bytes: `<name>.bak-<yyyyMMdd-HHmmss>` beside it (UTC), with `-2`,
+    /// `-3`, … appended when that name is taken, so an earlier backup (the authors' file) is never replaced.
+    public static func backupURL(for file: URL, date: Date = Date()) -> URL {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        let base = file.path + ".bak-" + formatter.string(from: date)
+        var candidate = base, n = 1
+        while FileManager.default.fileExists(atPath: candidate) {
+            n += 1
+            candidate = base + "-\(n)"
+        }
+        return URL(fileURLWithPath: candidate)
     }
 
     /// Writes the split files of `kind` under `root`. Places is split at random (`testFraction`, `seed`).
@@ -26,7 +53,20 @@ public enum SplitFiles {
     /// file of keys) any dataset's test split is the listed images that are present, in the list's order, and its
     /// train split every other image present; for Places this rebuilds the authors' test set from
     /// `evaluation/places/filenames_Gen_image_places.pickle`.
-    public static func write(kind: DatasetKind, root: URL, testFraction: Double = 0.2, seed: UInt64 = 0, testKeys: URL? = nil) throws -> Summary {
+    ///
+    /// Split files that exist (the authors' downloads, or an earlier run) are never replaced unless `force` is set;
+    /// without it the call throws naming them and writes nothing. With `force` each one is first copied to
+    /// ``backupURL(for:date:)`` (listed in ``Summary/backups``).
+    public static func write(kind: DatasetKind, root: URL, testFraction: Double = 0.2, seed: UInt64 = 0, testKeys: URL? = nil,
+                             force: Bool = false) throws -> Summary {
+        guard kind != .spokenFlowers else {
+            throw TensorError.invalidArgument("splits: spoken-flowers writes its own split files (s2igan dataset synth)")
+        }
+        let existing = files(kind: kind, root: root).filter { FileManager.default.fileExists(atPath: $0.path) }
+        if !force, let first = existing.first {
+            let others = existing.count > 1 ? " (as do \(existing.count - 1) more split files)" : ""
+            throw TensorError.file(path: first.path, reason: "already exists\(others) and is kept; to replace the split files use --force (the old ones are kept as <name>.bak-<date>)")
+        }
         let images = root.appendingPathComponent(kind.imagesPath)
         let keys = try imageKeys(images)
         guard !keys.isEmpty else { throw TensorError.file(path: images.path, reason: "no .jpg images found") }
@@ -77,20 +117,35 @@ public enum SplitFiles {
         case (.spokenFlowers, _):
             throw TensorError.invalidArgument("splits: spoken-flowers writes its own split files (s2igan dataset synth)")
         }
+        var backups: [URL] = []
+        for file in existing {
+            let backup = backupURL(for: file)
+            do {
+                try FileManager.default.copyItem(at: file, to: backup)
+            } catch {
+                throw TensorError.file(path: backup.path, reason: "backup of '\(file.lastPathComponent)' cannot be written: \(readableDescription(of: error))")
+            }
+            backups.append(backup)
+        }
         for (split, list) in [(DatasetSplit.train, train), (.test, test)] {
             let folder = root.appendingPathComponent(split.rawValue)
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try createFolder(folder)
             try PickleWriter.write(.list(list.map { .string($0) }), to: folder.appendingPathComponent("filenames.pickle"))
             if kind.hasClasses {
                 let ids = try list.map { PickleValue.int(Int64(try classID(of: $0, kind: kind))) }
                 try PickleWriter.write(.list(ids), to: folder.appendingPathComponent("class_info.pickle"))
             }
         }
-        return Summary(train: train.count, test: test.count, source: source)
+        return Summary(train: train.count, test: test.count, source: source, backups: backups)
     }
 
     /// Keys (paths without extension, `/` separators) of the `.jpg` files under `folder`, sorted.
     static func imageKeys(_ folder: URL) throws -> [String] {
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory)
+        guard exists, isDirectory.boolValue else {
+            throw TensorError.file(path: folder.path, reason: exists ? "is a file, not the folder of the dataset's images" : "no such folder (the dataset's images)")
+        }
         guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil) else {
             throw TensorError.file(path: folder.path, reason: "no such folder")
         }

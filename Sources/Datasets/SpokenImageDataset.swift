@@ -102,7 +102,7 @@ public struct SpokenImageDataset: Sendable {
                     }
                 }
             } catch {
-                problems.append(DatasetProblem(key: nil, message: "\(error)"))
+                problems.append(DatasetProblem(key: nil, message: "\(readableDescription(of: error))"))
             }
         }
         let boxes = kind.usesBoundingBoxes ? try readBoundingBoxes(root: root, kind: kind, problems: &problems) : [:]
@@ -130,7 +130,7 @@ public struct SpokenImageDataset: Sendable {
                         if !fm.fileExists(atPath: item.image.path) {
                             found.append(DatasetProblem(key: item.key, message: "image \(item.image.path) is missing"))
                         } else if checkImages {
-                            do { _ = try RGBImage.read(item.image) } catch { found.append(DatasetProblem(key: item.key, message: "\(error)")) }
+                            do { _ = try RGBImage.read(item.image) } catch { found.append(DatasetProblem(key: item.key, message: "\(readableDescription(of: error))")) }
                         }
                         if !fm.fileExists(atPath: item.features.path) {
                             found.append(DatasetProblem(key: item.key, message: "features \(item.features.path) are missing"))
@@ -142,7 +142,7 @@ public struct SpokenImageDataset: Sendable {
                                     found.append(DatasetProblem(key: item.key, message: "features are \(bad.shape[1]) wide, expected \(expectedWidth)"))
                                 }
                             } catch {
-                                found.append(DatasetProblem(key: item.key, message: "\(error)"))
+                                found.append(DatasetProblem(key: item.key, message: "\(readableDescription(of: error))"))
                             }
                         }
                         problemBase[i] += found
@@ -206,6 +206,9 @@ public struct SpokenImageDataset: Sendable {
         for c in captions where c.rank != 2 || c.shape[0] == 0 {
             throw TensorError.file(path: url.path, reason: "features: a caption has shape \(c.shape), expected (frames, bands)")
         }
+        if let bad = captions.firstIndex(where: { !$0.isFinite }) {
+            throw TensorError.file(path: url.path, reason: "features: caption \(bad) holds NaN or infinite values")
+        }
         return captions
     }
 
@@ -252,14 +255,12 @@ public struct SpokenImageDataset: Sendable {
         for line in boxes.split(whereSeparator: \.isNewline) {
             let parts = line.split(separator: " ")
             guard parts.count == 5, let key = pathByID[String(parts[0])] else { continue }
-            let values = parts.dropFirst().compactMap { Double($0) }
-            guard values.count == 4 else { continue }
-            // Pixel coordinates: anything beyond ±2³¹ (or NaN, infinite) would overflow the crop arithmetic.
-            guard values.allSatisfy({ abs($0) < 2_147_483_648 }) else {
-                problems.append(DatasetProblem(key: key, message: "bounding_boxes.txt: box \(parts.dropFirst().joined(separator: " ")) is out of range"))
+            // Pixel coordinates: a value that is not a number of a sensible size (NaN, 1e300) would trap as an Int.
+            let v = parts.dropFirst().compactMap { Double($0) }.filter { $0.isFinite && abs($0) <= 1e7 }.map { Int($0) }
+            guard v.count == 4, v[2] >= 0, v[3] >= 0 else {
+                problems.append(DatasetProblem(key: key, message: "bounding_boxes.txt: '\(line)' is not four pixel coordinates"))
                 continue
             }
-            let v = values.map { Int($0) }
             result[key] = BoundingBox(x: v[0], y: v[1], width: v[2], height: v[3])
         }
         return result

@@ -88,7 +88,8 @@ public final class DemoPipeline: @unchecked Sendable {
     public var reportFile: URL { output.appendingPathComponent("report.html") }
 
     /// Opens `output` for `configuration`: a folder holding a demo of another configuration is refused (its
-    /// finished stages would not match), naming the first difference.
+    /// finished stages would not match), naming the first difference. Opening an interrupted demo removes the
+    /// temporary files that a killed atomic write left anywhere under `output`.
     public init(configuration: DemoConfiguration, output: URL, report: @escaping @Sendable (String) -> Void = { _ in }) throws {
         try configuration.validate()
         (self.configuration, self.output, self.report) = (configuration, output, report)
@@ -96,13 +97,17 @@ public final class DemoPipeline: @unchecked Sendable {
         if FileManager.default.fileExists(atPath: url.path) {
             let saved: State
             do { saved = try JSONDecoder().decode(State.self, from: Data(contentsOf: url)) } catch {
-                throw TensorError.file(path: url.path, reason: "not a demo state file (\(error))")
+                throw TensorError.file(path: url.path, reason: "not a demo state file (\(readableDescription(of: error)))")
             }
             guard saved.configuration == configuration else {
                 throw TensorError.file(path: url.path, reason: "this folder holds a demo of another configuration (\(Self.difference(saved.configuration, configuration))); "
                                        + "use another --output or --fresh")
             }
             state = saved
+            // Resuming: what a killed atomic write left anywhere in the demo's folder goes first.
+            for name in try removeStaleTemporaryFiles(in: output, includingSubfolders: true) {
+                report("removed \(name), a temporary file left by an interrupted write")
+            }
         } else {
             state = State(configuration: configuration)
         }
@@ -118,14 +123,14 @@ public final class DemoPipeline: @unchecked Sendable {
     }
 
     func saveState() throws {
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        try createFolder(output)
         try writeFileAtomically(try JSONEncoder.sorted.encode(state), to: output.appendingPathComponent(Self.stateFile))
     }
 
     /// Runs every unfinished stage (or those up to `last`) and returns the evaluation, when that stage has run.
     @discardableResult
     public func run(through last: Stage = .report) throws -> DemoEvaluation? {
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        try createFolder(output)
         try saveState()
         let stages = Stage.allCases.prefix { $0 != last } + [last]
         for (number, stage) in stages.enumerated() {

@@ -38,7 +38,7 @@ public enum DemoReport {
     public static func write(pipeline p: DemoPipeline) throws {
         let evaluation = try DemoEvaluation.read(from: p.evaluationFile)
         let folder = p.output.appendingPathComponent(folderName)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try createFolder(folder)
         let samples = try chooseSamples(pipeline: p, sizes: evaluation.imageSizes)
         try writeSampleGrid(samples, output: p.output, to: folder.appendingPathComponent("samples.png"))
         let charts = try curves(pipeline: p)
@@ -93,7 +93,7 @@ public enum DemoReport {
         let text = String(decoding: try readFileBytes(url), as: UTF8.self)
         return try text.split(separator: "\n").map { line in
             do { return try JSONDecoder().decode(T.self, from: Data(line.utf8)) } catch {
-                throw TensorError.file(path: url.path, reason: "unreadable log line (\(error))")
+                throw TensorError.file(path: url.path, reason: "unreadable log line (\(readableDescription(of: error)))")
             }
         }
     }

@@ -43,7 +43,17 @@ extension Generator {
             default:
                 throw TensorError.invalidArgument("unknown extension '.\(url.pathExtension)' (expected .safetensors or .pth)")
             }
-            let generator = try Generator(try architecture ?? RDGArchitecture(generatorStateDict: state))
+            // The weights decide the sizes: an architecture in the metadata that disagrees with them is refused
+            // before anything is built (a lying width would otherwise allocate for it).
+            let fromWeights = try RDGArchitecture(generatorStateDict: state)
+            if let architecture {
+                let differences = architecture.generatorDifferences(from: fromWeights)
+                guard differences.isEmpty else {
+                    throw TensorError.file(path: url.path, reason: "generator: the metadata's architecture does not match the weights: "
+                                           + differences.joined(separator: ", "))
+                }
+            }
+            let generator = try Generator(architecture ?? fromWeights)
             try generator.load(stateDict: state, source: url.path)
             generator.eval()
             return generator
@@ -88,6 +98,12 @@ public enum RDGGeneration {
         guard embeddings.rank == 2, noise.rank == 2, noise.shape[0] == n, n > 0 else {
             throw TensorError.shapeMismatch("generation: \(embeddings.shape) embeddings and \(noise.shape) noise (need [N, D] and [N, z])")
         }
+        for (name, tensor) in [("embeddings", embeddings), ("noise", noise)] + (epsilon.map { [("conditioning noise", $0)] } ?? []) {
+            let bad = tensor.nonFiniteRows
+            guard bad.isEmpty else {
+                throw TensorError.invalidArgument("generation: \(name) row(s) \(bad.prefix(5).map(String.init).joined(separator: ", ")) hold NaN or infinite values")
+            }
+        }
         var outputs: [[Tensor]] = Array(repeating: [], count: g.architecture.stages)
         for start in stride(from: 0, to: n, by: max(batchSize, 1)) {
             let end = min(start + batchSize, n)
@@ -95,7 +111,18 @@ public enum RDGGeneration {
                 try g(noise: Variable(noise.slice(axis: 0, start: start, end: end)), embedding: Variable(embeddings.slice(axis: 0, start: start, end: end)),
                       epsilon: epsilon.map { try $0.slice(axis: 0, start: start, end: end) })
             }
-            for (k, image) in result.images.enumerated() { outputs[k].append(image.value) }
+            for (k, image) in result.images.enumerated() {
+                let bad = image.value.nonFiniteRows
+                guard bad.isEmpty else {
+                    // Solid black images would be written otherwise: the embeddings are far outside what the generator
+                    // learnt (or its weights overflow on them).
+                    throw TensorError.invalidArgument("generation: the \(g.architecture.imageSizes[k]) px images of row(s) "
+                        + "\(bad.prefix(5).map { String($0 + start) }.joined(separator: ", ")) are not finite (embedding norm "
+                        + String(format: "%.3g", try Double(embeddings.slice(axis: 0, start: start + bad[0], end: start + bad[0] + 1).scalars.reduce(0) { $0 + $1 * $1 }).squareRoot())
+                        + "; SEN embeddings are unit vectors)")
+                }
+                outputs[k].append(image.value)
+            }
         }
         return try outputs.map { try Tensor.concatenate($0, axis: 0) }
     }
@@ -120,7 +147,9 @@ public enum RDGGeneration {
         let batches = dropLast ? keys.count / batchSize : (keys.count + batchSize - 1) / batchSize
         guard batches > 0 else { throw TensorError.invalidArgument("generation: \(keys.count) images make no full batch of \(batchSize)") }
         var rng = RandomGenerator(seed: seed)
-        var written = 0
+        var written: [URL] = []
+        // A failure half-way (a full disk, non-finite images) takes back what this call wrote.
+        func removeWritten() { for url in written { try? FileManager.default.removeItem(at: url) } }
         let sizes = a.imageSizes
         let wanted = stages == .all ? Array(sizes.indices) : [sizes.count - 1]
         for b in 0..<batches {
@@ -129,19 +158,24 @@ public enum RDGGeneration {
             for caption in 0..<captions {
                 let e = try Tensor.stack(range.map { try embeddings[$0].slice(axis: 0, start: caption, end: caption + 1).reshaped([embeddings[$0].shape[1]]) }, axis: 0)
                 let epsilon = deterministic ? nil : try Tensor.normal([range.count, a.conditionSize], using: &rng)
-                let images = try Self.images(generator: g, embeddings: e, noise: noise, epsilon: epsilon, batchSize: range.count)
-                for k in wanted {
-                    let pictures = try images[k].images(range: .signed, quantization: .truncate)
-                    for (j, index) in range.enumerated() {
-                        let url = folder.appendingPathComponent(fileName(key: keys[index], size: sizes[k], caption: caption))
-                        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                        try pictures[j].write(to: url)
-                        written += 1
+                do {
+                    let images = try Self.images(generator: g, embeddings: e, noise: noise, epsilon: epsilon, batchSize: range.count)
+                    for k in wanted {
+                        let pictures = try images[k].images(range: .signed, quantization: .truncate)
+                        for (j, index) in range.enumerated() {
+                            let url = folder.appendingPathComponent(fileName(key: keys[index], size: sizes[k], caption: caption))
+                            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                            try pictures[j].write(to: url)
+                            written.append(url)
+                        }
                     }
+                } catch {
+                    removeWritten()
+                    throw error
                 }
             }
             progress?(b + 1, batches)
         }
-        return written
+        return written.count
     }
 }

@@ -73,19 +73,47 @@ public struct RDGArchitecture: Sendable, Equatable, Codable {
     /// The image sizes of the stages: 64, 128, 256 for three.
     public var imageSizes: [Int] { (0..<stages).map { 64 << $0 } }
 
+    /// The integer sizes with their keys.
+    var sizes: [(key: CodingKeys, value: Int)] {
+        [(.generatorWidth, generatorWidth), (.discriminatorWidth, discriminatorWidth), (.noiseSize, noiseSize), (.conditionSize, conditionSize),
+         (.speechEmbeddingSize, speechEmbeddingSize), (.residualBlocks, residualBlocks), (.relationEmbeddingSize, relationEmbeddingSize),
+         (.relationHiddenSize, relationHiddenSize)]
+    }
+
+    /// The largest value each size may take: four times the reference's widths (whose generator has 21 M
+    /// weights and discriminators 96 M; four times the width is sixteen times the weights) and far more for the
+    /// vector sizes. A mistyped or hostile size is then an error before anything is allocated, not a crash.
+    public static let limits: [String: Int] = [
+        "generator_width": 256, "discriminator_width": 256, "noise_size": 4096, "condition_size": 4096,
+        "speech_embedding_size": 8192, "residual_blocks": 16, "relation_embedding_size": 8192, "relation_hidden_size": 8192,
+    ]
+
+    /// The generator's sizes (those its weights decide) that differ between this architecture and `other`, as
+    /// "key value (weights: other value)".
+    public func generatorDifferences(from weights: RDGArchitecture) -> [String] {
+        let keys: [CodingKeys] = [.generatorWidth, .noiseSize, .conditionSize, .speechEmbeddingSize, .residualBlocks]
+        var differences = stages == weights.stages ? [] : ["stages \(stages) (weights: \(weights.stages))"]
+        let own = Dictionary(uniqueKeysWithValues: sizes.map { ($0.key.rawValue, $0.value) })
+        let theirs = Dictionary(uniqueKeysWithValues: weights.sizes.map { ($0.key.rawValue, $0.value) })
+        for key in keys where own[key.rawValue] != theirs[key.rawValue] && (key != .residualBlocks || stages > 1) {
+            differences.append("\(key.rawValue) \(own[key.rawValue] ?? 0) (weights: \(theirs[key.rawValue] ?? 0))")
+        }
+        return differences
+    }
+
     /// Throws a message naming the first unusable value.
     public func validate() throws {
         func fail(_ message: String) -> TensorError { TensorError.invalidArgument("RDG architecture: \(message)") }
         guard (1...3).contains(stages) else { throw fail("stages must be 1, 2 or 3, got \(stages)") }
-        guard generatorWidth >= 4, generatorWidth % 4 == 0 else {
+        for (key, value) in sizes {
+            let limit = Self.limits[key.rawValue] ?? Int.max
+            guard value >= (key == .residualBlocks ? 0 : 1), value <= limit else {
+                throw fail("\(key.rawValue) must be between \(key == .residualBlocks ? 0 : 1) and \(limit), got \(value)")
+            }
+        }
+        guard generatorWidth % 4 == 0 else {
             throw fail("generator_width must be a positive multiple of 4 (the last stage has a quarter of it), got \(generatorWidth)")
         }
-        guard discriminatorWidth > 0 else { throw fail("discriminator_width must be positive, got \(discriminatorWidth)") }
-        for (name, value) in [("noise_size", noiseSize), ("condition_size", conditionSize), ("speech_embedding_size", speechEmbeddingSize),
-                              ("relation_embedding_size", relationEmbeddingSize), ("relation_hidden_size", relationHiddenSize)] where value <= 0 {
-            throw fail("\(name) must be positive, got \(value)")
-        }
         guard embeddingScale > 0, embeddingScale.isFinite else { throw fail("embedding_scale must be positive, got \(embeddingScale)") }
-        guard residualBlocks >= 0 else { throw fail("residual_blocks must not be negative, got \(residualBlocks)") }
     }
 }

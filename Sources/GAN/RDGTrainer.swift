@@ -116,13 +116,20 @@ public final class RDGTrainer: @unchecked Sendable {
         }
     }
 
-    /// Trains until the configured epoch count, or until `stopAfter` epochs have run in this call.
+    /// Trains until the configured epoch count, or until `stopAfter` epochs have run in this call. With `resume`,
+    /// continues from the output folder's checkpoint (removing temporary files that an interrupted write left there)
+    /// and throws if there is none; without it the folder must not hold a run.
     @discardableResult
     public func run(resume: Bool = false, stopAfter: Int? = nil) throws -> [RDGEpochRecord] {
         let fm = FileManager.default
         let checkpoint = output.appendingPathComponent(Self.checkpointFile)
-        try fm.createDirectory(at: output.appendingPathComponent("models"), withIntermediateDirectories: true)
-        try fm.createDirectory(at: output.appendingPathComponent("images"), withIntermediateDirectories: true)
+        if resume {
+            for name in try TrainingCheckpoint.prepareResume(from: checkpoint, run: "RDG training run") {
+                report("removed \(name), a temporary file left by an interrupted write")
+            }
+        }
+        try createFolder(output.appendingPathComponent("models"))
+        try createFolder(output.appendingPathComponent("images"))
         var records: [RDGEpochRecord] = []
         if fm.fileExists(atPath: checkpoint.path) {
             guard resume else {
@@ -133,7 +140,7 @@ public final class RDGTrainer: @unchecked Sendable {
                   stored.resumable(as: configuration) else {
                 throw TensorError.file(path: checkpoint.path, reason: "checkpoint was made with another configuration; resume with the same settings (see config.yml beside it)")
             }
-            records = try JSONDecoder().decode([RDGEpochRecord].self, from: Data((metadata["records"] ?? "[]").utf8))
+            records = try decodeFile("checkpoint metadata 'records'", checkpoint) { try JSONDecoder().decode([RDGEpochRecord].self, from: Data((metadata["records"] ?? "[]").utf8)) }
             report("resuming after epoch \(records.last?.epoch ?? -1) of \(configuration.epochs - 1)")
         }
         try writeFileAtomically(Data(try configuration.yaml().utf8), to: output.appendingPathComponent("config.yml"))
@@ -241,7 +248,7 @@ public final class RDGTrainer: @unchecked Sendable {
                 losses = try step.run(RDGBatch(real: batch.images, wrong: batch.wrongImages, similar: batch.similarImages,
                                                embeddings: batch.embeddings), noise: z, epsilon: epsilon)
             } catch let error as RDGTrainingError {
-                throw TensorError.invalidArgument("RDG training stopped at epoch \(epoch), iteration \(iteration): \(error); the last checkpoint (epoch \(completed.last.map { "\($0.epoch)" } ?? "none")) is kept")
+                throw TensorError.invalidArgument("RDG training stopped at epoch \(epoch), iteration \(iteration): \(readableDescription(of: error)); the last checkpoint (epoch \(completed.last.map { "\($0.epoch)" } ?? "none")) is kept")
             }
             sums = sums.map { $0.adding(losses) } ?? losses
             last = batch

@@ -89,16 +89,16 @@ public struct RDGTrainingConfiguration: Sendable, Equatable, Codable {
         func check(_ ok: Bool, _ message: String) throws { if !ok { throw TensorError.invalidArgument("config: \(message)") } }
         _ = try datasetKind
         try architecture.validate()
-        try check(batchSize >= 2, "batch_size must be at least 2 (BatchNorm needs a batch), got \(batchSize)")
-        try check(epochs >= 1, "epochs must be at least 1, got \(epochs)")
+        try check(batchSize >= 2 && batchSize <= 65_536, "batch_size must be between 2 (BatchNorm needs a batch) and 65536, got \(batchSize)")
+        try check(epochs >= 1 && epochs <= 1_000_000, "epochs must be between 1 and 1000000, got \(epochs)")
         for (name, rate) in [("generator_learning_rate", generatorLearningRate), ("discriminator_learning_rate", discriminatorLearningRate)] {
             try check(rate > 0 && rate.isFinite, "\(name) must be positive, got \(rate)")
         }
         try check(betas.count == 2 && betas.allSatisfy { (0..<1).contains($0) }, "betas must be two values in [0, 1), got \(betas)")
         try check(saveEvery >= 1 && snapshotEvery >= 1, "save_every and snapshot_every must be at least 1")
         try check(losses.kl >= 0 && losses.unconditional >= 0 && losses.relation >= 0, "loss coefficients must not be negative")
-        try check(captionsPerImage.map { $0 >= 1 } ?? true, "captions_per_image must be at least 1")
-        try check(workers >= 1, "workers must be at least 1, got \(workers)")
+        try check(captionsPerImage.map { $0 >= 1 && $0 <= 1000 } ?? true, "captions_per_image must be between 1 and 1000")
+        try check(workers >= 1 && workers <= 256, "workers must be between 1 and 256, got \(workers)")
         try check(averageDecay.map { (0..<1).contains($0) } ?? true, "average_decay must be in [0, 1), got \(averageDecay ?? 0)")
         if let starts = stageStartEpochs {
             try check(starts.count == architecture.stages && starts.first == 0 && zip(starts, starts.dropFirst()).allSatisfy { $0 <= $1 },
@@ -116,7 +116,7 @@ public struct RDGTrainingConfiguration: Sendable, Equatable, Codable {
     public static func load(yaml text: String, base: RDGTrainingConfiguration, source: String = "<yaml>") throws -> RDGTrainingConfiguration {
         let c = try YAMLOverlay.apply(text, over: base, source: source, optionalKeys: [CodingKeys.captionsPerImage.rawValue, CodingKeys.averageDecay.rawValue,
                                                                                    CodingKeys.stageStartEpochs.rawValue])
-        do { try c.validate() } catch { throw TensorError.file(path: source, reason: "\(error)") }
+        do { try c.validate() } catch { throw TensorError.file(path: source, reason: "\(readableDescription(of: error))") }
         return c
     }
 
@@ -124,7 +124,7 @@ public struct RDGTrainingConfiguration: Sendable, Equatable, Codable {
     public static func load(file url: URL, base: RDGTrainingConfiguration) throws -> RDGTrainingConfiguration {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw TensorError.file(path: url.path, reason: "config: cannot read (\(error.localizedDescription))")
+            throw TensorError.file(path: url.path, reason: "config: cannot read (\(readableDescription(of: error)))")
         }
         return try load(yaml: text, base: base, source: url.path)
     }
@@ -144,7 +144,7 @@ enum YAMLOverlay {
     static func apply<T: Codable>(_ text: String, over base: T, source: String, optionalKeys: Set<String> = []) throws -> T {
         func fail(_ message: String) -> TensorError { TensorError.file(path: source, reason: "config: \(message)") }
         let overlay: Node?
-        do { overlay = try Yams.compose(yaml: text) } catch { throw fail("not valid YAML (\(error))") }
+        do { overlay = try Yams.compose(yaml: text) } catch { throw fail("not valid YAML (\(readableDescription(of: error)))") }
         guard let overlay else { return base }
         guard overlay.mapping != nil else { throw fail("the top level must be a mapping of keys to values") }
         guard let encoded = try Yams.compose(yaml: try YAMLEncoder().encode(base)) else { throw fail("cannot encode the defaults") }
@@ -168,7 +168,7 @@ enum YAMLOverlay {
         do {
             return try YAMLDecoder().decode(T.self, from: try Yams.serialize(node: merged))
         } catch {
-            throw fail("\(error)")
+            throw fail("\(readableDescription(of: error))")
         }
     }
 }

@@ -30,7 +30,11 @@ public enum FeatureDistance {
             product.values[j * d + i] = mean
         } }
         let traceRoot = try product.symmetricEigen().values.reduce(0) { $0 + max($1, 0).squareRoot() }
-        return meanTerm + a.covariance.trace + b.covariance.trace - 2 * traceRoot
+        let distance = meanTerm + a.covariance.trace + b.covariance.trace - 2 * traceRoot
+        guard distance.isFinite else {
+            throw TensorError.invalidArgument("FID: the distance is not finite (the statistics hold values too large to compare)")
+        }
+        return distance
     }
 
     /// The result of ``kernel(_:_:subsets:subsetSize:seed:)``.

@@ -42,7 +42,27 @@ public struct GaussianStatistics: Sendable, Equatable {
         guard values.allSatisfy(\.isFinite), mean.allSatisfy(\.isFinite) else {
             throw TensorError.file(path: url.path, reason: "statistics: mu or sigma holds NaN or infinite values")
         }
-        return try GaussianStatistics(mean: mean, covariance: DoubleMatrix(rows: d, columns: d, values: values))
+        let statistics = try GaussianStatistics(mean: mean, covariance: DoubleMatrix(rows: d, columns: d, values: values))
+        do { try statistics.checkCovariance() } catch { throw TensorError.file(path: url.path, reason: "\(readableDescription(of: error))") }
+        return statistics
+    }
+
+    /// Throws unless ``covariance`` can be a covariance: symmetric and positive semi-definite, up to the
+    /// rounding of the float32 or float64 file it came from (relative tolerance 10⁻⁵ of its largest entry or
+    /// eigenvalue). A matrix that is not would make FID's square root imaginary and its value meaningless
+    /// (negative, for one).
+    public func checkCovariance() throws {
+        let d = dimensions, c = covariance.values
+        let scale = c.reduce(0) { Swift.max($0, abs($1)) }
+        let tolerance = 1e-5 * Swift.max(scale, Double.leastNormalMagnitude)
+        for i in 0..<d { for j in (i + 1)..<d where abs(c[i * d + j] - c[j * d + i]) > tolerance {
+            throw TensorError.invalidArgument("statistics: sigma is not symmetric (sigma[\(i), \(j)] = \(c[i * d + j]), sigma[\(j), \(i)] = \(c[j * d + i]))")
+        } }
+        let eigenvalues = try covariance.symmetricEigen().values
+        let largest = eigenvalues.reduce(0) { Swift.max($0, abs($1)) }
+        if let smallest = eigenvalues.min(), smallest < -1e-5 * Swift.max(largest, Double.leastNormalMagnitude) {
+            throw TensorError.invalidArgument("statistics: sigma is not positive semi-definite (eigenvalue \(smallest), largest \(largest)): not a covariance")
+        }
     }
 
     /// Writes `mu` and `sigma` (float64) as an `.npz`, atomically.

@@ -15,6 +15,14 @@ public struct ImageSetMetrics {
         (self.network, self.batchSize, self.progress) = (network.frozenForInference(), batchSize, progress)
     }
 
+    /// The images of a folder to evaluate (`.jpg`, `.jpeg`, `.png`, recursively, sorted by relative path); a
+    /// folder without any is an error naming it, raised before any network runs.
+    public static func imageFiles(in folder: URL) throws -> [URL] {
+        let files = try ImageFeatureExtractor.imageFiles(in: folder)
+        guard !files.isEmpty else { throw TensorError.file(path: folder.path, reason: "holds no .jpg, .jpeg or .png images to evaluate") }
+        return files
+    }
+
     /// Pooled 2048-d features of `files` in `range`; an unreadable file is an error naming it.
     public func features(of files: [URL], range: PixelRange) throws -> Tensor {
         guard !files.isEmpty else { throw TensorError.invalidArgument("no image files to evaluate") }
@@ -51,7 +59,7 @@ public struct ImageSetMetrics {
             let images = try chunk.map { url -> RGBImage in
                 do { return try RGBImage.read(url).resized(shorterSide: 299).centerCropped(width: 299, height: 299) } catch let error as TensorError {
                     if case .file = error { throw error }
-                    throw TensorError.file(path: url.path, reason: "\(error)")
+                    throw TensorError.file(path: url.path, reason: "\(readableDescription(of: error))")
                 }
             }
             let batch = try Tensor.batch(images, range: .unit)

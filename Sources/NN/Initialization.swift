@@ -58,8 +58,16 @@ public enum Initialization {
         guard shape.count >= 2 else {
             throw TensorError.invalidArgument("fan in/out needs a tensor of at least 2 dimensions, got \(shape)")
         }
-        let receptive = shape.dropFirst(2).reduce(1, *)
-        return (shape[1] * receptive, shape[0] * receptive)
+        // Checked products: the sizes may come from a configuration file.
+        func product(_ values: some Sequence<Int>) throws -> Int {
+            try values.reduce(1) { n, d in
+                let (p, overflow) = n.multipliedReportingOverflow(by: d)
+                guard !overflow, d >= 0 else { throw TensorError.invalidArgument("fan in/out: shape \(shape) has more elements than can be counted") }
+                return p
+            }
+        }
+        let receptive = try product(shape.dropFirst(2))
+        return (try product([shape[1], receptive]), try product([shape[0], receptive]))
     }
 
     /// Uniform in `[-bound, bound)`.
@@ -79,7 +87,7 @@ public enum Initialization {
         // Draws outside the bounds are rare unless the interval is narrow; bound the loop anyway.
         let low = Double(a), high = Double(b)
         return try withGenerator { rng in
-            var values = [Float](repeating: 0, count: shape.reduce(1, *))
+            var values = [Float](repeating: 0, count: try Tensor.validatedCount(shape, for: "truncated normal"))
             for i in values.indices {
                 var draw = Double(mean)
                 for _ in 0..<10_000 {
@@ -127,7 +135,7 @@ public enum Initialization {
         guard shape.count >= 2 else {
             throw TensorError.invalidArgument("orthogonal: needs a tensor of at least 2 dimensions, got \(shape)")
         }
-        let rows = shape[0], columns = shape.dropFirst().reduce(1, *)
+        let rows = shape[0], columns = try Tensor.validatedCount(Array(shape.dropFirst()), for: "orthogonal")
         guard rows > 0 && columns > 0 else { return try Tensor.zeros(shape) }
         var flat = try normal([rows, columns])
         if rows < columns { flat = try flat.transposed() }

@@ -8,12 +8,22 @@ public struct StateDictError: Error, CustomStringConvertible, Equatable {
     public var missing: [String]
     public var unexpected: [String]
     public var shapeMismatches: [String]
+    /// Keys whose values hold NaN or infinities: such weights would make every output NaN (an all-NaN embedding,
+    /// solid black images) without any other sign.
+    public var nonFinite: [String] = []
+
+    public init(source: String, missing: [String], unexpected: [String], shapeMismatches: [String], nonFinite: [String] = []) {
+        (self.source, self.missing, self.unexpected, self.shapeMismatches, self.nonFinite) = (source, missing, unexpected, shapeMismatches, nonFinite)
+    }
 
     public var description: String {
         var parts: [String] = []
         if !missing.isEmpty { parts.append("missing key(s) \(missing.map { "'\($0)'" }.joined(separator: ", "))") }
         if !unexpected.isEmpty { parts.append("unexpected key(s) \(unexpected.map { "'\($0)'" }.joined(separator: ", "))") }
         parts += shapeMismatches
+        if !nonFinite.isEmpty {
+            parts.append("NaN or infinite values in \(nonFinite.prefix(5).map { "'\($0)'" }.joined(separator: ", "))" + (nonFinite.count > 5 ? " and \(nonFinite.count - 5) more" : ""))
+        }
         return "state dict \(source): " + parts.joined(separator: "; ")
     }
 }
@@ -49,8 +59,9 @@ extension Module {
             if value.shape != target.shape && !(value.count == 1 && Shape0.count(target.shape) == 1) {
                 error.shapeMismatches.append("shape mismatch for '\(name)': file \(value.shape), model \(target.shape)")
             }
+            if !value.isFinite { error.nonFinite.append(name) }
         }
-        guard error.missing.isEmpty && error.unexpected.isEmpty && error.shapeMismatches.isEmpty else { throw error }
+        guard error.missing.isEmpty && error.unexpected.isEmpty && error.shapeMismatches.isEmpty && error.nonFinite.isEmpty else { throw error }
         for name in stateDictKeys {
             guard let value = stateDict[name], let target = targets[name] else { continue }
             target.assign(value.shape == target.shape ? value : try value.reshaped(target.shape))

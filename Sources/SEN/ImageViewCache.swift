@@ -93,7 +93,7 @@ public struct ImageViewCache: Sendable {
             return try ImageViewCache(inputs: inputs, views: settings.views)
         }
         let cache = try build(dataset: dataset, encoder: encoder, settings: settings, batchSize: batchSize, workers: workers, progress: progress)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try createFolder(url.deletingLastPathComponent())
         try SafeTensorsFile(tensors: ["inputs": cache.inputs], metadata: ["settings": encoded]).write(to: url)
         return cache
     }
@@ -114,11 +114,3 @@ final class Locked<Value>: @unchecked Sendable {
     func update(_ body: (inout Value) -> Void) { lock.lock(); body(&stored); lock.unlock() }
 }
 
-extension JSONEncoder {
-    /// Sorted keys, so equal values encode to equal bytes.
-    public static var sorted: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }
-}

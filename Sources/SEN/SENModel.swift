@@ -137,7 +137,18 @@ extension SpeechEncoder {
             break
         }
         do {
-            let encoder = try SpeechEncoder(try configuration ?? SpeechEncoderConfiguration(stateDict: state))
+            // The sizes the weights have decide; a configuration in the metadata that disagrees with them is
+            // refused before anything is built (a lying size would otherwise allocate for it).
+            let fromWeights = try SpeechEncoderConfiguration(stateDict: state, stride: configuration?.stride ?? 2)
+            if let configuration, configuration != fromWeights {
+                let differences = SpeechEncoderConfiguration.CodingKeys.allCases.compactMap { key -> String? in
+                    let stored = configuration.value(of: key), actual = fromWeights.value(of: key)
+                    return stored == actual ? nil : "\(key.rawValue) \(stored) (weights: \(actual))"
+                }
+                throw TensorError.file(path: file.path, reason: "speech encoder: the metadata's configuration does not match the weights: "
+                                       + differences.joined(separator: ", "))
+            }
+            let encoder = try SpeechEncoder(fromWeights)
             try encoder.load(stateDict: state, source: file.path)
             encoder.eval()
             return encoder

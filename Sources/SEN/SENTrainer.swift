@@ -105,12 +105,18 @@ public final class SENTrainer: @unchecked Sendable {
     var metricName: String { testSet.kind.hasClasses ? "mAP" : "R@10" }
 
     /// Trains until the configured epoch count, or until `stopAfter` epochs have run in this call. With
-    /// `resume`, continues from the output folder's checkpoint; without it the folder must not hold a run.
+    /// `resume`, continues from the output folder's checkpoint (removing temporary files that an interrupted write
+    /// left there) and throws if there is none; without it the folder must not hold a run.
     @discardableResult
     public func run(resume: Bool = false, stopAfter: Int? = nil) throws -> SENTrainingResult {
         let fm = FileManager.default
         let checkpoint = output.appendingPathComponent(Self.checkpointFile)
-        try fm.createDirectory(at: output, withIntermediateDirectories: true)
+        if resume {
+            for name in try TrainingCheckpoint.prepareResume(from: checkpoint, run: "SEN training run") {
+                report("removed \(name), a temporary file left by an interrupted write")
+            }
+        }
+        try createFolder(output)
         var records: [SENEpochRecord] = []
         var bestMetric: Double?, bestEpoch: Int?
         var firstEpoch = 1
@@ -120,7 +126,7 @@ public final class SENTrainer: @unchecked Sendable {
             }
             let metadata = try TrainingCheckpoint.load(from: checkpoint, model: model, optimizers: ["adam": optimizer])
             try checkResumable(metadata, file: checkpoint)
-            records = try JSONDecoder().decode([SENEpochRecord].self, from: Data((metadata["records"] ?? "[]").utf8))
+            records = try decodeFile("checkpoint metadata 'records'", checkpoint) { try JSONDecoder().decode([SENEpochRecord].self, from: Data((metadata["records"] ?? "[]").utf8)) }
             firstEpoch = (records.last?.epoch ?? 0) + 1
             let best = records.filter(\.best).last
             (bestEpoch, bestMetric) = (best?.epoch, best?.metric)

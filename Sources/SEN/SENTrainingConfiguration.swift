@@ -112,7 +112,7 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
     public static func load(yaml text: String, base: SENTrainingConfiguration, source: String = "<yaml>") throws -> SENTrainingConfiguration {
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch {
-            throw TensorError.file(path: source, reason: "config: not valid YAML (\(error))")
+            throw TensorError.file(path: source, reason: "config: not valid YAML (\(readableDescription(of: error)))")
         }
         guard let mapping = node?.mapping else {
             if node == nil { return base }
@@ -136,9 +136,9 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
             try c.validate()
             return c
         } catch let error as TensorError {
-            throw TensorError.file(path: source, reason: "config: \(error)")
+            throw TensorError.file(path: source, reason: "config: \(readableDescription(of: error))")
         } catch {
-            throw TensorError.file(path: source, reason: "config: \(error)")
+            throw TensorError.file(path: source, reason: "config: \(readableDescription(of: error))")
         }
     }
 
@@ -146,7 +146,7 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
     public static func load(file url: URL, base: SENTrainingConfiguration) throws -> SENTrainingConfiguration {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw TensorError.file(path: url.path, reason: "config: cannot read (\(error.localizedDescription))")
+            throw TensorError.file(path: url.path, reason: "config: cannot read (\(readableDescription(of: error)))")
         }
         return try load(yaml: text, base: base, source: url.path)
     }
@@ -188,12 +188,17 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
         try check(validateEvery >= 1, "validate_every must be at least 1, got \(validateEvery)")
         try check(captionsPerImage.map { $0 >= 1 } ?? true, "captions_per_image must be at least 1")
         try check(imageSize >= 8, "image_size must be at least 8, got \(imageSize)")
-        try check(imageViews >= 0, "image_views must not be negative, got \(imageViews)")
-        try check(workers >= 1, "workers must be at least 1, got \(workers)")
-        let s = speechEncoder
-        try check(s.melBands > 0 && s.hiddenSize > 0 && s.recurrentLayers > 0 && s.attentionHidden > 0 && s.convolutionChannels.count == 2
-                  && s.convolutionChannels.allSatisfy { $0 > 0 } && s.kernelSize > s.stride && s.stride > 0,
-                  "speech_encoder sizes must be positive, with two conv_channels and kernel_size > stride")
+        // Upper bounds far above any real run, so that a mistyped size is an error and not a crash while allocating.
+        try check(batchSize <= 65_536, "batch_size must be at most 65536, got \(batchSize)")
+        try check(epochs <= 1_000_000, "epochs must be at most 1000000, got \(epochs)")
+        try check(captionsPerImage.map { $0 <= 1000 } ?? true, "captions_per_image must be at most 1000")
+        try check(imageSize <= 2048, "image_size must be at most 2048, got \(imageSize)")
+        try check(imageViews >= 0 && imageViews <= 64, "image_views must be between 0 and 64, got \(imageViews)")
+        try check(workers >= 1 && workers <= 256, "workers must be between 1 and 256, got \(workers)")
+        try check((8...1024).contains(convolutionalInputSize), "conv_input_size must be between 8 and 1024, got \(convolutionalInputSize)")
+        try check(!convolutionalChannels.isEmpty && convolutionalChannels.count <= 16 && convolutionalChannels.allSatisfy { (1...8192).contains($0) },
+                  "conv_channels must be 1 to 16 widths between 1 and 8192, got \(convolutionalChannels)")
+        do { try speechEncoder.validate() } catch { throw TensorError.invalidArgument("config: \(readableDescription(of: error))") }
     }
 
     /// The keys of a YAML file, all optional; ``apply(to:)`` writes those present.

@@ -23,7 +23,7 @@ public enum SpeechEmbeddings {
                 let embedded: Tensor
                 do { embedded = try shared.value.embed(captions) } catch let error as TensorError {
                     if case .file = error { throw error }
-                    throw TensorError.file(path: item.features.path, reason: "\(error)")
+                    throw TensorError.file(path: item.features.path, reason: "\(readableDescription(of: error))")
                 }
                 results.update { $0[i] = embedded }
                 var finished = 0
@@ -45,7 +45,7 @@ public enum SpeechEmbeddings {
     public static func extractSplits(encoder: SpeechEncoder, kind: DatasetKind, root: URL, folder: URL, workers: Int = 2,
                                      progress: @escaping @Sendable (DatasetSplit, Int, Int) -> Void = { _, _, _ in })
         throws -> [(split: DatasetSplit, images: Int, captions: Int, captionCounts: [Int])] {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try createFolder(folder)
         var summary: [(split: DatasetSplit, images: Int, captions: Int, captionCounts: [Int])] = []
         for split in DatasetSplit.allCases {
             let data = try SpokenImageDataset.open(kind: kind, root: root, split: split)
@@ -95,7 +95,7 @@ public enum SpeechEmbeddings {
             source = pickle
             do { embeddings = try PickleReader.read(pickle).tensors() } catch let error as TensorError {
                 if case .file = error { throw error }
-                throw TensorError.file(path: pickle.path, reason: "speech embeddings: \(error)")
+                throw TensorError.file(path: pickle.path, reason: "speech embeddings: \(readableDescription(of: error))")
             }
         } else {
             throw TensorError.file(path: folder.path, reason: "no speech_embeddings_\(split).safetensors or .pickle (run s2igan sen extract)")
@@ -127,7 +127,12 @@ public enum SpeechEmbeddings {
             guard features.shape[0] >= minimum else {
                 throw TensorError.file(path: url.path, reason: "\(features.shape[0]) frames; the speech encoder needs at least \(minimum) (\(minimum * 10) ms)")
             }
-            rows.append(try encoder.embed([features]))
+            guard features.isFinite else { throw TensorError.file(path: url.path, reason: "the features hold NaN or infinite values") }
+            let row = try encoder.embed([features])
+            guard row.isFinite else {
+                throw TensorError.file(path: url.path, reason: "the speech encoder's embedding of it is not finite (its weights, or values they overflow on)")
+            }
+            rows.append(row)
         }
         return try Tensor.concatenate(rows, axis: 0)
     }

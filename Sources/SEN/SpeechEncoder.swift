@@ -58,8 +58,52 @@ public struct SpeechEncoderConfiguration: Sendable, Equatable, Codable {
         attentionHidden = attention[0]
     }
 
+    /// A size as text, for messages.
+    func value(of key: CodingKeys) -> String {
+        switch key {
+        case .melBands: return "\(melBands)"
+        case .convolutionChannels: return "\(convolutionChannels)"
+        case .kernelSize: return "\(kernelSize)"
+        case .stride: return "\(stride)"
+        case .hiddenSize: return "\(hiddenSize)"
+        case .recurrentLayers: return "\(recurrentLayers)"
+        case .attentionHidden: return "\(attentionHidden)"
+        }
+    }
+
     /// The embedding width: both GRU directions.
     public var embeddingSize: Int { 2 * hiddenSize }
+
+    /// The largest value each size may take: far above any published speech encoder (the reference: 40 bands,
+    /// widths 64 and 128, kernel 6, 512 hidden units, 2 layers, attention 128), low enough that a mistyped or
+    /// hostile size is an error before anything is allocated instead of a crash while building.
+    public static let limits: [String: Int] = [
+        "mel_bands": 1024, "conv_channels": 4096, "kernel_size": 64, "stride": 64, "hidden_size": 4096, "layers": 16, "attention_hidden": 4096,
+    ]
+
+    /// The number of weights the encoder has: two convolutions with their BatchNorms, the bidirectional GRU and
+    /// the attention (exact; checked against a built encoder in the tests).
+    public var parameterCount: Int {
+        let (c0, c1, h) = (convolutionChannels.first ?? 0, convolutionChannels.last ?? 0, hiddenSize)
+        let convolutions = c0 * melBands * kernelSize + c0 + c1 * c0 * kernelSize + c1 + 2 * (c0 + c1)
+        let gru = (0..<recurrentLayers).reduce(0) { total, layer in total + 2 * 3 * h * ((layer == 0 ? c1 : 2 * h) + h + 2) }
+        let attention = 2 * attentionHidden * embeddingSize + attentionHidden + embeddingSize
+        return convolutions + gru + attention
+    }
+
+    /// Throws naming the first size that is not positive, breaks the encoder's shape rules or exceeds ``limits``.
+    public func validate() throws {
+        func fail(_ message: String) -> TensorError { TensorError.invalidArgument("speech encoder: \(message)") }
+        guard convolutionChannels.count == 2 else { throw fail("conv_channels must hold two widths, got \(convolutionChannels)") }
+        let sizes = [("mel_bands", melBands), ("conv_channels", convolutionChannels[0]), ("conv_channels", convolutionChannels[1]),
+                     ("kernel_size", kernelSize), ("stride", stride), ("hidden_size", hiddenSize), ("layers", recurrentLayers),
+                     ("attention_hidden", attentionHidden)]
+        for (name, value) in sizes {
+            let limit = Self.limits[name] ?? Int.max
+            guard value >= 1, value <= limit else { throw fail("\(name) must be between 1 and \(limit), got \(value)") }
+        }
+        guard kernelSize > stride else { throw fail("kernel_size (\(kernelSize)) must be larger than stride (\(stride))") }
+    }
 
     /// The reference's length update after one convolution: `int((L − (k − s)) / s)`.
     func convolvedLength(_ length: Int) -> Int { (length - (kernelSize - stride)) / stride }
@@ -130,9 +174,7 @@ public final class SpeechEncoder: Module {
     /// convolutions, GRU and attention output, an orthogonal attention `hidden` weight.
     public init(_ configuration: SpeechEncoderConfiguration = SpeechEncoderConfiguration()) throws {
         let c = configuration
-        guard c.convolutionChannels.count == 2, c.melBands > 0, c.kernelSize > c.stride, c.stride > 0 else {
-            throw TensorError.invalidArgument("SpeechEncoder: needs two convolution widths, positive bands and kernel > stride")
-        }
+        try c.validate()
         Conv1 = try Conv1d(c.melBands, c.convolutionChannels[0], kernelSize: c.kernelSize, stride: c.stride)
         bnorm1 = try BatchNorm1d(c.convolutionChannels[0])
         Conv2 = try Conv1d(c.convolutionChannels[0], c.convolutionChannels[1], kernelSize: c.kernelSize, stride: c.stride)

@@ -218,6 +218,13 @@ extension Tensor {
     public func greater(_ other: Tensor) throws -> Tensor { try broadcastBinary(self, other, GreaterOp.self) }
     public func greaterEqual(_ other: Tensor) throws -> Tensor { try broadcastBinary(self, other, GreaterEqualOp.self) }
 
+    /// The indices of the rows (first-axis slices) that hold a NaN or an infinity, in order.
+    public var nonFiniteRows: [Int] {
+        guard let rows = shape.first, rows > 0 else { return isFinite ? [] : [0] }
+        let width = count / rows, p = storage.pointer
+        return (0..<rows).filter { r in (0..<width).contains { !p[r * width + $0].isFinite } }
+    }
+
     /// Whether every element is finite (no NaN, no infinity): the check behind NaN-loss errors.
     public var isFinite: Bool {
         let p = storage.pointer

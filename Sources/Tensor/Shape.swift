@@ -1,11 +1,23 @@
+import Foundation
+
 /// Shape arithmetic shared by the kernels.
 enum Shape {
-    /// Number of elements of a shape (1 for a scalar shape `[]`).
+    /// Number of elements of a shape (1 for a scalar shape `[]`). Saturates at `Int.max` instead of trapping
+    /// when the product overflows, so a shape read from a file compares unequal to any real count; shapes
+    /// that become tensors pass ``validate(_:_:)`` first, which refuses them.
     static func count(_ shape: [Int]) -> Int {
         var n = 1
-        for d in shape { n *= d }
+        for d in shape {
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            if overflow { return Int.max }
+            n = p
+        }
         return n
     }
+
+    /// The largest tensor a process may ask for: the physical memory, less what large tensors already hold.
+    /// Asking for more fails with an error instead of an allocation failure that aborts the process.
+    static var physicalMemoryBytes: Int { Int(clamping: ProcessInfo.processInfo.physicalMemory) }
 
     /// Row-major (C order) strides of a shape, in elements.
     static func strides(_ shape: [Int]) -> [Int] {
@@ -79,9 +91,43 @@ enum Shape {
         return (s, e > s ? (e - s + step - 1) / step : 0)
     }
 
-    static func validate(_ shape: [Int], _ op: String) throws {
+    /// Checks that a shape can become a tensor of `elementBytes`-byte elements: no negative dimension, a product
+    /// that does not overflow, and memory that fits beside the tensors already alive.
+    static func validate(_ shape: [Int], _ op: String, elementBytes: Int = MemoryLayout<Float>.stride) throws {
         for d in shape where d < 0 {
             throw TensorError.invalidArgument("\(op): negative dimension in shape \(shape)")
         }
+        var n = 1
+        for d in shape {
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw TensorError.invalidArgument("\(op): shape \(shape) has more elements than can be counted") }
+            n = p
+        }
+        let (bytes, overflow) = n.multipliedReportingOverflow(by: elementBytes)
+        let memory = physicalMemoryBytes, live = MemoryPool.shared.statistics.live
+        guard !overflow, bytes <= memory - live else {
+            throw TensorError.invalidArgument(
+                "\(op): shape \(shape) needs \(byteDescription(overflow ? Int.max : bytes)), more than this machine's memory allows "
+                + "(\(byteDescription(memory)) in all, \(byteDescription(live)) in use by tensors)")
+        }
+    }
+
+    /// A byte count for messages: "1.6 TB", "512 MB", "12 kB".
+    static func byteDescription(_ bytes: Int) -> String {
+        let units: [(Double, String)] = [(1e15, "PB"), (1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")]
+        for (size, unit) in units where Double(bytes) >= size {
+            return String(format: "%.1f %@", Double(bytes) / size, unit)
+        }
+        return "\(bytes) bytes"
+    }
+}
+
+extension Tensor {
+    /// The number of elements of `shape`, after the checks every tensor creation makes: no negative dimension,
+    /// no overflowing product, and room in memory for a Float32 tensor of that shape.
+    /// - Throws: naming `operation` and the shape.
+    public static func validatedCount(_ shape: [Int], for operation: String) throws -> Int {
+        try Shape.validate(shape, operation)
+        return Shape.count(shape)
     }
 }

@@ -24,9 +24,9 @@ public enum ImageFormat: Sendable, Equatable {
 }
 
 extension RGBImage {
-    /// The largest image accepted, in pixels (Pillow's decompression-bomb limit, 2 · 89 478 485): larger
-    /// declared sizes are refused before any memory is allocated.
-    public static let maximumPixelCount = 178_956_970
+    /// The largest image accepted, in pixels: ``ResourceLimits/imagePixels`` (50 megapixels unless raised with
+    /// `S2IGAN_MAX_IMAGE_PIXELS`). Larger declared sizes are refused before any pixel memory is allocated.
+    public static var maximumPixelCount: Int { ResourceLimits.current.imagePixels }
 
     /// Reads a JPEG or PNG file (told apart by their signatures) as RGB, as Pillow's
     /// `Image.open(path).convert("RGB")` does: grey is replicated, alpha dropped (not blended), palettes
@@ -40,17 +40,19 @@ extension RGBImage {
     public static func decode(_ data: Data, path: String = "<memory>") throws -> RGBImage {
         let bytes = [UInt8](data)
         var decoded = s2i_image()
-        let status: Int32
+        let status: Int32, limit = maximumPixelCount
         if bytes.starts(with: [0xFF, 0xD8]) {
-            status = s2i_decode_jpeg(bytes, bytes.count, Int64(maximumPixelCount), &decoded)
+            status = s2i_decode_jpeg(bytes, bytes.count, Int64(limit), &decoded)
         } else if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
-            status = s2i_decode_png(bytes, bytes.count, Int64(maximumPixelCount), &decoded)
+            status = s2i_decode_png(bytes, bytes.count, Int64(limit), &decoded)
         } else {
             let what = bytes.isEmpty ? "empty file" : "not a JPEG or PNG file"
             throw TensorError.file(path: path, reason: "image: \(what)")
         }
         guard status == 0, let pixels = decoded.pixels else {
-            throw TensorError.file(path: path, reason: "image: " + message(of: &decoded))
+            let text = message(of: &decoded)
+            let hint = text.contains("exceeds the limit") ? " (raise it with \(ResourceLimits.variable(for: \.imagePixels)))" : ""
+            throw TensorError.file(path: path, reason: "image: " + text + hint)
         }
         defer { s2i_image_free(pixels) }
         let count = Int(decoded.width) * Int(decoded.height) * 3

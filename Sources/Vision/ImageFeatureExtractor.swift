@@ -84,7 +84,7 @@ public struct ImageFeatureExtractor {
                     inputs.append(x)
                     used.append(url)
                 case .failure(let error):
-                    failures.append((url, "\(error)"))
+                    failures.append((url, "\(readableDescription(of: error))"))
                 }
             }
             if !inputs.isEmpty {

@@ -22,7 +22,7 @@ func datasetKind(_ name: String) throws -> DatasetKind {
 struct DatasetSplits: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "splits",
-        abstract: "Write train|test/filenames.pickle (and class_info.pickle for CUB/Oxford) where the authors' files are missing.",
+        abstract: "Write train|test/filenames.pickle (and class_info.pickle for CUB/Oxford) where the authors' files are missing (existing ones only with --force).",
         discussion: """
         CUB and Oxford get the class-disjoint StackGAN splits (150/50 and 82/20 classes), Flickr8k the standard
         Flickr_8k.trainImages.txt / Flickr_8k.testImages.txt lists, Places a seeded random split of the images present.
@@ -36,10 +36,12 @@ struct DatasetSplits: ParsableCommand {
     @Option(help: "Places: fraction of the images in the test split.") var testFraction = 0.2
     @Option(help: "Places: seed of the split.") var seed: UInt64 = 0
     @Option(help: "A list of test keys (.pickle list of str, or text, one per line): the test split is those images.") var testKeys: String?
+    @Flag(help: "Replace existing split files, keeping each old one as <name>.bak-<yyyyMMdd-HHmmss> beside it.") var force = false
 
     func run() throws {
         let summary = try SplitFiles.write(kind: datasetKind(dataset), root: URL(fileURLWithPath: root), testFraction: testFraction, seed: seed,
-                                           testKeys: testKeys.map { URL(fileURLWithPath: $0) })
+                                           testKeys: testKeys.map { URL(fileURLWithPath: $0) }, force: force)
+        for backup in summary.backups { print("kept the old split file as \(backup.path)") }
         print("wrote \(summary.train) train and \(summary.test) test keys from \(summary.source)")
     }
 }
@@ -74,10 +76,17 @@ struct DatasetInfo: ParsableCommand {
                 entry = ["problems": error.problems.map(\.description)]
                 problemCount += error.problems.count
             } catch {
-                entry = ["problems": ["\(error)"]]
+                entry = ["problems": ["\(readableDescription(of: error))"]]
                 problemCount += 1
             }
             report[split.rawValue] = entry
+        }
+        // The built-in dataset's record of every image's attributes (what the demo's evaluation reads).
+        if kind == .spokenFlowers {
+            do { _ = try SpokenFlowers.readManifest(root: URL(fileURLWithPath: root)) } catch {
+                report["problems"] = ["\(readableDescription(of: error))"]
+                problemCount += 1
+            }
         }
         if json {
             let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted])
@@ -93,6 +102,7 @@ struct DatasetInfo: ParsableCommand {
                 }
                 for p in e["problems"] as? [String] ?? [] { print("  \(split) problem: \(p)") }
             }
+            for p in report["problems"] as? [String] ?? [] { print("  problem: \(p)") }
         }
         if problemCount > 0 { throw ExitCode(1) }
     }

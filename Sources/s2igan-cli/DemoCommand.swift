@@ -94,7 +94,7 @@ struct SayCommand: ParsableCommand {
             throw ValidationError("give the text to say or --wav FILE")
         }
         guard let last = images.last else { throw TensorError.invalidArgument("say: the generator produced no image") }
-        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try createFolder(target.deletingLastPathComponent())
         try last.write(to: target)
         print("\(last.width) × \(last.height) image in \(target.path) (generator \(system.generatorSource.lastPathComponent))")
         if allStages {

@@ -41,20 +41,26 @@ struct EvalOptions: ParsableArguments {
         return model
     }
 
+    /// Every folder to evaluate (--images, or its epoch<N> folders) with its images; checked before any network
+    /// is loaded, so an empty folder is named at once.
+    func imageSets() throws -> [(epoch: Int?, folder: URL, files: [URL])] {
+        try EvaluationLists.epochFolders(in: URL(fileURLWithPath: images)).map { ($0.epoch, $0.folder, try ImageSetMetrics.imageFiles(in: $0.folder)) }
+    }
+
     /// Runs `evaluate` on every epoch folder, printing, logging and collecting its results.
     func run(_ evaluate: (URL) throws -> (line: String, values: [String: Any])) throws {
+        try run(EvaluationLists.epochFolders(in: URL(fileURLWithPath: images)).map { ($0.epoch, $0.folder, []) }) { folder, _ in try evaluate(folder) }
+    }
+
+    /// Runs `evaluate` on every folder of `sets` with its images, printing, logging and collecting its results.
+    func run(_ sets: [(epoch: Int?, folder: URL, files: [URL])], _ evaluate: (URL, [URL]) throws -> (line: String, values: [String: Any])) throws {
         var results: [[String: Any]] = []
-        for (epoch, folder) in try EvaluationLists.epochFolders(in: URL(fileURLWithPath: images)) {
-            let (line, values) = try evaluate(folder)
+        for (epoch, folder, files) in sets {
+            let (line, values) = try evaluate(folder, files)
             let text = "Epoch: [\(epoch.map(String.init) ?? "-")]  " + line
             print(text)
             if let log {
-                let url = URL(fileURLWithPath: log)
-                if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
-                let handle = try FileHandle(forWritingTo: url)
-                handle.seekToEndOfFile()
-                handle.write(Data((text + "\n").utf8))
-                try handle.close()
+                try appendLine(text, to: URL(fileURLWithPath: log))
             }
             var row = values
             row["folder"] = folder.path
@@ -82,10 +88,11 @@ struct EvalIS: ParsableCommand {
 
     func run() throws {
         guard ["reference", "fidelity"].contains(variant) else { throw ValidationError("--variant must be reference or fidelity") }
+        let sets = try options.imageSets()
         let metrics = ImageSetMetrics(network: try options.network(variant == "fidelity" ? .fid : .torchvision), batchSize: options.batchSize,
                                       progress: options.progress("images"))
-        try options.run { folder in
-            let score = try metrics.inceptionScore(of: ImageFeatureExtractor.imageFiles(in: folder), splits: splits)
+        try options.run(sets) { _, files in
+            let score = try metrics.inceptionScore(of: files, splits: splits)
             return ("IS_mean: \(format(score.mean)) IS_std: \(format(score.standardDeviation))",
                     ["is_mean": score.mean, "is_std": score.standardDeviation, "images": score.images, "variant": variant])
         }
@@ -101,7 +108,7 @@ struct RealImages: ParsableArguments {
     /// The real image files: every image under --real, or those --real-list names.
     func files() throws -> [URL] {
         let folder = URL(fileURLWithPath: real)
-        guard let realList else { return try ImageFeatureExtractor.imageFiles(in: folder) }
+        guard let realList else { return try ImageSetMetrics.imageFiles(in: folder) }
         return try ImageFeatureExtractor.imageFiles(in: folder, names: NameList.read(URL(fileURLWithPath: realList), what: "real-image list"))
     }
 }
@@ -113,13 +120,15 @@ struct EvalFID: ParsableCommand {
     @Option(help: "Save the real images' statistics to this .npz (pytorch-fid's --save-stats format).") var saveStats: String?
 
     func run() throws {
-        let metrics = ImageSetMetrics(network: try options.network(.fid), batchSize: options.batchSize, progress: options.progress("images"))
         let realURL = URL(fileURLWithPath: realImages.real)
-        let real = realURL.pathExtension.lowercased() == "npz"
-            ? try GaussianStatistics.read(realURL) : try metrics.statistics(of: realImages.files())
+        let realIsStatistics = realURL.pathExtension.lowercased() == "npz"
+        let realFiles = realIsStatistics ? [] : try realImages.files()
+        let sets = try options.imageSets()
+        let metrics = ImageSetMetrics(network: try options.network(.fid), batchSize: options.batchSize, progress: options.progress("images"))
+        let real = realIsStatistics ? try GaussianStatistics.read(realURL) : try metrics.statistics(of: realFiles)
         if let saveStats { try real.write(to: URL(fileURLWithPath: saveStats)) }
-        try options.run { folder in
-            let fid = try FeatureDistance.frechet(metrics.statistics(of: ImageFeatureExtractor.imageFiles(in: folder)), real)
+        try options.run(sets) { _, files in
+            let fid = try FeatureDistance.frechet(metrics.statistics(of: files), real)
             return ("FID: \(format(fid))", ["fid": fid])
         }
     }
@@ -134,10 +143,12 @@ struct EvalKID: ParsableCommand {
     @Option(help: "Seed of the subset draws.") var seed: UInt64 = 0
 
     func run() throws {
+        let realFiles = try realImages.files()
+        let sets = try options.imageSets()
         let metrics = ImageSetMetrics(network: try options.network(.fid), batchSize: options.batchSize, progress: options.progress("images"))
-        let real = try metrics.features(of: realImages.files(), range: .unit)
-        try options.run { folder in
-            let generated = try metrics.features(of: ImageFeatureExtractor.imageFiles(in: folder), range: .unit)
+        let real = try metrics.features(of: realFiles, range: .unit)
+        try options.run(sets) { _, files in
+            let generated = try metrics.features(of: files, range: .unit)
             let kid = try FeatureDistance.kernel(generated, real, subsets: subsets, subsetSize: subsetSize, seed: seed)
             return ("KID_mean: \(format(kid.mean)) KID_std: \(format(kid.standardDeviation))",
                     ["kid_mean": kid.mean, "kid_std": kid.standardDeviation, "subset_size": kid.subsetSize, "subsets": kid.subsets])

@@ -55,7 +55,7 @@ struct FIDBench: ParsableCommand {
     /// Smooth random 256 × 256 pictures (a coarse random grid, bilinearly enlarged), so PNG decoding costs what
     /// it costs on photographs rather than on noise or flat colour.
     static func writeSyntheticImages(count: Int, to folder: URL) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try createFolder(folder)
         var rng = RandomGenerator(seed: 42)
         for index in 0..<count {
             let coarse = try Tensor.uniform([8, 8, 3], low: 0, high: 255, using: &rng).scalars.map { UInt8($0) }

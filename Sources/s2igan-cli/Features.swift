@@ -60,7 +60,9 @@ struct AudioFeatures: ParsableCommand {
             guard AudioFeatureExtractor.Layout(rawValue: dataset) != nil else { throw ValidationError("unknown --dataset '\(dataset)'") }
             guard inputs.count == 1 else { throw ValidationError("--dataset takes exactly one root folder") }
         }
-        guard sampleRate > 0 else { throw ValidationError("--sample-rate must be positive") }
+        guard LogMelRecipe.sampleRates.contains(sampleRate) else {
+            throw ValidationError("--sample-rate must be between \(LogMelRecipe.sampleRates.lowerBound) and \(LogMelRecipe.sampleRates.upperBound) Hz, got \(sampleRate)")
+        }
     }
 
     func run() throws {
@@ -80,7 +82,8 @@ struct AudioFeatures: ParsableCommand {
         }
         let progress = Progress(label: "features")
         let report = extractor.run(groups) { progress.report($0, $1) }
-        print("wrote \(report.written), skipped \(report.skipped) complete, failed \(report.failures.count) of \(groups.count) output(s)")
+        let recomputed = report.recomputed > 0 ? " (\(report.recomputed) recomputed: made with other settings or captions, or with no record of them)" : ""
+        print("wrote \(report.written)\(recomputed), skipped \(report.skipped) complete, failed \(report.failures.count) of \(groups.count) output(s)")
         if !report.failures.isEmpty {
             for failure in report.failures { FileHandle.standardError.write(Data("failed: \(failure.output.path): \(failure.reason)\n".utf8)) }
             throw ExitCode(1)
@@ -142,10 +145,14 @@ struct ImageFeatures: ParsableCommand {
         guard !files.isEmpty else { throw ValidationError("no .jpg/.jpeg/.png images under '\(images)'") }
         let progress = Progress(label: "images")
         let result = try extractor.features(of: files) { progress.report($0, $1) }
+        guard !result.used.isEmpty else {
+            // Nothing to write: an empty feature file would look like a finished run.
+            throw TensorError.file(path: images, reason: "none of the \(files.count) image(s) could be read (first: \(result.failures.first?.1 ?? "unknown"))")
+        }
         let outputURL = URL(fileURLWithPath: output)
         try NPY.write(result.features, to: outputURL)
         let list = result.used.map(\.path).joined(separator: "\n") + "\n"
-        try Data(list.utf8).write(to: outputURL.deletingPathExtension().appendingPathExtension("txt"), options: .atomic)
+        try writeFileAtomically(Data(list.utf8), to: outputURL.deletingPathExtension().appendingPathExtension("txt"))
         FileHandle.standardError.write(Data("wrote \(result.used.count) × \(InceptionV3.featureWidth) features to \(output)\n".utf8))
         guard result.failures.isEmpty else {
             for (_, reason) in result.failures { FileHandle.standardError.write(Data("failed: \(reason)\n".utf8)) }

@@ -40,7 +40,7 @@ struct GANTrain: ParsableCommand {
     @Option(help: "torchvision Inception-v3 weights (.pth or .safetensors), for Inception SEN image encoders (default: the SEN run's).") var inceptionWeights: String?
     @Option(help: "Background threads preparing batches.") var workers: Int?
     @Option(help: "Stop after this many epochs in this call (resume later).") var stopAfter: Int?
-    @Flag(help: "Continue the run in --output from its checkpoint.") var resume = false
+    @Flag(help: "Continue the run in --output from its checkpoint (refused when there is none).") var resume = false
 
     func run() throws {
         guard let kind = DatasetKind(name: dataset) else { throw ValidationError("unknown dataset '\(dataset)'") }
@@ -117,13 +117,18 @@ struct GANGenerate: ParsableCommand {
                 }
                 var rng = RandomGenerator(seed: seed &+ 1)
                 let epsilon = deterministic ? nil : try Tensor.normal([e.shape.first ?? 0, g.architecture.conditionSize], using: &rng)
-                let images = try RDGGeneration.images(generator: g, embeddings: e, noise: z, epsilon: epsilon)
+                let images: [Tensor]
+                do { images = try RDGGeneration.images(generator: g, embeddings: e, noise: z, epsilon: epsilon) } catch {
+                    throw TensorError.file(path: embeddings, reason: "\(readableDescription(of: error)) (generator \(url.lastPathComponent))")
+                }
                 let folder = epoch.isEmpty ? outputURL : outputURL.appendingPathComponent("epoch\(epoch)")
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 let sizes = g.architecture.imageSizes
-                for k in (stages == .all ? Array(sizes.indices) : [sizes.count - 1]) {
-                    for (i, picture) in try images[k].images(range: .signed, quantization: .truncate).enumerated() {
-                        try picture.write(to: folder.appendingPathComponent("\(i)_\(sizes[k]).png"))
+                try removingOutputOnFailure(folder) {
+                    try createFolder(folder)
+                    for k in (stages == .all ? Array(sizes.indices) : [sizes.count - 1]) {
+                        for (i, picture) in try images[k].images(range: .signed, quantization: .truncate).enumerated() {
+                            try picture.write(to: folder.appendingPathComponent("\(i)_\(sizes[k]).png"))
+                        }
                     }
                 }
                 print("\(url.lastPathComponent): \(e.shape[0]) images in \(folder.path)")
@@ -143,8 +148,16 @@ struct GANGenerate: ParsableCommand {
             let g = try Generator.load(from: url)
             let folder = epoch.isEmpty ? outputURL : outputURL.appendingPathComponent("epoch\(epoch)")
             let started = Date()
-            let count = try RDGGeneration.generateSplit(generator: g, keys: data.items.map(\.key), embeddings: e, folder: folder, batchSize: batchSize,
-                                                        seed: seed, deterministic: deterministic, stages: stages, dropLast: !keepLast)
+            let count: Int
+            do {
+                count = try removingOutputOnFailure(folder) {
+                    try RDGGeneration.generateSplit(generator: g, keys: data.items.map(\.key), embeddings: e, folder: folder, batchSize: batchSize,
+                                                    seed: seed, deterministic: deterministic, stages: stages, dropLast: !keepLast)
+                }
+            } catch let error as TensorError {
+                if case .file = error { throw error }
+                throw TensorError.file(path: embeddings, reason: "\(readableDescription(of: error)) (generator \(url.lastPathComponent))")
+            }
             print(String(format: "%@: %d images in %@ (%.1f s)", url.lastPathComponent, count, folder.path, Date().timeIntervalSince(started)))
         }
     }

@@ -30,13 +30,13 @@ struct LoaderBench: ParsableCommand {
             var pixels = [UInt8](repeating: 0, count: 500 * 375 * 3)
             for p in pixels.indices { pixels[p] = UInt8(truncatingIfNeeded: (p / 3 % 500) &+ (p / 1500) &* 3 &+ Int(rng.next() % 16)) }
             let imageURL = root.appendingPathComponent("Oxford102/images/\(key).jpg")
-            try FileManager.default.createDirectory(at: imageURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try createFolder(imageURL.deletingLastPathComponent())
             try RGBImage(width: 500, height: 375, pixels: pixels).write(to: imageURL, format: .jpeg(quality: 90))
             let melURL = root.appendingPathComponent("Oxford102/audio_mel/\(key).npy")
-            try FileManager.default.createDirectory(at: melURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try createFolder(melURL.deletingLastPathComponent())
             try NPY.writeMatrices((0..<10).map { _ in try Tensor.normal([150 + rng.nextInt(below: 300), 40], using: &rng) }, to: melURL)
         }
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("train"), withIntermediateDirectories: true)
+        try createFolder(root.appendingPathComponent("train"))
         try PickleWriter.write(.list(keys.map { .string($0) }), to: root.appendingPathComponent("train/filenames.pickle"))
         try PickleWriter.write(.list(classes), to: root.appendingPathComponent("train/class_info.pickle"))
         let dataset = try SpokenImageDataset.open(kind: .oxford, root: root, split: .train)

@@ -39,7 +39,7 @@ struct MelBench: ParsableCommand {
         defer { try? FileManager.default.removeItem(at: root) }
         for i in 0..<files {
             let folder = root.appendingPathComponent("CUB_200_2011/audio/001.Bench/image_\(i / 10)")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try createFolder(folder)
             try AudioSignal(samples: Self.signal(seconds: 3, rate: 22_050, seed: UInt64(i)), sampleRate: 22_050)
                 .write(to: folder.appendingPathComponent("caption_\(i % 10).wav"))
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CTensorSupport
 import Foundation
+import Tensor
 
 @main
 struct S2IGANCommand: ParsableCommand {
@@ -10,8 +11,8 @@ struct S2IGANCommand: ParsableCommand {
         subcommands: [DemoCommand.self, SayCommand.self, Bench.self, Convert.self, Features.self, DatasetCommand.self, SENCommand.self, GANCommand.self, EvalCommand.self]
     )
 
-    /// Usage errors exit with code 2 (ArgumentParser's message); any other error prints one line on
-    /// stderr and exits with code 1.
+    /// Usage errors exit with code 64 (ArgumentParser's message, with the usage of the command that was run);
+    /// any other error prints one line on stderr — the file or option and what is wrong — and exits with code 1.
     static func main() {
         // One line at a time, also into a pipe or file, so long jobs show their progress as it happens.
         s2_line_buffer_stdout()
@@ -27,11 +28,33 @@ struct S2IGANCommand: ParsableCommand {
             exit(withError: error)
         } catch let error as ExitCode {
             exit(withError: error)
+        } catch let error as ValidationError {
+            // Thrown by a subcommand's run(): its own usage, not the root's.
+            FileHandle.standardError.write(Data(usageError(error.message, command: type(of: command)).utf8))
+            Foundation.exit(ExitCode.validationFailure.rawValue)
         } catch {
             // ArgumentParser's own outcomes (help, usage errors) keep its output and exit codes.
             guard exitCode(for: error) == .failure else { exit(withError: error) }
-            FileHandle.standardError.write(Data("s2igan: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("s2igan: \(readableDescription(of: error))\n".utf8))
             Foundation.exit(1)
         }
+    }
+
+    /// ArgumentParser's layout of a usage error, for `command`: the message, its usage and where its help is.
+    static func usageError(_ message: String, command: ParsableCommand.Type) -> String {
+        var usage = usageString(for: command)
+        if !usage.hasPrefix("Usage:") { usage = "Usage: " + usage }
+        let name = commandPath(to: command).joined(separator: " ")
+        return "Error: \(message)\n\(usage)\n  See '\(name) --help' for more information.\n"
+    }
+
+    /// The command names from the root to `command`, e.g. ["s2igan", "dataset", "splits"].
+    static func commandPath(to command: ParsableCommand.Type, from root: ParsableCommand.Type = S2IGANCommand.self) -> [String] {
+        if root == command { return [root._commandName] }
+        for child in root.configuration.subcommands {
+            let path = commandPath(to: command, from: child)
+            if !path.isEmpty { return [root._commandName] + path }
+        }
+        return []
     }
 }

@@ -40,7 +40,7 @@ struct SENTrain: ParsableCommand {
     @Option(help: "random (the reference) or center crops for validation.") var validationImages: String?
     @Option(help: "torchvision Inception-v3 weights (.pth or .safetensors).") var inceptionWeights: String?
     @Option(help: "Background threads preparing batches.") var workers: Int?
-    @Flag(help: "Continue the run in --output from its checkpoint.") var resume = false
+    @Flag(help: "Continue the run in --output from its checkpoint (refused when there is none).") var resume = false
 
     func run() throws {
         guard let kind = DatasetKind(name: dataset) else { throw ValidationError("unknown dataset '\(dataset)'") }

@@ -49,5 +49,52 @@ import Tensor
         #expect(matrices[0].isIdentical(to: try extractor.features(of: good.inputs[0])))
         let second = extractor.run(groups)
         #expect(second.written == 0 && second.skipped == 1 && second.failures.count == 1)
+        #expect(FileManager.default.fileExists(atPath: AudioFeatureExtractor.recordURL(of: good.output).path))
+
+        // Other settings: the output is recomputed (not kept stale), and the report says so.
+        var other = LogMelRecipe()
+        other.cmvn = false
+        let noCMVN = AudioFeatureExtractor(recipe: other)
+        #expect(noCMVN.state(of: good) == .stale)
+        let third = noCMVN.run(groups)
+        #expect(third.written == 1 && third.recomputed == 1 && third.skipped == 0)
+        #expect(try NPY.readMatrices(good.output)[0].isIdentical(to: try noCMVN.features(of: good.inputs[0])))
+        #expect(!(try NPY.readMatrices(good.output)[0].isIdentical(to: matrices[0])))
+        #expect(noCMVN.state(of: good) == .current && extractor.state(of: good) == .stale)
+        // No record (an older version's output, or a run killed between the features and their record): recomputed.
+        try FileManager.default.removeItem(at: AudioFeatureExtractor.recordURL(of: good.output))
+        #expect(noCMVN.state(of: good) == .stale)
+        #expect(noCMVN.run(groups).recomputed == 1)
+    }
+}
+
+/// Budgets on audio work: a resampling rate or a caption that would ask for gigabytes is an error first.
+@Suite struct AudioBudgetTests {
+    @Test func resamplingPastTheSampleBudgetIsRefused() throws {
+        let second = [Float](repeating: 0.1, count: 22_050)
+        let error = #expect(throws: TensorError.self) { try Resampler.resample(second, from: 22_050, to: 100_000_000) }
+        #expect("\(error!)".contains("100000000 samples, more than the limit of 48000000"), "\(error!)")
+        #expect(throws: TensorError.self) { try Resampler.resample(second, from: 1, to: Int.max) }
+        #expect(try Resampler.resample(second, from: 22_050, to: 16_000).count == 16_000)
+    }
+
+    @Test func recipesRefuseSampleRatesOutsideTheRange() throws {
+        var recipe = LogMelRecipe()
+        recipe.sampleRate = 100_000_000
+        let error = #expect(throws: TensorError.self) { try recipe.features([Float](repeating: 0, count: 4000)) }
+        #expect("\(error!)".contains("sample rate 100000000 Hz is outside 1000–384000 Hz"), "\(error!)")
+        recipe.sampleRate = 16_000
+        #expect(try recipe.features((0..<4000).map { Float(sin(Double($0) * 0.3)) }).shape[1] == 40)
+    }
+
+    @Test func captionsPastTheCharacterBudgetAreRefusedBeforeSpeaking() throws {
+        // The engine is never started: the command would fail if it were.
+        let synthesizer = SpeechSynthesizer(engine: .command("false {wav} {text}"))
+        let long = String(repeating: "a pink flower ", count: 8_000)
+        let error = #expect(throws: TensorError.self) {
+            try synthesizer.speak(long, settings: VoiceSettings(), to: URL(fileURLWithPath: "/tmp/long.wav"))
+        }
+        #expect("\(error!)".contains("caption characters 111999 exceeds the limit of 2000"), "\(error!)")
+        #expect("\(error!)".contains("S2IGAN_MAX_CAPTION_CHARACTERS"))
     }
 }

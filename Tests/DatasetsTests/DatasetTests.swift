@@ -240,3 +240,40 @@ struct Manifest {
         #expect(throws: TensorError.self) { try failing.next() }
     }
 }
+
+/// Feature files with NaN are refused by name, wherever captions are read (training, `dataset info`).
+@Suite struct NonFiniteFeatureTests {
+    @Test func captionsWithNaNAreAnError() throws {
+        let folder = temporaryRoot("nan-features")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let url = folder.appendingPathComponent("key.npy")
+        var captions = [try Tensor.ones([5, 40]), try Tensor.ones([7, 40])]
+        try NPY.writeMatrices(captions, to: url)
+        #expect(try SpokenImageDataset.readCaptions(url).count == 2)
+        captions[1].withUnsafeMutableBufferPointer { $0[9] = -.infinity }
+        try NPY.writeMatrices(captions, to: url)
+        let error = #expect(throws: TensorError.self) { try SpokenImageDataset.readCaptions(url) }
+        #expect("\(error!)".contains("key.npy") && "\(error!)".contains("caption 1 holds NaN or infinite values"), "\(error!)")
+    }
+}
+
+/// Bounding boxes that are not pixel coordinates (NaN, 1e300) are problems of their image, not a trap converting
+/// them to integers.
+@Suite struct HostileBoundingBoxTests {
+    @Test func unusableBoxesAreProblems() throws {
+        let root = temporaryRoot("boxes")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.copyItem(at: fixtures.url("cub"), to: root)
+        let file = root.appendingPathComponent("CUB_200_2011/bounding_boxes.txt")
+        var lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map(String.init)
+        lines[0] = "1 nan 8.0 1e300 10.0"
+        lines[1] = "2 7.0 7.0 -5 15.0"
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: file)
+        let whole = try SpokenImageDataset.open(kind: .cub, root: fixtures.url("cub"), split: .train)
+        let dataset = try SpokenImageDataset.open(kind: .cub, root: root, split: .train, options: DatasetOptions(skipBadItems: true))
+        let problems = dataset.problems.filter { $0.message.contains("is not four pixel coordinates") }
+        #expect(problems.count == 2, "\(dataset.problems)")
+        #expect(dataset.count == whole.count - 2)
+    }
+}

@@ -38,10 +38,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: places) }
         let first = try SplitFiles.write(kind: .places, root: places, testFraction: 0.4, seed: 7)
         let keys = try SpokenImageDataset.readKeys(places.appendingPathComponent("test/filenames.pickle"))
-        _ = try SplitFiles.write(kind: .places, root: places, testFraction: 0.4, seed: 7)
+        _ = try SplitFiles.write(kind: .places, root: places, testFraction: 0.4, seed: 7, force: true)
         #expect(try SpokenImageDataset.readKeys(places.appendingPathComponent("test/filenames.pickle")) == keys)
         #expect((first.train, first.test) == (3, 2))
-        #expect(throws: TensorError.self) { try SplitFiles.write(kind: .flickr8k, root: places) }
+        #expect(throws: TensorError.self) { try SplitFiles.write(kind: .flickr8k, root: places, force: true) }
     }
 
     /// `--test-keys`: the listed images present form the test split in the list's order (a pickle written with `\`
@@ -61,10 +61,68 @@ import Testing
         #expect(try SpokenImageDataset.readKeys(places.appendingPathComponent("train/filenames.pickle")) == [all[1], all[2], all[4]])
         let text = places.appendingPathComponent("keys.txt")
         try Data((all[2] + "\n\n" + all[2] + "\n").utf8).write(to: text)
-        #expect(try SplitFiles.write(kind: .places, root: places, testKeys: text).test == 1)
+        #expect(try SplitFiles.write(kind: .places, root: places, testKeys: text, force: true).test == 1)
         try Data("nothing/here\n".utf8).write(to: text)
-        #expect { try SplitFiles.write(kind: .places, root: places, testKeys: text) } throws: { "\($0)".contains("keys.txt") && "\($0)".contains("none of its 1 keys") }
+        #expect { try SplitFiles.write(kind: .places, root: places, testKeys: text, force: true) } throws: { "\($0)".contains("keys.txt") && "\($0)".contains("none of its 1 keys") }
         try Data().write(to: text)
-        #expect { try SplitFiles.write(kind: .places, root: places, testKeys: text) } throws: { "\($0)".contains("test keys: empty") }
+        #expect { try SplitFiles.write(kind: .places, root: places, testKeys: text, force: true) } throws: { "\($0)".contains("test keys: empty") }
+    }
+
+    /// The authors' split files are never replaced without `force`: the call throws naming one, and every
+    /// file keeps its bytes (also the ones of the other split, which it would reach later).
+    @Test func existingSplitFilesAreKeptWithoutForce() throws {
+        let root = try Self.copyWithoutSplits("cub")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let authors = SplitFiles.files(kind: .cub, root: root)
+        #expect(authors.map { "\($0.deletingLastPathComponent().lastPathComponent)/\($0.lastPathComponent)" }
+                == ["train/filenames.pickle", "train/class_info.pickle", "test/filenames.pickle", "test/class_info.pickle"])
+        // Stand-ins for the authors' files: only the test split's, so that the train split is missing.
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("test"), withIntermediateDirectories: true)
+        let old = [authors[2]: Data("authors' keys".utf8), authors[3]: Data("authors' classes".utf8)]
+        for (url, bytes) in old { try bytes.write(to: url) }
+        #expect { try SplitFiles.write(kind: .cub, root: root) } throws: {
+            "\($0)".contains(authors[2].path) && "\($0)".contains("already exists") && "\($0)".contains("--force")
+        }
+        for (url, bytes) in old { #expect(try Data(contentsOf: url) == bytes) }
+        #expect(!FileManager.default.fileExists(atPath: authors[0].path), "nothing is written when any split file exists")
+        let names = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("test").path)
+        #expect(names.sorted() == ["class_info.pickle", "filenames.pickle"], "no backup without force")
+    }
+
+    /// With `force` the split files are replaced and each old one is first copied to `<name>.bak-<date>`, which
+    /// holds the old bytes; a second forced run keeps the first backup and makes another.
+    @Test func forceKeepsABackupOfTheOldFiles() throws {
+        let root = try Self.copyWithoutSplits("cub")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let keys = root.appendingPathComponent("test/filenames.pickle")
+        try FileManager.default.createDirectory(at: keys.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let authors = Data("the authors' split".utf8)
+        try authors.write(to: keys)
+        let summary = try SplitFiles.write(kind: .cub, root: root, force: true)
+        #expect(summary.backups.count == 1)
+        let backup = try #require(summary.backups.first)
+        #expect(backup.deletingLastPathComponent().standardizedFileURL == keys.deletingLastPathComponent().standardizedFileURL)
+        #expect(backup.lastPathComponent.hasPrefix("filenames.pickle.bak-"))
+        #expect(try Data(contentsOf: backup) == authors)
+        #expect(try SpokenImageDataset.readKeys(keys).count == 4, "the new split file replaced the old one")
+
+        let written = try Data(contentsOf: keys)
+        let again = try SplitFiles.write(kind: .cub, root: root, force: true)
+        #expect(again.backups.count == 4 && !again.backups.contains(backup))
+        #expect(try Data(contentsOf: backup) == authors, "an earlier backup is never replaced")
+        let second = try #require(again.backups.first { $0.lastPathComponent.hasPrefix("filenames.pickle.bak-") && $0.path.contains("/test/") })
+        #expect(try Data(contentsOf: second) == written)
+    }
+
+    @Test func backupNamesNeverCollide() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("backup-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("class_info.pickle")
+        let date = Date(timeIntervalSince1970: 1_800_000_000)
+        let first = SplitFiles.backupURL(for: file, date: date)
+        #expect(first.lastPathComponent == "class_info.pickle.bak-20270115-080000")
+        try Data().write(to: first)
+        #expect(SplitFiles.backupURL(for: file, date: date).lastPathComponent == "class_info.pickle.bak-20270115-080000-2")
     }
 }

@@ -125,6 +125,32 @@ import Vision
         #expect(throws: TensorError.self) { try SpeechToImage(model: root.appendingPathComponent("missing")) }
     }
 
+    /// Reopening an interrupted demo removes what a killed atomic write left under its folder (its own state
+    /// file's temporary, a generated image's), and reports each; a fresh folder is left as it is.
+    @Test func reopeningADemoRemovesInterruptedWrites() throws {
+        let root = temporaryRoot("demo-temporaries")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let c = DemoConfiguration.tiny(workers: 1)
+        try DemoPipeline(configuration: c, output: root).saveState()
+        let leftovers = [".\(DemoPipeline.stateFile).tmp-999999999-0badcafe", "generated/epoch1/.a_256_sentence0.png.tmp-4242-00000001"]
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("generated/epoch1"), withIntermediateDirectories: true)
+        for name in leftovers { try Data("partial".utf8).write(to: root.appendingPathComponent(name)) }
+        let log = LockedLines()
+        _ = try DemoPipeline(configuration: c, output: root) { log.append($0) }
+        for name in leftovers {
+            #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent(name).path), "\(name)")
+            #expect(log.lines.contains { $0.contains(name) }, "\(name) is reported")
+        }
+        #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(DemoPipeline.stateFile).path))
+
+        let fresh = temporaryRoot("demo-fresh")
+        defer { try? FileManager.default.removeItem(at: fresh) }
+        try FileManager.default.createDirectory(at: fresh, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: fresh.appendingPathComponent(leftovers[0]))
+        _ = try DemoPipeline(configuration: c, output: fresh)
+        #expect(FileManager.default.fileExists(atPath: fresh.appendingPathComponent(leftovers[0]).path), "no demo there, nothing is touched")
+    }
+
     @Test func budgetChoosesTheEpochs() {
         var c = DemoConfiguration.standard(budgetMinutes: 15)
         #expect(c.ganEpochs(secondsLeft: 600, epochSeconds: 50) == 12)

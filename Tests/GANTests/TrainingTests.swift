@@ -159,6 +159,37 @@ struct TinyRDGSetup {
         #expect(throws: TensorError.self) { try setup.trainer(other, output: split).run(resume: true) }
     }
 
+    /// `resume` without a run to continue is refused naming the folder (missing, or without a checkpoint), and
+    /// resuming a run removes the temporary files a killed atomic write left in it and in models/ and images/.
+    @Test func resumeNeedsARunAndCleansInterruptedWrites() throws {
+        let setup = try Self.setup.get()
+        let output = temporaryRoot("rdg-resume")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let c = TinyRDGSetup.configuration()
+        #expect { try setup.trainer(c, output: output).run(resume: true) } throws: {
+            "\($0)".contains(output.path) && "\($0)".contains("does not exist") && "\($0)".contains("drop --resume")
+        }
+        #expect(!FileManager.default.fileExists(atPath: output.path))
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        #expect { try setup.trainer(c, output: output).run(resume: true) } throws: {
+            "\($0)".contains(output.path) && "\($0)".contains("holds no checkpoint.safetensors") && "\($0)".contains("drop --resume")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: output.path).isEmpty)
+
+        try setup.trainer(c, output: output).run(stopAfter: 1)
+        let leftovers = [".dat.nosync0F0F.abcdef", "models/.netG_0.safetensors.tmp-424242", "images/.epoch_0000_fake_samples0.png.tmp-31337"]
+        for name in leftovers { try Data("partial".utf8).write(to: output.appendingPathComponent(name)) }
+        final class Lines: @unchecked Sendable { var all: [String] = [] }
+        let lines = Lines()
+        let trainer = try setup.trainer(c, output: output)
+        trainer.report = { lines.all.append($0) }
+        #expect(try trainer.run(resume: true).map(\.epoch) == [0, 1])
+        for name in leftovers {
+            #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent(name).path), "\(name)")
+            #expect(lines.all.contains { $0.contains(name) }, "the removal of \(name) is reported")
+        }
+    }
+
     /// With `stage_start_epochs: [0, 1]` the first epoch trains the 64-px stage alone: the second stage's
     /// generator layers and its discriminator keep their initial weights and report zero losses, and only the
     /// first stage is drawn; the next epoch trains both.

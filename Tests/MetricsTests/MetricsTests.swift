@@ -115,3 +115,25 @@ let fixtures = FixtureFolder(besides: #filePath)
         #expect(try EvaluationLists.epochFolders(in: folder.appendingPathComponent("other")).map(\.epoch) == [nil])
     }
 }
+
+/// Statistics files that cannot be a mean and a covariance are refused, naming the file.
+@Suite struct InvalidStatisticsTests {
+    @Test func nonSymmetricAndNegativeDefiniteCovariancesAreRefused() throws {
+        let folder = temporaryRoot("bad-stats")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        func write(_ sigma: [Double], _ name: String) throws -> URL {
+            let url = folder.appendingPathComponent(name)
+            try NPZ.write(["mu": TypedArray(float64: [0, 0], shape: [2]), "sigma": TypedArray(float64: sigma, shape: [2, 2])], to: url)
+            return url
+        }
+        let good = try GaussianStatistics.read(try write([2, 1, 1, 2], "good.npz"))
+        #expect(try FeatureDistance.frechet(good, good) >= -1e-12)
+        for (sigma, name, expected) in [([2.0, 1, 0, 2], "asymmetric.npz", "not symmetric"),
+                                        ([-2.0, 0, 0, -1], "negative.npz", "not positive semi-definite"),
+                                        ([1.0, 2, 2, 1], "indefinite.npz", "not positive semi-definite")] {
+            let error = #expect(throws: TensorError.self) { try GaussianStatistics.read(try write(sigma, name)) }
+            #expect("\(error!)".contains(name) && "\(error!)".contains(expected), "\(error!)")
+        }
+    }
+}

@@ -132,3 +132,20 @@ final class Outer: Module {
         #expect(throws: TensorError.self) { try Net().loadWeights(from: URL(fileURLWithPath: "/tmp/weights.onnx")) }
     }
 }
+
+/// Weights with NaN or infinities are refused when loaded, naming the keys.
+@Suite struct NonFiniteWeightsTests {
+    @Test func loadingNaNWeightsIsAnError() throws {
+        let layer = try Linear(3, 2)
+        var state = Dictionary(uniqueKeysWithValues: layer.stateDict())
+        #expect(throws: Never.self) { try layer.load(stateDict: state, source: "ok.safetensors") }
+        var bias = try #require(state["bias"])
+        bias.withUnsafeMutableBufferPointer { $0[1] = .infinity }
+        state["bias"] = bias
+        let before = layer.bias!.value
+        let error = #expect(throws: StateDictError.self) { try layer.load(stateDict: state, source: "inf.safetensors") }
+        #expect(error?.nonFinite == ["bias"])
+        #expect("\(error!)".contains("'inf.safetensors'") && "\(error!)".contains("NaN or infinite values in 'bias'"), "\(error!)")
+        #expect(layer.bias!.value.isIdentical(to: before))
+    }
+}

@@ -250,6 +250,41 @@ func tinyConfiguration(epochs: Int = 12) -> SENTrainingConfiguration {
         #expect(logs.count == 4)
     }
 
+    /// `resume` on a missing or empty run folder is refused, naming the folder and saying to drop --resume,
+    /// instead of silently training from scratch; nothing is created. Resuming a real run removes the temporary
+    /// files that a killed atomic write left (ours and Foundation's), in the folder and in models/.
+    @Test func resumeNeedsARunAndCleansInterruptedWrites() throws {
+        let root = try tinySpokenFlowers(), output = temporaryRoot("resume")
+        defer { try? FileManager.default.removeItem(at: root); try? FileManager.default.removeItem(at: output) }
+        let c = tinyConfiguration(epochs: 2)
+        #expect { try SENTrainer(configuration: c, root: root, output: output).run(resume: true) } throws: {
+            "\($0)".contains(output.path) && "\($0)".contains("does not exist") && "\($0)".contains("drop --resume")
+        }
+        #expect(!FileManager.default.fileExists(atPath: output.path))
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        #expect { try SENTrainer(configuration: c, root: root, output: output).run(resume: true) } throws: {
+            "\($0)".contains(output.path) && "\($0)".contains("holds no checkpoint.safetensors") && "\($0)".contains("drop --resume")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: output.path).isEmpty)
+
+        let first = try SENTrainer(configuration: c, root: root, output: output).run(stopAfter: 1)
+        #expect(first.records.count == 1)
+        let leftovers = [".checkpoint.safetensors.tmp-999999999", ".dat.nosyncA1B2.k3j4l5", "models/.best_audio_model.safetensors.tmp-77"]
+        // No epoch validated yet, so models/ is not there: as if the first best model's write had been killed.
+        try FileManager.default.createDirectory(at: output.appendingPathComponent("models"), withIntermediateDirectories: true)
+        for name in leftovers { try Data("partial".utf8).write(to: output.appendingPathComponent(name)) }
+        final class Lines: @unchecked Sendable { var all: [String] = [] }
+        let lines = Lines()
+        let resumed = try SENTrainer(configuration: c, root: root, output: output) { lines.all.append($0) }.run(resume: true)
+        #expect(resumed.finished && resumed.records.map(\.epoch) == [1, 2])
+        for name in leftovers {
+            #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent(name).path), "\(name)")
+            #expect(lines.all.contains { $0.contains(name) }, "the removal of \(name) is reported")
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: output.path) + FileManager.default.contentsOfDirectory(atPath: output.appendingPathComponent("models").path)
+        #expect(!names.contains { $0.contains(".tmp-") || $0.hasPrefix(".dat.nosync") }, "\(names)")
+    }
+
     @Test func withoutACacheImagesAreAugmentedAtEveryVisit() throws {
         let root = try tinySpokenFlowers(), output = temporaryRoot("live")
         defer { try? FileManager.default.removeItem(at: root); try? FileManager.default.removeItem(at: output) }

@@ -54,3 +54,58 @@ import Testing
         #expect(reason([0x80, 2, 0x5D, 0x71, 0, 0x68, 0, 0x61, 0x2E]).contains("cyclic"))
     }
 }
+
+/// Hostile shapes of data: each must be an error (or a value), never a crash or an unbounded amount of work.
+@Suite struct HostilePickleTests {
+    func reason(_ bytes: [UInt8]) -> String {
+        do { _ = try PickleReader(data: Data(bytes), path: "x.pickle").decode(); return "no error" } catch { return "\(error)" }
+    }
+
+    /// 40 000 nested lists: refused as too deep, and tearing the nodes down does not overflow the stack
+    /// (it used to crash with SIGSEGV after the error had been thrown).
+    @Test func deeplyNestedListsAreRefusedWithoutCrashing() {
+        let depth = 40_000
+        let nested: [UInt8] = [0x80, 2] + [UInt8](repeating: 0x5D, count: depth) + [UInt8](repeating: 0x61, count: depth - 1)
+        #expect(reason(nested + [0x2E]).contains("nested more than 1000 levels"))
+        // The same chain popped off the stack and dropped mid-decoding, then a valid result.
+        #expect(throws: Never.self) { try PickleReader(data: Data(nested + [0x30, 0x4E, 0x2E])).decode() }
+        #expect((try? PickleReader(data: Data(nested + [0x30, 0x4E, 0x2E])).decode()) == PickleValue.none)
+    }
+
+    /// A list holding the previous list twice, 60 times over: 2⁶⁰ values from 400 bytes. Refused by the
+    /// value budget instead of running forever.
+    @Test func exponentialSharingIsRefused() {
+        var bytes: [UInt8] = [0x80, 2, 0x5D, 0x71, 0]                    // [] memo 0
+        for k in 0..<60 {
+            bytes += [0x28, 0x68, UInt8(k), 0x68, UInt8(k), 0x6C, 0x71, UInt8(k + 1)]  // [m_k, m_k] memo k+1
+        }
+        #expect(reason(bytes + [0x2E]).contains("expands to more than"))
+        // A few levels of sharing are data, not an attack: 2⁵ leaves.
+        var small: [UInt8] = [0x80, 2, 0x4B, 7, 0x71, 0]
+        for k in 0..<5 { small += [0x28, 0x68, UInt8(k), 0x68, UInt8(k), 0x6C, 0x71, UInt8(k + 1)] }
+        let value = try? PickleReader(data: Data(small + [0x2E])).decode()
+        func leaves(_ v: PickleValue) -> Int { v.items.map { $0.reduce(0) { $0 + leaves($1) } } ?? 1 }
+        #expect(value.map(leaves) == 32)
+    }
+}
+
+/// Names in split files and evaluation lists are joined to a dataset root: one that escapes it is an error.
+@Suite struct NameListEscapeTests {
+    @Test func keysThatEscapeTheRootAreRefused() throws {
+        let folder = temporaryRoot("names")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let good = folder.appendingPathComponent("good.pickle")
+        try PickleWriter.write(.list([.string("001.A/img_1"), .string("a\\b")]), to: good)
+        #expect(try NameList.read(good) == ["001.A/img_1", "a/b"])
+        for (name, value) in [("up.pickle", "001.A/../../../etc/passwd"), ("absolute.pickle", "/etc/passwd"), ("windows.pickle", "..\\secret")] {
+            let url = folder.appendingPathComponent(name)
+            try PickleWriter.write(.list([.string("ok"), .string(value)]), to: url)
+            let error = #expect(throws: TensorError.self) { try NameList.read(url, what: "filenames") }
+            #expect("\(error!)".contains(name) && "\(error!)".contains("item 1") && "\(error!)".contains("not a path inside the dataset"), "\(error!)")
+        }
+        let text = folder.appendingPathComponent("list.txt")
+        try Data("a.png\n../b.png\n".utf8).write(to: text)
+        #expect(throws: TensorError.self) { try NameList.read(text) }
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import TestSupport
 import Testing
 @testable import Tensor
@@ -76,5 +77,20 @@ import Testing
         #expect(try Tensor.full([2], value: 3).scalars == [3, 3])
         #expect(throws: TensorError.self) { try Tensor.arange(0, 1, step: 0) }
         #expect(throws: TensorError.self) { try Tensor.zeros([-1]) }
+    }
+}
+
+/// Shapes that cannot become tensors are errors, not traps or aborts.
+@Suite struct HostileShapeTests {
+    @Test func overflowingAndOversizedShapesThrow() {
+        let overflow = #expect(throws: TensorError.self) { try Tensor.zeros([1 << 40, 1 << 40]) }
+        #expect("\(overflow!)".contains("more elements than can be counted"))
+        let huge = #expect(throws: TensorError.self) { try Tensor.zeros([1 << 40]) }
+        #expect("\(huge!)".contains("4.4 TB, more than this machine's memory allows"), "\(huge!)")
+        var rng = RandomGenerator(seed: 1)
+        #expect(throws: TensorError.self) { try Tensor.normal([1 << 62, 4], using: &rng) }
+        #expect(Shape.count([1 << 40, 1 << 40]) == Int.max)
+        #expect(throws: TensorError.self) { try TypedArray(scalarType: .float32, shape: [1 << 62, 8], bytes: Data()) }
+        #expect(throws: TensorError.self) { try Tensor([1, 2, 3, 4]).reshaped([1 << 40, 1 << 40]) }
     }
 }

@@ -55,3 +55,47 @@ import Testing
         for cut in Swift.stride(from: 0, to: good.count, by: 211) { #expect(reason(good.prefix(cut)) != "no error") }
     }
 }
+
+/// Budgets and hostile archives: each is an error naming the file.
+@Suite struct ResourceLimitTests {
+    /// A zip with one deflated member `name` whose central directory declares `uncompressed` bytes.
+    static func zip(member name: String, deflated: [UInt8], uncompressed: UInt32, localOffset: UInt32 = 0, zip64Offset: UInt64? = nil) -> Data {
+        func le(_ v: UInt32, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * UInt32($0))) } }
+        let extra = zip64Offset.map { offset in le(1, 2) + le(8, 2) + (0..<8).map { UInt8(truncatingIfNeeded: offset >> (8 * UInt64($0))) } } ?? []
+        let localOffset = zip64Offset == nil ? localOffset : 0xFFFF_FFFF
+        let nameBytes = Array(name.utf8)
+        let local = le(0x0403_4B50, 4) + le(20, 2) + le(0, 2) + le(8, 2) + le(0, 4) + le(0, 4)
+            + le(UInt32(deflated.count), 4) + le(uncompressed, 4) + le(UInt32(nameBytes.count), 2) + le(0, 2) + nameBytes + deflated
+        let central = le(0x0201_4B50, 4) + le(20, 2) + le(20, 2) + le(0, 2) + le(8, 2) + le(0, 4) + le(0, 4)
+            + le(UInt32(deflated.count), 4) + le(uncompressed, 4) + le(UInt32(nameBytes.count), 2) + le(UInt32(extra.count), 2) + le(0, 2)
+            + le(0, 2) + le(0, 2) + le(0, 4) + le(localOffset, 4) + nameBytes + extra
+        let end = le(0x0605_4B50, 4) + le(0, 2) + le(0, 2) + le(1, 2) + le(1, 2) + le(UInt32(central.count), 4)
+            + le(UInt32(local.count), 4) + le(0, 2)
+        return Data(local + central + end)
+    }
+
+    @Test func inflatedMembersHaveABudget() throws {
+        // 4 GB declared (an 8 MB .pth whose member inflates to 1 GiB and more): refused before inflating.
+        let archive = try ZipArchive(Self.zip(member: "archive/data/0", deflated: [3, 0], uncompressed: 0xFFFF_FFF0), path: "bomb.pth")
+        let error = #expect(throws: TensorError.self) { try archive.contents("archive/data/0") }
+        #expect("\(error!)".contains("bomb.pth") && "\(error!)".contains("exceeds the limit of 1073741824"), "\(error!)")
+        #expect("\(error!)".contains("S2IGAN_MAX_DECOMPRESSED_BYTES"))
+        // Within the budget the same member inflates ([3, 0] is an empty deflate stream).
+        #expect(try ZipArchive(Self.zip(member: "m", deflated: [3, 0], uncompressed: 0), path: "ok.zip").contents("m").isEmpty)
+        // A local-header offset past the end of the archive is an error.
+        #expect(throws: TensorError.self) { try ZipArchive(Self.zip(member: "m", deflated: [3, 0], uncompressed: 0, localOffset: 0xFFFF_FFFE), path: "x.zip") }
+        // A ZIP64 offset next to Int.max: an error, not an overflow trap while reading the record there.
+        let far = #expect(throws: TensorError.self) {
+            try ZipArchive(Self.zip(member: "m", deflated: [3, 0], uncompressed: 0, zip64Offset: UInt64(Int.max - 1)), path: "far.zip")
+        }
+        #expect("\(far!)".contains("runs past the end"), "\(far!)")
+    }
+
+    @Test func budgetsComeFromTheEnvironment() {
+        let limits = ResourceLimits.fromEnvironment(["S2IGAN_MAX_IMAGE_PIXELS": "1000", "S2IGAN_MAX_AUDIO_SAMPLES": "-5"])
+        #expect(limits.imagePixels == 1000)
+        #expect(limits.audioSamples == ResourceLimits().audioSamples)
+        #expect(ResourceLimits.environmentProblems(["S2IGAN_MAX_AUDIO_SAMPLES": "-5"]) == ["S2IGAN_MAX_AUDIO_SAMPLES='-5' is not a positive integer"])
+        #expect(ResourceLimits.environmentProblems([:]).isEmpty)
+    }
+}

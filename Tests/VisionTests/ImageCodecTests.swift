@@ -107,3 +107,44 @@ import Testing
         #expect(throws: TensorError.self) { try source.write(to: directory.appendingPathComponent("a.gif")) }
     }
 }
+
+/// The pixel budget (``ResourceLimits/imagePixels``): a 13 000 × 13 000 image (169 megapixels, 2.6 GB once
+/// decoded and converted) declared by a few hundred bytes is refused before anything is allocated.
+@Suite struct ImagePixelBudgetTests {
+    /// `data` with the big-endian 16-bit value at `offset` replaced.
+    func patched(_ data: Data, _ offset: Int, _ value: Int, bytes: Int = 2) -> Data {
+        var d = [UInt8](data)
+        for k in 0..<bytes { d[offset + k] = UInt8(truncatingIfNeeded: value >> (8 * (bytes - 1 - k))) }
+        return Data(d)
+    }
+
+    func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for b in bytes {
+            crc ^= UInt32(b)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return ~crc
+    }
+
+    @Test func jpegAndPNGOverTheBudgetAreRefused() throws {
+        let small = try RGBImage(width: 8, height: 8, pixels: [UInt8](repeating: 200, count: 8 * 8 * 3))
+        // JPEG: the SOF0 marker's height and width.
+        let jpeg = try small.encoded(as: .jpeg(quality: 90))
+        let sof = try #require([UInt8](jpeg).indices.first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 })
+        let bigJPEG = patched(patched(jpeg, sof + 5, 13_000), sof + 7, 13_000)
+        // PNG: IHDR's width and height, with its CRC recomputed so that only the size is wrong.
+        var png = [UInt8](patched(patched(try small.encoded(as: .png()), 16, 13_000, bytes: 4), 20, 13_000, bytes: 4))
+        let crc = crc32(png[12..<29])
+        for k in 0..<4 { png[29 + k] = UInt8(truncatingIfNeeded: crc >> (8 * (3 - k))) }
+        for (data, name) in [(bigJPEG, "big.jpg"), (Data(png), "big.png")] {
+            let error = #expect(throws: TensorError.self) { try RGBImage.decode(data, path: name) }
+            let text = "\(error!)"
+            #expect(text.contains(name) && text.contains("13000 x 13000") && text.contains("limit of 50000000 pixels"), "\(text)")
+            #expect(text.contains("S2IGAN_MAX_IMAGE_PIXELS"), "\(text)")
+        }
+        // The unpatched files decode: the budget, not the patching, refuses them.
+        #expect(try RGBImage.decode(jpeg).width == 8)
+        #expect(try RGBImage.decode(small.encoded(as: .png())).width == 8)
+    }
+}

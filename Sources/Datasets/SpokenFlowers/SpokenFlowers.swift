@@ -122,7 +122,7 @@ public enum SpokenFlowers {
         } catch let error as TensorError {
             throw error
         } catch {
-            throw TensorError.file(path: url.path, reason: "not a spoken-flowers manifest (\(error))")
+            throw TensorError.file(path: url.path, reason: "not a spoken-flowers manifest (\(readableDescription(of: error)))")
         }
     }
 
@@ -156,7 +156,7 @@ public enum SpokenFlowers {
         for split in DatasetSplit.allCases {
             let images = plan.images.filter { $0.split == split }
             let folder = root.appendingPathComponent(split.rawValue)
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try createFolder(folder)
             try PickleWriter.write(.list(images.map { .string($0.key) }), to: folder.appendingPathComponent("filenames.pickle"))
             try PickleWriter.write(.list(images.map { .int(Int64($0.flower.classID)) }), to: folder.appendingPathComponent("class_info.pickle"))
         }
@@ -194,7 +194,7 @@ public enum SpokenFlowers {
         if !known && !others.filter({ !$0.hasPrefix(".") }).isEmpty {
             throw TensorError.file(path: root.path, reason: "is not empty and holds no spoken-flowers dataset; choose an empty or new --output")
         }
-        try fm.createDirectory(at: root, withIntermediateDirectories: true)
+        try createFolder(root)
         try writeFileAtomically(encode(options), to: root.appendingPathComponent(pendingName))
     }
 
@@ -202,8 +202,8 @@ public enum SpokenFlowers {
     static func drawImages(_ plan: Plan, data: URL, workers: Int, progress: @escaping @Sendable (Int, Int) -> Void) throws -> Int {
         let images = data.appendingPathComponent("images"), texts = data.appendingPathComponent("text_c10")
         for folder in Set(plan.images.map { $0.key.split(separator: "/")[0] }) {
-            try FileManager.default.createDirectory(at: images.appendingPathComponent(String(folder)), withIntermediateDirectories: true)
-            try FileManager.default.createDirectory(at: texts.appendingPathComponent(String(folder)), withIntermediateDirectories: true)
+            try createFolder(images.appendingPathComponent(String(folder)))
+            try createFolder(texts.appendingPathComponent(String(folder)))
         }
         let outcome = DrawingOutcome()
         let size = plan.options.imageSize, total = plan.images.count

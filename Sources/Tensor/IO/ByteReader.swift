@@ -11,16 +11,29 @@ public func readFileBytes(_ url: URL) throws -> Data {
     do {
         return try Data(contentsOf: url, options: [.mappedIfSafe])
     } catch {
-        throw TensorError.file(path: path, reason: "cannot be read (\(error.localizedDescription))")
+        throw TensorError.file(path: path, reason: "cannot be read: " + (posixCode(of: error).map(systemReason) ?? readableDescription(of: error)))
     }
 }
 
-/// Writes `data` atomically: to a temporary file beside the target, then renamed over it.
-public func writeFileAtomically(_ data: Data, to url: URL) throws {
+/// Runs `body`, which writes into `folder`; when it throws, a `folder` that did not exist before is removed with
+/// everything in it, so a failed command (a full disk, a bad input half-way) leaves no empty or half-filled
+/// output folder that a later run would take for a result. A folder that existed is left to `body`.
+public func removingOutputOnFailure<Result>(_ folder: URL, _ body: () throws -> Result) throws -> Result {
+    let existed = FileManager.default.fileExists(atPath: folder.path)
     do {
-        try data.write(to: url, options: [.atomic])
+        return try body()
     } catch {
-        throw TensorError.file(path: url.path, reason: "cannot be written (\(error.localizedDescription))")
+        if !existed { try? FileManager.default.removeItem(at: folder) }
+        throw error
+    }
+}
+
+extension JSONEncoder {
+    /// Sorted keys, so equal values encode to equal bytes.
+    public static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
     }
 }
 

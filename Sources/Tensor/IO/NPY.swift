@@ -19,7 +19,7 @@ public enum NPY {
     /// Parses the bytes of an `.npy` file; `path` only names the file in errors.
     public static func decode(_ data: Data, path: String = "<memory>") throws -> TypedArray {
         guard case .array(let array) = try decodeAny(data, path: path, allowObjects: false) else {
-            throw TensorError.file(path: path, reason: "npy: object arrays (dtype 'O') need NPY.readMatrices")
+            throw TensorError.file(path: path, reason: "npy: object arrays (dtype 'O': a list of matrices, such as mel features) cannot be read as one numeric array")
         }
         return array
     }
@@ -86,7 +86,7 @@ public enum NPY {
         guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("negative dimension in shape \(shape)") }
         let dataStart = headerStart + headerLength
         if descr.dropFirst() == "O" {
-            guard allowObjects else { throw fail("object arrays (dtype 'O') need NPY.readMatrices") }
+            guard allowObjects else { throw fail("object arrays (dtype 'O': a list of matrices, such as mel features) cannot be read as one numeric array") }
             // The data is a pickle of the array, as numpy.save writes it with allow_pickle.
             var offset = dataStart
             let value = try PickleReader(data: data, path: path).decode(from: &offset)

@@ -12,13 +12,25 @@ public enum NameList {
         } else {
             let text: String
             do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-                throw TensorError.file(path: url.path, reason: "\(what): cannot read (\(error.localizedDescription))")
+                throw TensorError.file(path: url.path, reason: "\(what): cannot read (\(readableDescription(of: error)))")
             }
             names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
                 .map { $0.replacingOccurrences(of: "\\", with: "/") }
         }
         guard !names.isEmpty else { throw TensorError.file(path: url.path, reason: "\(what): empty") }
+        try checkInsideRoot(names, url, what)
         return names
+    }
+
+    /// Names are joined to a dataset root, so each must stay inside it: relative, without `..` components or
+    /// NUL bytes. A key such as `../../etc/passwd` is an error naming the list, not a file read from elsewhere.
+    static func checkInsideRoot(_ names: [String], _ url: URL, _ what: String) throws {
+        for (i, name) in names.enumerated() {
+            let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+            guard !name.isEmpty, !name.hasPrefix("/"), !parts.contains(".."), !name.contains("\0") else {
+                throw TensorError.file(path: url.path, reason: "\(what): item \(i) '\(name)' is not a path inside the dataset (names must be relative, without '..')")
+            }
+        }
     }
 
     /// The names in a pickle of any extension (a list, tuple or NumPy object array of str or bytes), possibly
@@ -29,12 +41,14 @@ public enum NameList {
         case .list(let v), .tuple(let v), .objectArray(_, let v): list = v
         default: throw TensorError.file(path: url.path, reason: "\(what): the pickle does not hold a list")
         }
-        return try list.enumerated().map { i, item in
+        let names = try list.enumerated().map { i, item in
             switch item {
             case .string(let s): return s.replacingOccurrences(of: "\\", with: "/")
             case .bytes(let b): return String(decoding: b, as: UTF8.self).replacingOccurrences(of: "\\", with: "/")
             default: throw TensorError.file(path: url.path, reason: "\(what): item \(i) is not a string")
             }
         }
+        try checkInsideRoot(names, url, what)
+        return names
     }
 }

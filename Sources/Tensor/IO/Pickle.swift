@@ -110,7 +110,27 @@ struct PickleMachine {
         init(_ kind: Kind) { self.kind = kind }
     }
 
+    /// Owns every node of one decoding. Nodes reference each other (deeply: 40 000 nested lists take 80 kB;
+    /// cyclically: a list appended to itself through the memo), so letting Swift release them one by one
+    /// would recurse once per level and overflow the stack, or leak the cycles. The arena releases them flat:
+    /// it cuts every link first, then drops the nodes. It also counts the values built at STOP, which bounds
+    /// the work of data that references the same memoised container many times (each level doubling).
+    final class Arena {
+        var nodes: [Node] = []
+        var valuesBuilt = 0
+        let valueBudget: Int
+        init(dataSize: Int) { valueBudget = Swift.max(1 << 20, 2 * dataSize) }
+        deinit {
+            for node in nodes {
+                node.items = []
+                node.pairs = []
+                node.kind = .value(.none)
+            }
+        }
+    }
+
     let reader: PickleReader
+    let arena: Arena
     var position: Int
     var stack: [Node] = []
     var marks: [Int] = []
@@ -120,6 +140,14 @@ struct PickleMachine {
     init(reader: PickleReader, position: Int) {
         self.reader = reader
         self.position = position
+        arena = Arena(dataSize: reader.data.count)
+    }
+
+    /// A new node, owned by the arena.
+    func node(_ kind: Node.Kind) -> Node {
+        let n = Node(kind)
+        arena.nodes.append(n)
+        return n
     }
 
     func fail(_ reason: String) -> TensorError { reader.failure(reason, at: position) }
@@ -177,7 +205,7 @@ struct PickleMachine {
         return t
     }
 
-    mutating func push(_ value: PickleValue) { stack.append(Node(.value(value))) }
+    mutating func push(_ value: PickleValue) { stack.append(node(.value(value))) }
 
     mutating func run() throws -> PickleValue {
         while true {
@@ -229,23 +257,23 @@ struct PickleMachine {
             case 0x42: push(.bytes(Array(try bytes(try unsigned(4)))))  // BINBYTES
             case 0x43: push(.bytes(Array(try bytes(try Int(byte())))))  // SHORT_BINBYTES
             case 0x8E, 0x96: push(.bytes(Array(try bytes(try unsigned(8)))))  // BINBYTES8, BYTEARRAY8
-            case 0x5D: stack.append(Node(.list))                       // EMPTY_LIST
-            case 0x6C: let n = Node(.list); n.items = try popToMark(); stack.append(n)   // LIST
+            case 0x5D: stack.append(node(.list))                       // EMPTY_LIST
+            case 0x6C: let n = node(.list); n.items = try popToMark(); stack.append(n)   // LIST
             case 0x61: let item = try pop(); try container(.list).items.append(item)     // APPEND
             case 0x65: let items = try popToMark(); try container(.list).items += items  // APPENDS
-            case 0x29: stack.append(Node(.tuple))                      // EMPTY_TUPLE
-            case 0x74: let n = Node(.tuple); n.items = try popToMark(); stack.append(n)  // TUPLE
+            case 0x29: stack.append(node(.tuple))                      // EMPTY_TUPLE
+            case 0x74: let n = node(.tuple); n.items = try popToMark(); stack.append(n)  // TUPLE
             case 0x85, 0x86, 0x87:                                     // TUPLE1-3
                 let count = Int(code) - 0x84
                 guard stack.count >= count else { throw fail("stack underflow") }
                 var items: [Node] = []
                 for _ in 0..<count { items.insert(try pop(), at: 0) }
-                let n = Node(.tuple)
+                let n = node(.tuple)
                 n.items = items
                 stack.append(n)
-            case 0x7D: stack.append(Node(.dict))                       // EMPTY_DICT
+            case 0x7D: stack.append(node(.dict))                       // EMPTY_DICT
             case 0x64:                                                 // DICT
-                let n = Node(.dict)
+                let n = node(.dict)
                 n.pairs = try pairs(try popToMark())
                 stack.append(n)
             case 0x73:                                                 // SETITEM
@@ -254,9 +282,9 @@ struct PickleMachine {
             case 0x75:                                                 // SETITEMS
                 let items = try pairs(try popToMark())
                 try container(.dict).pairs += items
-            case 0x8F: stack.append(Node(.set))                        // EMPTY_SET
+            case 0x8F: stack.append(node(.set))                        // EMPTY_SET
             case 0x90: let items = try popToMark(); try container(.set).items += items   // ADDITEMS
-            case 0x91: let n = Node(.set); n.items = try popToMark(); stack.append(n)    // FROZENSET
+            case 0x91: let n = node(.set); n.items = try popToMark(); stack.append(n)    // FROZENSET
             case 0x70: memo[try index(try line())] = try top()         // PUT
             case 0x71: memo[Int(try byte())] = try top()               // BINPUT
             case 0x72: memo[try unsigned(4)] = try top()               // LONG_BINPUT
@@ -266,13 +294,13 @@ struct PickleMachine {
             case 0x6A: stack.append(try memoized(try unsigned(4)))     // LONG_BINGET
             case 0x63:                                                 // GLOBAL
                 let module = try line(), name = try line()
-                stack.append(Node(.global("\(module).\(name)")))
+                stack.append(node(.global("\(module).\(name)")))
             case 0x93:                                                 // STACK_GLOBAL
                 let name = try pop(), module = try pop()
                 guard case .value(.string(let n)) = name.kind, case .value(.string(let m)) = module.kind else {
                     throw fail("STACK_GLOBAL needs two strings")
                 }
-                stack.append(Node(.global("\(m).\(n)")))
+                stack.append(node(.global("\(m).\(n)")))
             case 0x52:                                                 // REDUCE
                 let arguments = try pop(), callable = try pop()
                 stack.append(try reduce(callable, arguments))
@@ -414,12 +442,12 @@ struct PickleMachine {
         let args = arguments.items
         switch name {
         case _ where Self.numpyReconstruct.contains(name):
-            return Node(.pendingArray(dtype: nil, shape: []))
+            return node(.pendingArray(dtype: nil, shape: []))
         case "numpy.ndarray":
-            return Node(.pendingArray(dtype: nil, shape: []))
+            return node(.pendingArray(dtype: nil, shape: []))
         case "numpy.dtype":
             guard let first = args.first, case .value(.string(let code)) = first.kind else { throw fail("numpy.dtype needs a type code") }
-            return Node(.dtype(code: code, bigEndian: false))
+            return node(.dtype(code: code, bigEndian: false))
         case _ where Self.numpyScalar.contains(name):
             guard args.count == 2, case .dtype(let code, let big) = args[0].kind else { throw fail("numpy scalar needs (dtype, bytes)") }
             let raw: [UInt8]
@@ -432,12 +460,12 @@ struct PickleMachine {
             let values = array.doubleValues()
             guard let v = values.first else { throw fail("empty numpy scalar") }
             switch array.scalarType {
-            case .bool: return Node(.value(.bool(v != 0)))
-            case .float16, .bfloat16, .float32, .float64: return Node(.value(.float(v)))
-            default: return Node(.value(.int(Int64((try? array.integerValues().first) ?? 0))))
+            case .bool: return node(.value(.bool(v != 0)))
+            case .float16, .bfloat16, .float32, .float64: return node(.value(.float(v)))
+            default: return node(.value(.int(Int64((try? array.integerValues().first) ?? 0))))
             }
         case "collections.OrderedDict", "builtins.dict", "__builtin__.dict":
-            let n = Node(.dict)
+            let n = node(.dict)
             if let items = args.first?.items {
                 n.pairs = try items.map { pair in
                     guard pair.items.count == 2 else { throw fail("OrderedDict item is not a pair") }
@@ -446,20 +474,20 @@ struct PickleMachine {
             }
             return n
         case "builtins.set", "__builtin__.set", "builtins.frozenset", "__builtin__.frozenset":
-            let n = Node(.set)
+            let n = node(.set)
             n.items = args.first?.items ?? []
             return n
         case "builtins.list", "__builtin__.list":
-            let n = Node(.list)
+            let n = node(.list)
             n.items = args.first?.items ?? []
             return n
         case "_codecs.encode":
             guard let first = args.first, case .value(.string(let text)) = first.kind else { throw fail("_codecs.encode needs a string") }
             // Protocols 0–2 write bytes as their latin-1 text.
-            return Node(.value(.bytes(text.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) })))
+            return node(.value(.bytes(text.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) })))
         default:
             if let reducer = reader.reducer, let result = try reducer(name, try value(arguments, depth: 0)) {
-                return Node(.value(result))
+                return node(.value(result))
             }
             throw fail("refusing to call '\(name)': only NumPy arrays, OrderedDict, sets and bytes are rebuilt")
         }
@@ -568,6 +596,10 @@ struct PickleMachine {
     /// data is an error, not a crash).
     func value(_ node: Node, depth: Int) throws -> PickleValue {
         guard depth < 1000 else { throw fail("data nested more than 1000 levels deep (or cyclic)") }
+        arena.valuesBuilt += 1
+        guard arena.valuesBuilt <= arena.valueBudget else {
+            throw fail("the data expands to more than \(arena.valueBudget) values (a memoised container referenced over and over)")
+        }
         switch node.kind {
         case .value(let v): return v
         case .array(let v): return v

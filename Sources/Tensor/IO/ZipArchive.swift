@@ -22,7 +22,6 @@ struct ZipArchive {
         let bytes = [UInt8](data)
         func fail(_ reason: String) -> TensorError { .file(path: path, reason: "zip: " + reason) }
         func u16(_ at: Int) throws -> Int {
-            // `at <= count - 2`, not `at + 2 <= count`: a ZIP64 offset near Int.max must not overflow.
             guard at >= 0, at <= bytes.count - 2 else { throw fail("record at byte \(at) runs past the end") }
             return Int(bytes[at]) | Int(bytes[at + 1]) << 8
         }
@@ -85,7 +84,9 @@ struct ZipArchive {
     func contents(_ name: String) throws -> Data {
         guard let entry = entries[name] else { throw TensorError.file(path: path, reason: "zip: no entry '\(name)'") }
         let stored = data.subdata(in: (data.startIndex + entry.range.lowerBound)..<(data.startIndex + entry.range.upperBound))
-        return entry.method == 8 ? try inflate(stored, size: entry.uncompressedSize, name: name) : stored
+        guard entry.method == 8 else { return stored }
+        try ResourceLimits.check(entry.uncompressedSize, \.decompressedBytes, what: "zip: entry '\(name)' inflates to", path: path)
+        return try inflate(stored, size: entry.uncompressedSize, name: name)
     }
 
     /// Raw deflate data (no zlib header) of a member declared `size` bytes long.

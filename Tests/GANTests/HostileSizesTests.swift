@@ -1,0 +1,63 @@
+import Foundation
+import TestSupport
+import Testing
+import Datasets
+@testable import GAN
+import Tensor
+
+/// A generator file or a configuration that lies about sizes is refused before anything is built.
+@Suite struct HostileSizesTests {
+    static let small = RDGArchitecture(stages: 2, generatorWidth: 8, discriminatorWidth: 4, noiseSize: 6, conditionSize: 4, speechEmbeddingSize: 16)
+
+    @Test func metadataThatDisagreesWithTheWeightsIsRefused() throws {
+        let folder = temporaryRoot("hostile-gan")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let generator = try Generator(Self.small)
+        for (width, name) in [(8, "netG_1.safetensors"), (1024, "netG_2.safetensors"), (100_000_000, "netG_3.safetensors")] {
+            var stated = Self.small
+            stated.generatorWidth = width
+            let url = folder.appendingPathComponent(name)
+            try generator.save(to: url, metadata: ["architecture": String(decoding: try JSONEncoder().encode(stated), as: UTF8.self)])
+            if width == 8 {
+                #expect(try Generator.load(from: url).architecture == Self.small)
+            } else {
+                let message = "\((#expect(throws: TensorError.self) { try Generator.load(from: url) })!)"
+                #expect(message.contains(name) && message.contains("generator_width \(width) (weights: 8)"), "\(message)")
+            }
+        }
+    }
+
+    @Test func configurationSizesHaveBounds() throws {
+        var huge = Self.small
+        huge.generatorWidth = 100_000_000
+        #expect("\((#expect(throws: TensorError.self) { try Generator(huge) })!)".contains("generator_width must be between 1 and 256"))
+        huge = Self.small
+        huge.residualBlocks = -1
+        #expect(throws: TensorError.self) { try Generator(huge) }
+        let base = RDGTrainingConfiguration.defaults(for: .spokenFlowers)
+        let error = #expect(throws: TensorError.self) {
+            try RDGTrainingConfiguration.load(yaml: "architecture:\n  generator_width: 100000000\n", base: base, source: "g.yml")
+        }
+        #expect("\(error!)".contains("g.yml") && "\(error!)".contains("generator_width must be between 1 and 256, got 100000000"), "\(error!)")
+    }
+}
+
+/// Embeddings with NaN, or so large that the generator overflows, are errors instead of black images.
+@Suite struct NonFiniteGenerationTests {
+    @Test func nonFiniteEmbeddingsAndImagesAreErrors() throws {
+        let g = try Generator(HostileSizesTests.small)
+        g.eval()
+        var rng = RandomGenerator(seed: 4)
+        let e = try Tensor.normal([3, 16], using: &rng), z = try Tensor.normal([3, 6], using: &rng)
+        #expect(try RDGGeneration.images(generator: g, embeddings: e, noise: z, epsilon: nil).allSatisfy(\.isFinite))
+        var nan = e
+        nan.withUnsafeMutableBufferPointer { $0[20] = .nan }
+        let error = #expect(throws: TensorError.self) { try RDGGeneration.images(generator: g, embeddings: nan, noise: z, epsilon: nil) }
+        #expect("\(error!)".contains("embeddings row(s) 1 hold NaN or infinite values"), "\(error!)")
+        // ×10³⁰: the conditioning's log-variance overflows exp, and the sampled condition is infinite.
+        let epsilon = try Tensor.normal([3, 4], using: &rng)
+        let huge = #expect(throws: TensorError.self) { try RDGGeneration.images(generator: g, embeddings: e * 1e30, noise: z, epsilon: epsilon) }
+        #expect("\(huge!)".contains("are not finite"), "\(huge!)")
+    }
+}
