@@ -46,8 +46,7 @@ enum DatasetTarget {
     static func run(_ bytes: [UInt8]) throws {
         guard let bundle = parse(bytes) else { return }
         let fm = FileManager.default
-        let root = Scratch.folder.appendingPathComponent("dataset")
-        try? fm.removeItem(at: root)
+        let root = try Scratch.uniqueURL("-dataset")
         try fm.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? fm.removeItem(at: root) }
         for (path, contents) in bundle.files {

@@ -12,12 +12,12 @@ enum DecoderTargets {
     static func npy(_ bytes: [UInt8]) throws {
         // The numeric path in memory, then the feature-file path, which also takes pickled object arrays.
         if let array = try? NPY.decode(Data(bytes)) { _ = array.tensor() }
-        let matrices = try NPY.readMatrices(try Scratch.file(bytes, name: "input.npy"))
+        let matrices = try Scratch.withFile(bytes, suffix: ".npy") { try NPY.readMatrices($0) }
         _ = matrices.reduce(0) { $0 + $1.count }
     }
 
     static func npz(_ bytes: [UInt8]) throws {
-        for (_, array) in try NPZ.read(try Scratch.file(bytes, name: "input.npz")) { _ = array.tensor() }
+        for (_, array) in try Scratch.withFile(bytes, suffix: ".npz", { try NPZ.read($0) }) { _ = array.tensor() }
     }
 
     static func safetensors(_ bytes: [UInt8]) throws {
@@ -27,12 +27,12 @@ enum DecoderTargets {
     }
 
     static func pth(_ bytes: [UInt8]) throws {
-        let checkpoint = try TorchCheckpoint.read(try Scratch.file(bytes, name: "input.pth"))
+        let checkpoint = try Scratch.withFile(bytes, suffix: ".pth") { try TorchCheckpoint.read($0) }
         for (_, array) in try checkpoint.stateDict() { _ = array.tensor() }
     }
 
     static func wav(_ bytes: [UInt8]) throws {
-        let signal = try AudioSignal.read(try Scratch.file(bytes, name: "input.wav"))
+        let signal = try Scratch.withFile(bytes, suffix: ".wav") { try AudioSignal.read($0) }
         _ = signal.duration
     }
 

@@ -37,18 +37,22 @@ public enum FuzzTargets {
     }
 }
 
-/// A scratch folder per process for the decoders that read files (libsndfile, the zip readers, dataset trees).
+/// Scratch files for the decoders that read files (libsndfile, the zip readers, dataset trees): each input gets
+/// its own name, removed after the call, so targets can run at once (as the tests run them) and nothing is left.
 enum Scratch {
-    static let folder: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("s2igan-fuzz-\(ProcessInfo.processInfo.processIdentifier)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
+    static let folder = FileManager.default.temporaryDirectory.appendingPathComponent("s2igan-fuzz")
 
-    /// Writes `bytes` to a fixed file name in the scratch folder (overwritten by the next input).
-    static func file(_ bytes: [UInt8], name: String) throws -> URL {
-        let url = folder.appendingPathComponent(name)
+    /// A fresh path in the scratch folder, ending in `suffix`.
+    static func uniqueURL(_ suffix: String) throws -> URL {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder.appendingPathComponent("\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)\(suffix)")
+    }
+
+    /// Writes `bytes` to a fresh file named `*suffix`, runs `body` on it, and removes it.
+    static func withFile<T>(_ bytes: [UInt8], suffix: String, _ body: (URL) throws -> T) throws -> T {
+        let url = try uniqueURL(suffix)
         try Data(bytes).write(to: url)
-        return url
+        defer { try? FileManager.default.removeItem(at: url) }
+        return try body(url)
     }
 }
