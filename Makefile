@@ -1,10 +1,11 @@
 # The two README commands: `make demo` (set up, build in release, run the whole pipeline on the built-in data
 # into demo-output/) and `make test` (set up, build, run every test). Both install what they need.
-# `make bench` runs the benchmarks; `make docs` writes the DocC catalogues.
+# `make bench` runs the benchmarks; `make docs` writes the DocC catalogues. `make fuzz` fuzzes every decoder
+# for FUZZ_SECONDS each (default 300), `make fuzz-smoke` for about a minute in all (Docs/reliability.md).
 SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: setup test build release demo bench docs clean
+.PHONY: setup test build release demo bench docs fuzz fuzz-smoke clean
 
 setup:
 	@bash scripts/setup.sh
@@ -40,5 +41,13 @@ docs: setup
 			--output-path docs-out/$$target || exit 1; \
 	done
 
+FUZZ_SECONDS ?= 300
+
+fuzz: setup
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh $(FUZZ_TARGETS)
+
+fuzz-smoke: setup
+	FUZZ_SECONDS=5 bash scripts/fuzz.sh
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

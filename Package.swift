@@ -55,6 +55,10 @@ let package = Package(
             dependencies: ["CTensorSupport", "Tensor", "Autograd", "NN", "Audio", "Vision", "Datasets", "Metrics", "SEN", "GAN", "Demo", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        // Fuzzing (Docs/reliability.md): one function per decoder, and the libFuzzer binary / replay driver.
+        .target(name: "FuzzTargets", dependencies: ["Tensor", "Audio", "Vision", "Datasets", "SEN", "GAN"]),
+        .executableTarget(name: "s2igan-fuzz", dependencies: ["FuzzTargets"]),
+
         // Tests: one target per library target, plus the link checks of the C libraries, and the
         // helpers they share (golden-file folders, tolerant comparisons).
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
@@ -71,5 +75,6 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         // Runs the built `s2igan` executable as a child process (built by `swift build --build-tests`).
         .testTarget(name: "CLITests", dependencies: ["Tensor"]),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzTests"),
     ]
 )

@@ -226,7 +226,11 @@ public struct SpokenImageDataset: Sendable {
                 return Int(i)
             }
         case .array(let a):
-            return a.tensor().scalars.map { Int($0) }
+            // Integral values only: a NaN, infinite or fractional id is an error, not a trap or a truncation.
+            return try a.tensor().scalars.map {
+                guard let id = Int(exactly: $0) else { throw TensorError.file(path: url.path, reason: "class_info: \($0) is not an integer class id") }
+                return id
+            }
         default:
             throw TensorError.file(path: url.path, reason: "class_info: expected a list of class ids")
         }

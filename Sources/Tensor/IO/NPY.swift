@@ -101,7 +101,8 @@ public enum NPY {
             guard !overflow else { throw fail("shape \(shape) is too large") }
             count = product
         }
-        let needed = count * type.byteCount
+        let (needed, tooLarge) = count.multipliedReportingOverflow(by: type.byteCount)
+        guard !tooLarge else { throw fail("shape \(shape) of \(descr) is too large") }
         let available = data.count - dataStart
         guard available == needed else {
             throw fail(available < needed

@@ -95,8 +95,10 @@ public struct SafeTensorsFile: Sendable {
                 guard !overflow else { throw fail("entry '\(name)' has a shape too large: \(shape)") }
                 count = p
             }
-            guard end - start == count * type.byteCount else {
-                throw fail("entry '\(name)': \(dtypeName) \(shape) needs \(count * type.byteCount) bytes, data_offsets give \(end - start)")
+            let (needed, tooLarge) = count.multipliedReportingOverflow(by: type.byteCount)
+            guard !tooLarge else { throw fail("entry '\(name)' has a shape too large: \(shape)") }
+            guard end - start == needed else {
+                throw fail("entry '\(name)': \(dtypeName) \(shape) needs \(needed) bytes, data_offsets give \(end - start)")
             }
             let bytes = data.subdata(in: data.startIndex + dataStart + start ..< data.startIndex + dataStart + end)
             file.arrays[name] = try TypedArray(scalarType: type, shape: shape, bytes: bytes)

@@ -166,8 +166,14 @@ public struct TorchCheckpoint {
             let (p, overflow) = count.multipliedReportingOverflow(by: d)
             guard !overflow else { throw fail("tensor shape \(shape) is too large") }
             count = p
-            if d > 0 { last += (d - 1) * s }
+            guard d > 0 else { continue }
+            // The furthest element, checked for overflow: sizes and strides come from the file.
+            let (reach, farOverflow) = (d - 1).multipliedReportingOverflow(by: s)
+            let (sum, sumOverflow) = last.addingReportingOverflow(reach)
+            guard !farOverflow, !sumOverflow else { throw fail("tensor of shape \(shape), strides \(strides) reaches past any storage") }
+            last = sum
         }
+        guard !count.multipliedReportingOverflow(by: width).overflow else { throw fail("tensor shape \(shape) is too large") }
         guard offset >= 0, count == 0 || last < available else {
             throw fail("tensor of shape \(shape), strides \(strides), offset \(offset) reads past its storage of \(available) elements")
         }

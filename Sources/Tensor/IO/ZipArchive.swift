@@ -92,6 +92,12 @@ struct ZipArchive {
     /// Raw deflate data (no zlib header) of a member declared `size` bytes long.
     private func inflate(_ compressed: Data, size: Int, name: String) throws -> Data {
         func fail(_ reason: String) -> TensorError { .file(path: path, reason: "zip: entry '\(name)': \(reason)") }
+        // The declared size is checked before it is allocated: deflate expands at most 1032-fold (258-byte matches
+        // in under two bits each), and zlib counts output in 32 bits.
+        let (bound, overflow) = compressed.count.multipliedReportingOverflow(by: 1032)
+        guard size >= 0, size <= UInt32.max, overflow || size <= bound + 1024 else {
+            throw fail("declares \(size) bytes uncompressed from \(compressed.count) compressed, more than deflate can produce")
+        }
         var output = [UInt8](repeating: 0, count: Swift.max(size, 1))
         var input = [UInt8](compressed)
         var stream = z_stream()
