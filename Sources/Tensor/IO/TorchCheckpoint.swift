@@ -177,6 +177,13 @@ public struct TorchCheckpoint {
         guard offset >= 0, count == 0 || last < available else {
             throw fail("tensor of shape \(shape), strides \(strides), offset \(offset) reads past its storage of \(available) elements")
         }
+        // Zero or repeating strides can make a tensor far larger than the storage it reads (a [2^40] view of one
+        // float): that expansion has the same budget as an inflated archive member.
+        let limit = ResourceLimits.current.decompressedBytes
+        guard count * width <= Swift.max(bytes.count, limit) else {
+            throw fail("tensor of shape \(shape), strides \(strides) expands its storage to \(count * width) bytes, past the limit of \(limit) "
+                       + "(raise it with \(ResourceLimits.variable(for: \.decompressedBytes)))")
+        }
         var out = Data(count: count * width)
         bytes.withUnsafeBytes { src in
             out.withUnsafeMutableBytes { dst in
