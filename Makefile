@@ -47,7 +47,7 @@ fuzz: setup
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh $(FUZZ_TARGETS)
 
 fuzz-smoke: setup
-	FUZZ_SECONDS=5 bash scripts/fuzz.sh
+	FUZZ_SECONDS=5 FUZZ_SEED=1 bash scripts/fuzz.sh
 
 clean:
 	rm -rf .build .build-fuzz

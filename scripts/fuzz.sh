@@ -12,7 +12,8 @@
 # lld links it: gold fails on the fuzzer runtime's second `main` (an internal error instead of a message).
 # The summary (executions, coverage, crashes per target) goes to .build-fuzz/logs/summary.txt. Exits non-zero
 # when a target crashed. Settings: FUZZ_SECONDS, FUZZ_JOBS (targets run at once, default 1), FUZZ_NICE
-# (default 10), FUZZ_RSS_MB (2048), FUZZ_MALLOC_MB (1024), FUZZ_TIMEOUT (10 s per input), FUZZ_CONFIG (release).
+# (default 10), FUZZ_RSS_MB (2048), FUZZ_MALLOC_MB (1024), FUZZ_TIMEOUT (10 s per input), FUZZ_CONFIG (release),
+# FUZZ_SEED (libFuzzer's -seed; unset: a new seed each run; the smoke pass fixes it so CI explores the same way).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/opt/swift/usr/bin"
@@ -68,7 +69,7 @@ fuzz_one() {
     S2IGAN_FUZZ_TARGET="$target" ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}" \
         LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/Tests/Fuzz/lsan.supp:print_suppressions=0}" \
         nice -n "$niceness" "$binary" "$corpus" "${dictionary[@]}" -max_total_time="$seconds" -rss_limit_mb="$rss_mb" \
-        -malloc_limit_mb="$malloc_mb" -timeout="$timeout_s" -artifact_prefix="$crashes/" -print_final_stats=1 \
+        -malloc_limit_mb="$malloc_mb" -timeout="$timeout_s" -artifact_prefix="$crashes/" -print_final_stats=1 ${FUZZ_SEED:+-seed=$FUZZ_SEED} \
         >"$log" 2>&1
     local status=$?
     local wall=$(( $(date +%s) - t0 ))
