@@ -16,6 +16,11 @@ struct S2IGANCommand: ParsableCommand {
     static func main() {
         // One line at a time, also into a pipe or file, so long jobs show their progress as it happens.
         s2_line_buffer_stdout()
+        // A budget variable that is set but unreadable would otherwise be ignored without a word.
+        if let problem = ResourceLimits.environmentProblems().first {
+            FileHandle.standardError.write(Data("s2igan: \(problem)\n".utf8))
+            Foundation.exit(1)
+        }
         var command: ParsableCommand
         do {
             command = try parseAsRoot()

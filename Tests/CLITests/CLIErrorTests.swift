@@ -28,10 +28,11 @@ func cliExecutable() throws -> URL {
 }
 
 /// Runs `s2igan arguments…` and collects its exit status and both streams.
-func runCLI(_ arguments: [String]) throws -> CLIResult {
+func runCLI(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIResult {
     let process = Process()
     process.executableURL = try cliExecutable()
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -195,5 +196,16 @@ func expectOneLineFailure(_ result: CLIResult, naming path: String, _ words: [St
         try Data("authors".utf8).write(to: keys)
         expectOneLineFailure(try runCLI(["dataset", "splits", "--dataset", "places", "--root", root.path]), naming: keys.path, ["--force"])
         #expect(try Data(contentsOf: keys) == Data("authors".utf8))
+    }
+}
+
+/// A resource budget variable that is set but is not a positive integer is an error, not silently the default.
+@Suite struct BudgetEnvironmentTests {
+    @Test func anUnreadableBudgetVariableIsOneErrorLine() throws {
+        let bad = try runCLI(["--help"], environment: ["S2IGAN_MAX_IMAGE_PIXELS": "lots"])
+        #expect(bad.status == 1)
+        #expect(bad.errorLines == ["s2igan: S2IGAN_MAX_IMAGE_PIXELS='lots' is not a positive integer"])
+        let good = try runCLI(["--help"], environment: ["S2IGAN_MAX_IMAGE_PIXELS": "1000"])
+        #expect(good.status == 0)
     }
 }
