@@ -16,8 +16,9 @@ enum Shape {
     }
 
     /// The largest tensor a process may ask for: the physical memory, less what large tensors already hold.
-    /// Asking for more fails with an error instead of an allocation failure that aborts the process.
-    static var physicalMemoryBytes: Int { Int(clamping: ProcessInfo.processInfo.physicalMemory) }
+    /// Asking for more fails with an error instead of an allocation failure that aborts the process. Read once:
+    /// every tensor creation checks against it, and the query is a system call.
+    static let physicalMemoryBytes = Int(clamping: ProcessInfo.processInfo.physicalMemory)
 
     /// Row-major (C order) strides of a shape, in elements.
     static func strides(_ shape: [Int]) -> [Int] {
