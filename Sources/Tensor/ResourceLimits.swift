@@ -15,7 +15,7 @@ public struct ResourceLimits: Sendable, Equatable {
     /// Pixels of one decoded image (`S2IGAN_MAX_IMAGE_PIXELS`; default 50 000 000, a 50-megapixel photo).
     public var imagePixels: Int
     /// Bytes of one decompressed archive member, e.g. a `.pth` storage or an `.npz` array
-    /// (`S2IGAN_MAX_DECOMPRESSED_BYTES`; default 1 GiB, four times the largest tensor of the reference models).
+    /// (`S2IGAN_MAX_DECOMPRESSED_BYTES`; default 1 GiB, far above the reference models' largest tensors, which are tens of megabytes).
     public var decompressedBytes: Int
     /// Samples of one decoded or resampled audio signal, all channels (`S2IGAN_MAX_AUDIO_SAMPLES`;
     /// default 48 000 000: 1 000 s at 48 kHz).
