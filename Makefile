@@ -1,6 +1,6 @@
 # The two README commands: `make demo` (set up, build in release, run the whole pipeline on the built-in data
 # into demo-output/) and `make test` (set up, build, run every test). Both install what they need.
-# `make bench` runs the benchmarks; `make docs` writes the DocC catalogues. `make fuzz` fuzzes every decoder
+# `make test` first holds every import to the layering (scripts/allowed-imports.txt). `make bench` runs the benchmarks; `make docs` writes the DocC catalogues. `make fuzz` fuzzes every decoder
 # for FUZZ_SECONDS each (default 300), `make fuzz-smoke` for about a minute in all (Docs/reliability.md).
 SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
@@ -14,6 +14,7 @@ build: setup
 	swift build
 
 test: setup
+	swift scripts/check-imports.swift
 	swift build --build-tests
 	bash scripts/run-tests.sh
 
@@ -36,8 +37,8 @@ bench: release
 
 docs: setup
 	mkdir -p docs-out
-	for target in Tensor Autograd NN Audio Vision Datasets Metrics SEN GAN Demo; do \
-		swift package --allow-writing-to-directory docs-out generate-documentation --target $$target \
+	for target in Tensor Formats Autograd NN Metrics Audio Vision Datasets SEN GAN Evaluation Demo; do \
+		swift package --allow-writing-to-directory docs-out generate-documentation --target S2IGAN$$target \
 			--output-path docs-out/$$target || exit 1; \
 	done
 

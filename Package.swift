@@ -1,25 +1,45 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// The layers, bottom up (Docs/architecture.md; the allowed imports are written once, in scripts/allowed-imports.txt,
+// and `scripts/check-imports.swift` holds this file and every `import` to them). Each target lists only the modules
+// it imports itself. Module names carry the `S2IGAN` prefix (so `Metrics` and `Vision` clash neither with
+// apple/swift-metrics nor with Apple's framework); the products keep the short names, and the folders keep the
+// design card's names.
+
 /// A system library found through pkg-config, with the Debian package that provides it.
 func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
     .systemLibrary(name: name, pkgConfig: pkgConfig, providers: [.apt([apt])])
 }
 
+/// A layer of the framework: module `S2IGAN<folder>`, sources in `Sources/<folder>`.
+func layer(_ folder: String, _ dependencies: [Target.Dependency]) -> Target {
+    .target(name: "S2IGAN" + folder, dependencies: dependencies, path: "Sources/" + folder)
+}
+
+/// The tests of a layer: `Tests/<folder>Tests`, with its golden files in `Fixtures/` when it has them.
+func layerTests(_ folder: String, _ dependencies: [Target.Dependency], fixtures: Bool = true) -> Target {
+    .testTarget(name: folder + "Tests", dependencies: dependencies, exclude: fixtures ? ["Fixtures"] : [])
+}
+
+let yams = Target.Dependency.product(name: "Yams", package: "Yams")
+
 let package = Package(
     name: "S2IGAN",
     platforms: [.macOS(.v14)],
     products: [
-        .library(name: "Tensor", targets: ["Tensor"]),
-        .library(name: "Autograd", targets: ["Autograd"]),
-        .library(name: "NN", targets: ["NN"]),
-        .library(name: "Audio", targets: ["Audio"]),
-        .library(name: "Vision", targets: ["Vision"]),
-        .library(name: "Datasets", targets: ["Datasets"]),
-        .library(name: "Metrics", targets: ["Metrics"]),
-        .library(name: "SEN", targets: ["SEN"]),
-        .library(name: "GAN", targets: ["GAN"]),
-        .library(name: "Demo", targets: ["Demo"]),
+        .library(name: "Tensor", targets: ["S2IGANTensor"]),
+        .library(name: "Formats", targets: ["S2IGANFormats"]),
+        .library(name: "Autograd", targets: ["S2IGANAutograd"]),
+        .library(name: "NN", targets: ["S2IGANNN"]),
+        .library(name: "Metrics", targets: ["S2IGANMetrics"]),
+        .library(name: "Audio", targets: ["S2IGANAudio"]),
+        .library(name: "Vision", targets: ["S2IGANVision"]),
+        .library(name: "Datasets", targets: ["S2IGANDatasets"]),
+        .library(name: "SEN", targets: ["S2IGANSEN"]),
+        .library(name: "GAN", targets: ["S2IGANGAN"]),
+        .library(name: "Evaluation", targets: ["S2IGANEvaluation"]),
+        .library(name: "Demo", targets: ["S2IGANDemo"]),
         .executable(name: "s2igan", targets: ["s2igan-cli"]),
     ],
     dependencies: [
@@ -39,42 +59,57 @@ let package = Package(
         .target(name: "CTensorSupport", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
 
-        // Layers.
-        .target(name: "Tensor", dependencies: ["COpenBLAS", "CLAPACKE", "CTensorSupport", "CZlib"]),
-        .target(name: "Autograd", dependencies: ["Tensor"]),
-        .target(name: "NN", dependencies: ["Autograd", "Tensor"]),
-        .target(name: "Audio", dependencies: ["Tensor", "CSndfile", "CFFTW", "CTensorSupport"]),
-        .target(name: "Vision", dependencies: ["NN", "Autograd", "Tensor", "CImageCodecs"]),
-        .target(name: "Datasets", dependencies: ["Audio", "Vision", "Tensor"]),
-        .target(name: "Metrics", dependencies: ["Vision", "NN", "Autograd", "Tensor"]),
-        .target(name: "SEN", dependencies: ["Metrics", "Datasets", "Vision", "Audio", "NN", "Autograd", "Tensor", .product(name: "Yams", package: "Yams")]),
-        .target(name: "GAN", dependencies: ["SEN", "Metrics", "Datasets", "Vision", "NN", "Autograd", "Tensor", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Demo", dependencies: ["GAN", "SEN", "Metrics", "Datasets", "Audio", "Vision", "NN", "Autograd", "Tensor"]),
+        // Layers, bottom up.
+        layer("Tensor", ["COpenBLAS", "CLAPACKE", "CTensorSupport"]),
+        layer("Formats", ["S2IGANTensor", "CZlib"]),
+        layer("Autograd", ["S2IGANTensor"]),
+        layer("NN", ["S2IGANAutograd", "S2IGANFormats", "S2IGANTensor"]),
+        layer("Metrics", ["S2IGANFormats", "S2IGANTensor"]),
+        layer("Audio", ["S2IGANFormats", "S2IGANTensor", "CSndfile", "CFFTW", "CTensorSupport"]),
+        layer("Vision", ["S2IGANNN", "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", "CImageCodecs"]),
+        layer("Datasets", ["S2IGANAudio", "S2IGANVision", "S2IGANFormats", "S2IGANTensor"]),
+        layer("SEN", ["S2IGANDatasets", "S2IGANMetrics", "S2IGANVision", "S2IGANAudio", "S2IGANNN", "S2IGANAutograd",
+                      "S2IGANFormats", "S2IGANTensor", yams]),
+        layer("GAN", ["S2IGANSEN", "S2IGANDatasets", "S2IGANVision", "S2IGANNN", "S2IGANAutograd", "S2IGANFormats",
+                      "S2IGANTensor", yams]),
+        layer("Evaluation", ["S2IGANDatasets", "S2IGANMetrics", "S2IGANVision", "S2IGANAutograd", "S2IGANFormats",
+                             "S2IGANTensor"]),
+        layer("Demo", ["S2IGANGAN", "S2IGANSEN", "S2IGANMetrics", "S2IGANDatasets", "S2IGANAudio",
+                       "S2IGANVision", "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor"]),
         .executableTarget(
             name: "s2igan-cli",
-            dependencies: ["CTensorSupport", "Tensor", "Autograd", "NN", "Audio", "Vision", "Datasets", "Metrics", "SEN", "GAN", "Demo", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CTensorSupport", "S2IGANTensor", "S2IGANFormats", "S2IGANAutograd", "S2IGANNN", "S2IGANAudio",
+                           "S2IGANVision", "S2IGANDatasets", "S2IGANMetrics", "S2IGANSEN", "S2IGANGAN", "S2IGANEvaluation",
+                           "S2IGANDemo", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Fuzzing (Docs/reliability.md): one function per decoder, and the libFuzzer binary / replay driver.
-        .target(name: "FuzzTargets", dependencies: ["Tensor", "Audio", "Vision", "Datasets", "SEN", "GAN"]),
+        .target(name: "FuzzTargets", dependencies: ["S2IGANTensor", "S2IGANFormats", "S2IGANAudio", "S2IGANVision", "S2IGANDatasets",
+                                                    "S2IGANSEN", "S2IGANGAN"]),
         .executableTarget(name: "s2igan-fuzz", dependencies: ["FuzzTargets"]),
 
-        // Tests: one target per library target, plus the link checks of the C libraries, and the
-        // helpers they share (golden-file folders, tolerant comparisons).
-        .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
+        // Tests: one target per layer, plus the link checks of the C libraries, and the helpers they share
+        // (golden-file folders, tolerant comparisons).
+        .target(name: "TestSupport", dependencies: ["S2IGANFormats", "S2IGANTensor"], path: "Tests/TestSupport"),
         .testTarget(name: "CShimsTests", dependencies: ["COpenBLAS", "CLAPACKE", "CSndfile", "CFFTW", "CJPEG", "CPNG", "CTensorSupport"]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "AudioTests", dependencies: ["Audio", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "VisionTests", dependencies: ["Vision", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Vision", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Vision", "NN", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "SENTests", dependencies: ["SEN", "Metrics", "Datasets", "Vision", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "GANTests", dependencies: ["GAN", "SEN", "Datasets", "Vision", "NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "DemoTests", dependencies: ["Demo", "GAN", "SEN", "Metrics", "Datasets", "Vision", "Tensor", "TestSupport"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
+        layerTests("Tensor", ["S2IGANTensor", "S2IGANFormats", "TestSupport"]),
+        layerTests("Formats", ["S2IGANFormats", "S2IGANTensor", "TestSupport"]),
+        layerTests("Autograd", ["S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", "TestSupport"]),
+        layerTests("NN", ["S2IGANNN", "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", "TestSupport"]),
+        layerTests("Metrics", ["S2IGANMetrics", "S2IGANFormats", "S2IGANTensor", "TestSupport"]),
+        layerTests("Audio", ["S2IGANAudio", "S2IGANFormats", "S2IGANTensor", "TestSupport"]),
+        layerTests("Vision", ["S2IGANVision", "S2IGANNN", "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", "TestSupport"]),
+        layerTests("Datasets", ["S2IGANDatasets", "S2IGANAudio", "S2IGANVision", "S2IGANFormats", "S2IGANTensor", "TestSupport"]),
+        layerTests("SEN", ["S2IGANSEN", "S2IGANMetrics", "S2IGANDatasets", "S2IGANVision", "S2IGANNN", "S2IGANAutograd",
+                           "S2IGANFormats", "S2IGANTensor", "TestSupport"]),
+        layerTests("GAN", ["S2IGANGAN", "S2IGANSEN", "S2IGANDatasets", "S2IGANVision", "S2IGANNN", "S2IGANAutograd",
+                           "S2IGANFormats", "S2IGANTensor", "TestSupport"]),
+        layerTests("Evaluation", ["S2IGANEvaluation", "S2IGANMetrics", "S2IGANVision", "S2IGANNN", "S2IGANFormats",
+                                  "S2IGANTensor", "TestSupport"]),
+        layerTests("Demo", ["S2IGANDemo", "S2IGANGAN", "S2IGANSEN", "S2IGANMetrics", "S2IGANDatasets", "S2IGANVision",
+                            "S2IGANNN", "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", "TestSupport"], fixtures: false),
         // Runs the built `s2igan` executable as a child process (built by `swift build --build-tests`).
-        .testTarget(name: "CLITests", dependencies: ["Tensor"]),
+        .testTarget(name: "CLITests", dependencies: ["S2IGANFormats", "S2IGANTensor"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzTests"),
     ]
 )

@@ -1,6 +1,6 @@
 import CSndfile
 import Foundation
-import Tensor
+import S2IGANTensor
 
 /// Mono audio samples in [−1, 1) at a sample rate.
 public struct AudioSignal: Sendable {

@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 #if canImport(Glibc)
 import Glibc
 #endif

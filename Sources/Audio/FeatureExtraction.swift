@@ -1,5 +1,6 @@
 import Foundation
-import Tensor
+import S2IGANTensor
+import S2IGANFormats
 
 /// Turns spoken captions into the reference's feature files: for every output, the log-mel features of
 /// its captions (in sorted file order) as one `.npy` object array, readable by the reference code.

@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 
 /// The S2IGAN speech features: log-mel filterbank energies with per-utterance CMVN, `(frames, melBands)`
 /// float32, exactly as the reference computes them with librosa 0.6 (`melspectrogram` with a 25 ms periodic

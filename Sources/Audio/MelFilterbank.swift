@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 
 /// The Slaney mel scale of librosa (`htk=False`): linear below 1 kHz (200/3 Hz per mel), logarithmic above.
 public enum MelScale {

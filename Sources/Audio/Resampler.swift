@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 
 /// Band-limited resampling with a Kaiser-windowed sinc: resampy's `kaiser_best` filter (50 zero
 /// crossings, 2¹³ table entries per crossing, roll-off 0.91734737, β 12.9846 — the table resampy ≥ 0.3 ships,

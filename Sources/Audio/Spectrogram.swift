@@ -1,7 +1,7 @@
 import CFFTW
 import CTensorSupport
 import Foundation
-import Tensor
+import S2IGANTensor
 
 /// Short-time Fourier power spectra, librosa's `stft` with `center=True`: frames of `nFFT` samples every
 /// `hop`, centred by `nFFT/2` samples of reflect padding, a periodic Hann window, and `1 + nFFT/2` bins

@@ -1,6 +1,7 @@
 import CSndfile
 import Foundation
-import Tensor
+import S2IGANTensor
+import S2IGANFormats
 
 /// How one caption is spoken: an espeak-ng voice name (with an optional `+variant`), a speed in words per
 /// minute and a pitch in 0…99 (espeak-ng's `-v`, `-s` and `-p`). A command engine receives them as

@@ -1,4 +1,4 @@
-import Tensor
+import S2IGANTensor
 
 extension Variable {
     /// Back-propagates from this value: `gradient` is d(loss)/d(self), by default 1 for a one-element

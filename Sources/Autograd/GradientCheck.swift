@@ -1,4 +1,4 @@
-import Tensor
+import S2IGANTensor
 
 /// Finite-difference gradient checking for any function of variables: your own operations, layers and
 /// whole modules.

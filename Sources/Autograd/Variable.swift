@@ -1,4 +1,4 @@
-import Tensor
+import S2IGANTensor
 
 /// A value taking part in reverse-mode differentiation: a parameter or input (a leaf) or the result of
 /// an operation, which records the operation and its inputs so that ``backward(gradient:retainGraph:)`` can apply the

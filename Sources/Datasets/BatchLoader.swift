@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 
 /// Prepares batches on background threads while the caller trains on earlier ones.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 
 /// The order of items in an epoch: shuffled from `(seed, epoch)` or in dataset order, cut into batches,
 /// the last incomplete batch dropped or kept.

@@ -1,6 +1,7 @@
-import Audio
+import S2IGANAudio
 import Foundation
-import Tensor
+import S2IGANTensor
+import S2IGANFormats
 
 /// One spoken caption as recorded in a dataset's speech manifest (`audio/manifest.jsonl`, one JSON object
 /// per line): what was said, by which engine and voice, so the audio can be audited or made again.

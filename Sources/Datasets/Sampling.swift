@@ -1,6 +1,6 @@
 import Foundation
-import Tensor
-import Vision
+import S2IGANTensor
+import S2IGANVision
 
 /// Seeds of independent random streams derived from one seed, so that what an item gets does not depend
 /// on which thread prepared it or in what order.

@@ -1,5 +1,6 @@
 import Foundation
-import Tensor
+import S2IGANTensor
+import S2IGANFormats
 
 /// Writes the split files the authors' downloads used to provide (`train|test/filenames.pickle`, and
 /// `class_info.pickle` for CUB and Oxford), readable by the reference code.

@@ -1,6 +1,7 @@
 import Foundation
-import Tensor
-import Vision
+import S2IGANTensor
+import S2IGANVision
+import S2IGANFormats
 
 /// One thing wrong with a dataset, found on opening it.
 public struct DatasetProblem: Sendable, Equatable, CustomStringConvertible {

@@ -1,8 +1,8 @@
-import Datasets
+import S2IGANDatasets
 import Foundation
-import GAN
-import SEN
-import Tensor
+import S2IGANGAN
+import S2IGANSEN
+import S2IGANTensor
 
 /// What `s2igan demo` builds and trains: the built-in spoken-flowers data, a SEN and an RDG sized to finish
 /// within a time budget on the machine at hand.

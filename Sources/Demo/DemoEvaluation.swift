@@ -1,11 +1,12 @@
-import Autograd
-import Datasets
+import S2IGANAutograd
+import S2IGANDatasets
 import Foundation
-import GAN
-import Metrics
-import SEN
-import Tensor
-import Vision
+import S2IGANGAN
+import S2IGANMetrics
+import S2IGANSEN
+import S2IGANTensor
+import S2IGANVision
+import S2IGANFormats
 
 /// What the demo measures on the test captions, where the built-in data's ground truth is known.
 ///

@@ -1,10 +1,11 @@
-import Datasets
+import S2IGANDatasets
 import Foundation
-import GAN
-import Metrics
-import SEN
-import Tensor
-import Vision
+import S2IGANGAN
+import S2IGANMetrics
+import S2IGANSEN
+import S2IGANTensor
+import S2IGANVision
+import S2IGANFormats
 
 /// The whole of S2IGAN on the built-in data, stage by stage, into one output folder:
 ///

@@ -1,9 +1,10 @@
-import Datasets
+import S2IGANDatasets
 import Foundation
-import GAN
-import SEN
-import Tensor
-import Vision
+import S2IGANGAN
+import S2IGANSEN
+import S2IGANTensor
+import S2IGANVision
+import S2IGANFormats
 
 /// The demo's report: `report.html`, which opens from disk with no server (every image and recording is a
 /// relative link into the output folder), and the same content as pictures in `report/` for readers who do not

@@ -1,6 +1,6 @@
 import Foundation
-import Tensor
-import Vision
+import S2IGANTensor
+import S2IGANVision
 
 /// Line charts as pictures, for training curves: each series is drawn against its index (the epoch) on a
 /// white canvas with a frame and four horizontal grid lines; the y range covers every finite value of every

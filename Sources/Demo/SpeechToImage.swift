@@ -1,9 +1,9 @@
-import Audio
+import S2IGANAudio
 import Foundation
-import GAN
-import SEN
-import Tensor
-import Vision
+import S2IGANGAN
+import S2IGANSEN
+import S2IGANTensor
+import S2IGANVision
 
 /// Speech in, image out with a trained model: a recording (or text spoken by espeak-ng) goes through the
 /// reference's log-mel features and the SEN's speech encoder, and the RDG's generator draws it.

@@ -1,7 +1,7 @@
-import Datasets
+import S2IGANDatasets
 import Foundation
-import GAN
-import SEN
+import S2IGANGAN
+import S2IGANSEN
 
 /// The YAML training configurations of the SEN and the RDG, read over each dataset's defaults.
 enum ConfigurationTargets {

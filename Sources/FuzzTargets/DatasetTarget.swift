@@ -1,6 +1,6 @@
-import Datasets
+import S2IGANDatasets
 import Foundation
-import Vision
+import S2IGANVision
 
 /// A dataset tree: the input is a small bundle of files, unpacked into a scratch folder and opened as a
 /// dataset split with the Datasets layer's validation, after which a few items' captions and images are loaded.

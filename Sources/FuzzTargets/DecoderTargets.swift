@@ -1,7 +1,8 @@
-import Audio
+import S2IGANAudio
 import Foundation
-import Tensor
-import Vision
+import S2IGANTensor
+import S2IGANVision
+import S2IGANFormats
 
 /// The file-format decoders of Tensor, Audio and Vision.
 enum DecoderTargets {

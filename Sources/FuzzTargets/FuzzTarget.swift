@@ -1,4 +1,5 @@
 import Foundation
+import S2IGANFormats
 
 /// One decoder under fuzzing: a name (`S2IGAN_FUZZ_TARGET`, the corpus folder) and a function that runs the
 /// project's public decoding entry points on arbitrary bytes. A thrown error is the expected outcome of bad

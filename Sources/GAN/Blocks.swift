@@ -1,6 +1,6 @@
-import Autograd
-import NN
-import Tensor
+import S2IGANAutograd
+import S2IGANNN
+import S2IGANTensor
 
 // The building blocks of the RDG networks (spec 3.2–3.3). Each is a `Sequential` so that its layers are
 // numbered as in the reference, parameter-free layers included (`upsample1.1.weight`, `upsample1.2.running_mean`).

@@ -1,6 +1,6 @@
-import Autograd
-import NN
-import Tensor
+import S2IGANAutograd
+import S2IGANNN
+import S2IGANTensor
 
 /// Conditioning augmentation (`CA_NET`, spec 3.1): `GLU(fc(e))` split into μ and log σ², and
 /// `c = μ + ε ⊙ exp(½ log σ²)`.

@@ -1,6 +1,6 @@
-import Autograd
-import NN
-import Tensor
+import S2IGANAutograd
+import S2IGANNN
+import S2IGANTensor
 
 /// A stage discriminator (`D_NET64/128/256`, spec 3.3): the image is encoded to `[B, 8w, 4, 4]`; the
 /// conditional head reads `[μ tiled, code]` through a joint 3 × 3 block, the unconditional head the code alone;

@@ -1,9 +1,10 @@
-import Autograd
-import Datasets
+import S2IGANAutograd
+import S2IGANDatasets
 import Foundation
-import NN
-import Tensor
-import Vision
+import S2IGANNN
+import S2IGANTensor
+import S2IGANVision
+import S2IGANFormats
 
 extension RDGArchitecture {
     /// The generator's sizes read back from its weights (stages, widths, noise, condition and speech sizes,

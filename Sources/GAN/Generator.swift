@@ -1,6 +1,6 @@
-import Autograd
-import NN
-import Tensor
+import S2IGANAutograd
+import S2IGANNN
+import S2IGANTensor
 
 /// The first generator stage (`INIT_STAGE_G`): `[c, z]` → Linear without bias → BatchNorm1d → GLU → a
 /// `[B, 16w, 4, 4]` map → four up-blocks → `[B, w, 64, 64]`.

@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 
 /// The sizes of the RDG networks (spec 3, `cfg/<ds>_3stages.yml`). ``reference`` is the reference's
 /// configuration; smaller widths and fewer stages fit a small machine. Keys are snake_case in YAML.

@@ -1,5 +1,5 @@
-import NN
-import Tensor
+import S2IGANNN
+import S2IGANTensor
 
 /// The reference's `weights_init` (spec 3.6), applied to the generator, every discriminator and the relation
 /// supervisor: every convolution weight orthogonal (gain 1; convolution biases keep PyTorch's default),

@@ -1,6 +1,6 @@
-import Autograd
-import NN
-import Tensor
+import S2IGANAutograd
+import S2IGANNN
+import S2IGANTensor
 
 /// Which relation each pair is trained towards (spec 3.4 and 8.1).
 public enum RelationLabels: String, Sendable, Codable, CaseIterable {

@@ -1,10 +1,11 @@
-import Autograd
-import Datasets
+import S2IGANAutograd
+import S2IGANDatasets
 import Foundation
-import NN
-import SEN
-import Tensor
-import Vision
+import S2IGANNN
+import S2IGANSEN
+import S2IGANTensor
+import S2IGANVision
+import S2IGANFormats
 
 /// The networks of an RDG run as one module, for checkpoints: `generator.…`, `discriminators.<i>.…`, `relation.…`.
 public final class RDGNetworks: Module {

@@ -1,7 +1,8 @@
-import Datasets
+import S2IGANDatasets
 import Foundation
-import Tensor
+import S2IGANTensor
 import Yams
+import S2IGANFormats
 
 /// Everything an RDG training run is set up from (spec 3.6, 5.3 and 8). ``defaults(for:)`` gives the reference's
 /// values per dataset, and `Configs/gan/<dataset>.yml` spells the same values out. A YAML file given to

@@ -1,7 +1,7 @@
-import Autograd
-import NN
-import SEN
-import Tensor
+import S2IGANAutograd
+import S2IGANNN
+import S2IGANSEN
+import S2IGANTensor
 
 /// The relation supervisor (`MD_NET`, spec 3.4): `[a, b]` → Linear → BatchNorm1d → ReLU → Linear to 4 relation
 /// logits. It is always run in training mode (batch statistics), as in the reference; 263 044 parameters at the

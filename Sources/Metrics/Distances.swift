@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 
 /// Distances between feature distributions: FID and KID.
 public enum FeatureDistance {

@@ -1,5 +1,6 @@
 import Foundation
-import Tensor
+import S2IGANTensor
+import S2IGANFormats
 
 /// The Gaussian fit of a feature set that FID compares: the mean and the covariance (divided by N − 1, as
 /// `numpy.cov`), in Double. Saved as `.npz` with keys `mu` and `sigma`, so pytorch-fid's `--save-stats` files and

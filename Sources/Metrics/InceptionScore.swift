@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 
 /// The Inception Score `exp(E_x KL(p(y|x) ‖ p(y)))` of class probabilities, per split, then the mean and the
 /// population standard deviation over the splits.

@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 
 /// Ranking metrics as the S2IGAN reference computes them, in Double: the SEN's validation metrics (spec 2.7) and
 /// the generated-image mAP and R@k (spec 4.2–4.3). Features are shifted by 1e-10 and scaled to unit length, and

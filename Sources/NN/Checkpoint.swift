@@ -1,6 +1,7 @@
-import Autograd
+import S2IGANAutograd
 import Foundation
-import Tensor
+import S2IGANTensor
+import S2IGANFormats
 
 /// One file holding everything a training run needs to resume exactly: the model's state dict, the
 /// optimisers' states, an optional parameter average, and string metadata (epoch, configuration).

@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 
 /// Parameter initialisers with PyTorch's formulas, and the shared generator that layers draw their
 /// default initial values (and dropout masks) from. `Initialization.seed(_:)` makes model construction

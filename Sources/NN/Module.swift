@@ -1,6 +1,7 @@
-import Autograd
+import S2IGANAutograd
 import Foundation
-import Tensor
+import S2IGANTensor
+import S2IGANFormats
 
 /// A non-trainable tensor that is part of a module's state: running statistics, counters.
 public final class Buffer: @unchecked Sendable {

@@ -1,6 +1,7 @@
-import Autograd
+import S2IGANAutograd
 import Foundation
-import Tensor
+import S2IGANTensor
+import S2IGANFormats
 
 /// An error loading a state dict into a module: every problem is listed, not just the first.
 public struct StateDictError: Error, CustomStringConvertible, Equatable {

@@ -1,8 +1,8 @@
-import Autograd
+import S2IGANAutograd
 import Foundation
-import NN
-import Tensor
-import Vision
+import S2IGANNN
+import S2IGANTensor
+import S2IGANVision
 
 /// The image side of the SEN, split where the gradient stops: a fixed ``prepare(_:)`` step that turns
 /// augmented images into what the trainable part reads (Inception features, or small pixel tensors), and the

@@ -1,7 +1,8 @@
-import Datasets
+import S2IGANDatasets
 import Foundation
-import Tensor
-import Vision
+import S2IGANTensor
+import S2IGANVision
+import S2IGANFormats
 
 /// The prepared image inputs (``SENImageEncoder/prepare(_:)``) of a fixed number of augmented views of every
 /// image of a split, computed once. The frozen Inception trunk dominates the reference's SEN training cost

@@ -1,7 +1,7 @@
-import Autograd
+import S2IGANAutograd
 import Foundation
-import NN
-import Tensor
+import S2IGANNN
+import S2IGANTensor
 
 /// The SEN's two losses (spec 2.5).
 public enum SENLosses {

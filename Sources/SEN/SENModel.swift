@@ -1,8 +1,9 @@
-import Autograd
+import S2IGANAutograd
 import Foundation
 import Yams
-import NN
-import Tensor
+import S2IGANNN
+import S2IGANTensor
+import S2IGANFormats
 
 /// The trainable SEN as one module: the speech encoder, the image encoder's trainable part and, for class
 /// datasets with the distinctive loss, the shared classifier. State-dict names are prefixed `speech.`,

@@ -1,10 +1,11 @@
-import Autograd
-import Datasets
+import S2IGANAutograd
+import S2IGANDatasets
 import Foundation
-import Metrics
-import NN
-import Tensor
-import Vision
+import S2IGANMetrics
+import S2IGANNN
+import S2IGANTensor
+import S2IGANVision
+import S2IGANFormats
 
 /// One epoch of SEN training as logged (`log.jsonl`, one JSON object per line).
 public struct SENEpochRecord: Sendable, Equatable, Codable {

@@ -1,7 +1,8 @@
-import Datasets
+import S2IGANDatasets
 import Foundation
-import Tensor
+import S2IGANTensor
 import Yams
+import S2IGANFormats
 
 /// Everything a SEN training run is set up from (spec 2.4–2.7). ``defaults(for:)`` gives the reference's
 /// values per dataset; the YAML files in `Configs/sen/` spell the same values out, and a YAML file given to

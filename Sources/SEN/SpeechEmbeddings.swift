@@ -1,7 +1,8 @@
-import Audio
-import Datasets
+import S2IGANAudio
+import S2IGANDatasets
 import Foundation
-import Tensor
+import S2IGANTensor
+import S2IGANFormats
 
 /// Speech embeddings of whole splits (the reference's step 02, spec 2.8) and of arbitrary recordings.
 public enum SpeechEmbeddings {

@@ -1,7 +1,7 @@
-import Autograd
+import S2IGANAutograd
 import Foundation
-import NN
-import Tensor
+import S2IGANNN
+import S2IGANTensor
 
 /// The sizes of a ``SpeechEncoder``; the defaults are the reference configuration (spec 2.1).
 public struct SpeechEncoderConfiguration: Sendable, Equatable, Codable {

@@ -1,11 +1,11 @@
 import Foundation
 
 /// Shape arithmetic shared by the kernels.
-enum Shape {
+package enum Shape {
     /// Number of elements of a shape (1 for a scalar shape `[]`). Saturates at `Int.max` instead of trapping
     /// when the product overflows, so a shape read from a file compares unequal to any real count; shapes
     /// that become tensors pass ``validate(_:_:)`` first, which refuses them.
-    static func count(_ shape: [Int]) -> Int {
+    package static func count(_ shape: [Int]) -> Int {
         var n = 1
         for d in shape {
             let (p, overflow) = n.multipliedReportingOverflow(by: d)
@@ -21,7 +21,7 @@ enum Shape {
     static let physicalMemoryBytes = Int(clamping: ProcessInfo.processInfo.physicalMemory)
 
     /// Row-major (C order) strides of a shape, in elements.
-    static func strides(_ shape: [Int]) -> [Int] {
+    package static func strides(_ shape: [Int]) -> [Int] {
         var strides = [Int](repeating: 1, count: shape.count)
         var s = 1
         for i in stride(from: shape.count - 1, through: 0, by: -1) {
@@ -94,7 +94,7 @@ enum Shape {
 
     /// Checks that a shape can become a tensor of `elementBytes`-byte elements: no negative dimension, a product
     /// that does not overflow, and memory that fits beside the tensors already alive.
-    static func validate(_ shape: [Int], _ op: String, elementBytes: Int = MemoryLayout<Float>.stride) throws {
+    package static func validate(_ shape: [Int], _ op: String, elementBytes: Int = MemoryLayout<Float>.stride) throws {
         for d in shape where d < 0 {
             throw TensorError.invalidArgument("\(op): negative dimension in shape \(shape)")
         }
@@ -114,7 +114,7 @@ enum Shape {
     }
 
     /// A byte count for messages: "1.6 TB", "512 MB", "12 kB".
-    static func byteDescription(_ bytes: Int) -> String {
+    package static func byteDescription(_ bytes: Int) -> String {
         let units: [(Double, String)] = [(1e15, "PB"), (1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")]
         for (size, unit) in units where Double(bytes) >= size {
             return String(format: "%.1f %@", Double(bytes) / size, unit)

@@ -16,7 +16,7 @@ public struct Tensor: Sendable {
 
     /// A tensor of the given shape whose memory is not initialised; kernels fill it completely.
     @usableFromInline
-    init(uninitializedShape shape: [Int]) {
+    package init(uninitializedShape shape: [Int]) {
         self.shape = shape
         self.storage = TensorStorage(uninitializedCount: Shape.count(shape))
     }

@@ -1,6 +1,7 @@
 import CImageCodecs
 import Foundation
-import Tensor
+import S2IGANTensor
+import S2IGANFormats
 
 /// The file formats images are read from and written to.
 public enum ImageFormat: Sendable, Equatable {

@@ -1,6 +1,7 @@
-import Autograd
+import S2IGANAutograd
 import Foundation
-import Tensor
+import S2IGANTensor
+import S2IGANFormats
 
 /// 2048-d Inception features of a folder of images, one row per image in sorted path order — the
 /// features S2IGAN's mAP / R@k scripts and FID compute.

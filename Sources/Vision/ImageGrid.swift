@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 
 /// Images laid out in a grid, as torchvision's `make_grid`: `columns` per row, `padding` pixels around and
 /// between them filled with `padValue`; used for training snapshots and reports.

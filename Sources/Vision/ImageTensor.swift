@@ -1,4 +1,4 @@
-import Tensor
+import S2IGANTensor
 
 /// The value range of an image tensor.
 public enum PixelRange: String, Sendable, CaseIterable {

@@ -1,5 +1,6 @@
 import Foundation
-import Tensor
+import S2IGANTensor
+import S2IGANFormats
 
 /// An 8-bit RGB image: `height` rows of `width` pixels, each three bytes (red, green, blue), rows top to
 /// bottom — the layout of a Pillow image converted to `"RGB"` and of `numpy.asarray` on it (H × W × 3).

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Tensor
+import S2IGANTensor
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Tensor
+import S2IGANTensor
 
 /// One convolution of the S2IGAN models, as benchmarked.
 struct ConvCase {

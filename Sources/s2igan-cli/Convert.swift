@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Tensor
+import S2IGANTensor
+import S2IGANFormats
 
 /// Conversions between the reference's Python formats and the native ones.
 struct Convert: ParsableCommand {

@@ -1,7 +1,8 @@
 import ArgumentParser
-import Datasets
+import S2IGANDatasets
 import Foundation
-import Tensor
+import S2IGANTensor
+import S2IGANFormats
 
 struct DatasetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

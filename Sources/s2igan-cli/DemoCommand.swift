@@ -1,11 +1,12 @@
 import ArgumentParser
-import Audio
-import Datasets
-import Demo
+import S2IGANAudio
+import S2IGANDatasets
+import S2IGANDemo
 import Foundation
-import GAN
-import Tensor
-import Vision
+import S2IGANGAN
+import S2IGANTensor
+import S2IGANVision
+import S2IGANFormats
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,8 +1,11 @@
 import ArgumentParser
 import Foundation
-import Metrics
-import Tensor
-import Vision
+import S2IGANMetrics
+import S2IGANTensor
+import S2IGANDatasets
+import S2IGANEvaluation
+import S2IGANVision
+import S2IGANFormats
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

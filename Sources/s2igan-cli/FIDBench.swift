@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
-import Metrics
-import Tensor
-import Vision
+import S2IGANMetrics
+import S2IGANTensor
+import S2IGANEvaluation
+import S2IGANVision
+import S2IGANFormats
 
 /// FID statistics end to end from PNG files, as `python -m pytorch_fid` computes them: decode, [0, 1], bilinear
 /// 299, pytorch-fid's Inception network (random weights), pool3 features, mean and covariance in Double.

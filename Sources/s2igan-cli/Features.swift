@@ -1,8 +1,9 @@
 import ArgumentParser
-import Audio
+import S2IGANAudio
 import Foundation
-import Tensor
-import Vision
+import S2IGANTensor
+import S2IGANVision
+import S2IGANFormats
 
 struct Features: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,9 +1,10 @@
 import ArgumentParser
-import Datasets
+import S2IGANDatasets
 import Foundation
-import GAN
-import SEN
-import Tensor
+import S2IGANGAN
+import S2IGANSEN
+import S2IGANTensor
+import S2IGANFormats
 
 struct GANCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

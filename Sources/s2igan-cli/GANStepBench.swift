@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
-import GAN
-import NN
-import SEN
-import Tensor
-import Vision
+import S2IGANGAN
+import S2IGANNN
+import S2IGANSEN
+import S2IGANTensor
+import S2IGANVision
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Autograd
+import S2IGANAutograd
 import Foundation
-import NN
-import Tensor
+import S2IGANNN
+import S2IGANTensor
 
 /// The SEN speech encoder's recurrent part.
 struct GRUBench: ParsableCommand {

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Autograd
+import S2IGANAutograd
 import Foundation
-import Tensor
-import Vision
+import S2IGANTensor
+import S2IGANVision
 
 /// Inception-v3 evaluation as FID / IS use it (the shapes of shared/bench/06_inception_eval.py).
 struct InceptionBench: ParsableCommand {

@@ -1,8 +1,9 @@
 import ArgumentParser
-import Datasets
+import S2IGANDatasets
 import Foundation
-import Tensor
-import Vision
+import S2IGANTensor
+import S2IGANVision
+import S2IGANFormats
 
 /// Data loading as SEN training does it: JPEG decoding, resize to 304, random 256 crop and flip, one random
 /// caption, collated into padded batches on background threads.

@@ -1,7 +1,8 @@
 import ArgumentParser
-import Audio
+import S2IGANAudio
 import Foundation
-import Tensor
+import S2IGANTensor
+import S2IGANFormats
 
 /// The audio front end: one utterance, and a tree of wav files end to end.
 struct MelBench: ParsableCommand {

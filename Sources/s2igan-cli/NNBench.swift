@@ -1,8 +1,8 @@
 import ArgumentParser
-import Autograd
+import S2IGANAutograd
 import Foundation
-import NN
-import Tensor
+import S2IGANNN
+import S2IGANTensor
 
 /// A multi-layer perceptron the size of the SEN's image-side heads.
 struct MLPBench: ParsableCommand {

@@ -1,7 +1,8 @@
 import ArgumentParser
 import CTensorSupport
 import Foundation
-import Tensor
+import S2IGANTensor
+import S2IGANFormats
 
 @main
 struct S2IGANCommand: ParsableCommand {

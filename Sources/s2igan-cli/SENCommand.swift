@@ -1,8 +1,9 @@
 import ArgumentParser
-import Datasets
+import S2IGANDatasets
 import Foundation
-import SEN
-import Tensor
+import S2IGANSEN
+import S2IGANTensor
+import S2IGANFormats
 
 struct SENCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

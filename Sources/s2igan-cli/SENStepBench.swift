@@ -1,9 +1,9 @@
 import ArgumentParser
-import Autograd
+import S2IGANAutograd
 import Foundation
-import NN
-import SEN
-import Tensor
+import S2IGANNN
+import S2IGANSEN
+import S2IGANTensor
 
 /// One SEN training step of the CUB configuration with cached trunk features, the shapes of
 /// `shared/bench/02_sen_speech.py`: the speech encoder at its reference size, the image projection on

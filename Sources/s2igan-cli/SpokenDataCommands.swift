@@ -1,8 +1,8 @@
 import ArgumentParser
-import Audio
-import Datasets
+import S2IGANAudio
+import S2IGANDatasets
 import Foundation
-import Tensor
+import S2IGANTensor
 
 struct DatasetSynth: ParsableCommand {
     static let configuration = CommandConfiguration(

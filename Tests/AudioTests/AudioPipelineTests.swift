@@ -1,8 +1,9 @@
 import Foundation
 import TestSupport
 import Testing
-import Tensor
-@testable import Audio
+import S2IGANTensor
+@testable import S2IGANAudio
+import S2IGANFormats
 
 /// The audio front end against librosa (Tools/fixtures/make_audio_fixtures.py). librosa 0.11 places the
 /// FFT bins of an odd n_fft at `rfftfreq` where 0.6 (the reference) used `linspace`, so at 22 050 Hz the

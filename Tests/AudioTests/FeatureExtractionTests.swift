@@ -1,8 +1,9 @@
 import Foundation
 import TestSupport
 import Testing
-import Tensor
-@testable import Audio
+import S2IGANTensor
+@testable import S2IGANAudio
+import S2IGANFormats
 
 @Suite struct FeatureExtractionTests {
     func tree(_ files: [String: String]) throws -> URL {

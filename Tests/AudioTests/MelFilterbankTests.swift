@@ -1,8 +1,8 @@
 import Foundation
 import TestSupport
 import Testing
-import Tensor
-@testable import Audio
+import S2IGANTensor
+@testable import S2IGANAudio
 
 /// The anchor values of the reference specification (section 1.4), worked out from librosa 0.6.3's formulas.
 @Suite struct MelFilterbankTests {

@@ -1,7 +1,7 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 import Testing
-@testable import Audio
+@testable import S2IGANAudio
 
 /// espeak-ng is installed by the set-up (scripts/setup.sh); these tests run the real program.
 @Suite struct SpeechSynthesisTests {

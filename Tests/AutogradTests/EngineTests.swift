@@ -1,7 +1,7 @@
 import TestSupport
 import Testing
-import Tensor
-@testable import Autograd
+import S2IGANTensor
+@testable import S2IGANAutograd
 
 @Suite struct EngineTests {
     @Test func handDerivedPolynomial() throws {

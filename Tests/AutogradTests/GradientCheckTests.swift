@@ -1,7 +1,7 @@
 import TestSupport
 import Testing
-import Tensor
-@testable import Autograd
+import S2IGANTensor
+@testable import S2IGANAutograd
 
 /// Finite differences against back-propagation for every operation family, on small random inputs.
 @Suite struct GradientCheckTests {

@@ -1,7 +1,8 @@
 import TestSupport
 import Testing
-import Tensor
-@testable import Autograd
+import S2IGANTensor
+@testable import S2IGANAutograd
+import S2IGANFormats
 
 /// Every differentiable operation against PyTorch: forward value and the gradient of `sum(out · g)`
 /// with respect to each input.

@@ -1,6 +1,7 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 import Testing
+import S2IGANFormats
 
 /// The outcome of one run of the `s2igan` executable.
 struct CLIResult {

@@ -1,9 +1,10 @@
-import Audio
+import S2IGANAudio
 import Foundation
-import Tensor
+import S2IGANTensor
 import TestSupport
 import Testing
-@testable import Datasets
+@testable import S2IGANDatasets
+import S2IGANFormats
 
 /// The text tree in Fixtures/captions/text_c10 (Reed et al.'s layout): image_00001 has three captions (one short,
 /// one long) and a trailing blank line, image_00002 a blank caption in the middle, image_00003 a caption the

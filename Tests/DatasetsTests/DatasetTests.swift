@@ -1,9 +1,10 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 import TestSupport
 import Testing
-import Vision
-@testable import Datasets
+import S2IGANVision
+@testable import S2IGANDatasets
+import S2IGANFormats
 
 /// Small trees in each reference layout written by Tools/fixtures/make_dataset_fixtures.py (pickles by Python's
 /// `pickle`, features by `np.save` of object arrays), described by its manifest.json.

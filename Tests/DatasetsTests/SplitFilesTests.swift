@@ -1,7 +1,8 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 import Testing
-@testable import Datasets
+@testable import S2IGANDatasets
+import S2IGANFormats
 
 /// `s2igan dataset splits` on copies of the fixture trees without their pickles.
 @Suite struct SplitFilesTests {

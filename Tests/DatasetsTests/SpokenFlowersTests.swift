@@ -1,10 +1,10 @@
-import Audio
+import S2IGANAudio
 import Foundation
-import Tensor
+import S2IGANTensor
 import TestSupport
 import Testing
-import Vision
-@testable import Datasets
+import S2IGANVision
+@testable import S2IGANDatasets
 
 @Suite(.serialized) struct SpokenFlowersTests {
     func tiny(seed: UInt64 = 0) -> SpokenFlowersOptions {

@@ -1,13 +1,13 @@
-import Datasets
+import S2IGANDatasets
 import Foundation
-import GAN
-import Metrics
-import SEN
-import Tensor
+import S2IGANGAN
+import S2IGANMetrics
+import S2IGANSEN
+import S2IGANTensor
 import TestSupport
 import Testing
-import Vision
-@testable import Demo
+import S2IGANVision
+@testable import S2IGANDemo
 
 /// The demo end to end at a tiny size (4 classes, one epoch of each network): every stage's outputs exist and
 /// are sane, the report links only to files that exist, an interrupted demo resumes, and `say` draws from the

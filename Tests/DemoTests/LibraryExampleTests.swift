@@ -5,11 +5,11 @@ import Testing
 // are these lines, so the guide cannot drift from code that builds.
 
 // BEGIN EXAMPLE train
-import Autograd
-import Datasets
-import NN
-import Tensor
-import Vision
+import S2IGANAutograd
+import S2IGANDatasets
+import S2IGANNN
+import S2IGANTensor
+import S2IGANVision
 
 /// Trains a small convolutional network to name a flower's petal colour from a 32 × 32 picture drawn by the
 /// built-in renderer, and returns the first and last training loss and the accuracy on flowers it never saw.

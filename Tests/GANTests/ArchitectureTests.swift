@@ -1,10 +1,10 @@
-import Autograd
+import S2IGANAutograd
 import Foundation
-import NN
-import Tensor
+import S2IGANNN
+import S2IGANTensor
 import TestSupport
 import Testing
-@testable import GAN
+@testable import S2IGANGAN
 
 let fixtures = FixtureFolder(besides: #filePath)
 

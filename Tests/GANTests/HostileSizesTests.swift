@@ -1,9 +1,9 @@
 import Foundation
 import TestSupport
 import Testing
-import Datasets
-@testable import GAN
-import Tensor
+import S2IGANDatasets
+@testable import S2IGANGAN
+import S2IGANTensor
 
 /// A generator file or a configuration that lies about sizes is refused before anything is built.
 @Suite struct HostileSizesTests {

@@ -1,11 +1,12 @@
-import Autograd
+import S2IGANAutograd
 import Foundation
-import NN
-import SEN
-import Tensor
+import S2IGANNN
+import S2IGANSEN
+import S2IGANTensor
 import TestSupport
 import Testing
-@testable import GAN
+@testable import S2IGANGAN
+import S2IGANFormats
 
 /// The RDG networks and one whole training iteration against PyTorch from identical weights, inputs and noise
 /// (`Tools/fixtures/make_rdg_fixtures.py`, `Fixtures/rdg.safetensors`; its docstring describes every key).

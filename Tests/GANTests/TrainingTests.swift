@@ -1,13 +1,14 @@
-import Autograd
-import Datasets
+import S2IGANAutograd
+import S2IGANDatasets
 import Foundation
-import NN
-import SEN
-import Tensor
+import S2IGANNN
+import S2IGANSEN
+import S2IGANTensor
 import TestSupport
 import Testing
-import Vision
-@testable import GAN
+import S2IGANVision
+@testable import S2IGANGAN
+import S2IGANFormats
 
 @Suite struct RDGConfigurationTests {
     static let configs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

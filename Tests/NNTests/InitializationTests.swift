@@ -1,7 +1,7 @@
 import TestSupport
 import Testing
-import Tensor
-@testable import NN
+import S2IGANTensor
+@testable import S2IGANNN
 
 @Suite struct InitializationTests {
     @Test func defaultLayerInitialisationFollowsPyTorchsBounds() throws {

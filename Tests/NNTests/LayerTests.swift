@@ -1,9 +1,10 @@
 import TestSupport
 import Foundation
 import Testing
-import Tensor
-import Autograd
-@testable import NN
+import S2IGANTensor
+import S2IGANAutograd
+@testable import S2IGANNN
+import S2IGANFormats
 
 @Suite struct LayerTests {
     let f: SafeTensorsFile

@@ -1,9 +1,10 @@
 import TestSupport
 import Foundation
 import Testing
-import Tensor
-import Autograd
-@testable import NN
+import S2IGANTensor
+import S2IGANAutograd
+@testable import S2IGANNN
+import S2IGANFormats
 
 /// Five steps of each optimiser on `mean((X Wᵀ + b − Y)²)` against PyTorch's trajectories.
 @Suite struct OptimizerTests {

@@ -1,9 +1,10 @@
 import TestSupport
 import Foundation
 import Testing
-import Tensor
-import Autograd
-@testable import NN
+import S2IGANTensor
+import S2IGANAutograd
+@testable import S2IGANNN
+import S2IGANFormats
 
 /// GRU and LSTM against PyTorch's packed-sequence runs: outputs, final states, and the gradients of
 /// every parameter, the input and the initial states.

@@ -1,8 +1,8 @@
 import TestSupport
 import Testing
-import Tensor
-import Autograd
-@testable import NN
+import S2IGANTensor
+import S2IGANAutograd
+@testable import S2IGANNN
 
 @Suite struct TrainingTests {
     /// A small conv net learns to tell bright from dark 8×8 images; the loss must fall well below chance.

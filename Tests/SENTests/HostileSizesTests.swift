@@ -1,9 +1,10 @@
 import Foundation
 import TestSupport
 import Testing
-@testable import SEN
-import NN
-import Tensor
+@testable import S2IGANSEN
+import S2IGANNN
+import S2IGANTensor
+import S2IGANFormats
 
 /// Sizes read from files and configurations are checked before anything is built: a lie is an error naming the
 /// file and the size, never an allocation of what the lie asks for.

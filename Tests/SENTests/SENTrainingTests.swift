@@ -1,12 +1,13 @@
-import Autograd
-import Datasets
+import S2IGANAutograd
+import S2IGANDatasets
 import Foundation
-import Metrics
-import NN
-import Tensor
+import S2IGANMetrics
+import S2IGANNN
+import S2IGANTensor
 import TestSupport
 import Testing
-@testable import SEN
+@testable import S2IGANSEN
+import S2IGANFormats
 
 /// A small spoken-flowers dataset (10 classes: 8 train, 2 test; 6 images of 64 px each; 2 captions).
 func tinySpokenFlowers() throws -> URL {

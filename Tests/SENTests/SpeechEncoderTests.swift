@@ -1,11 +1,12 @@
-import Autograd
+import S2IGANAutograd
 import Foundation
-import Metrics
-import NN
-import Tensor
+import S2IGANMetrics
+import S2IGANNN
+import S2IGANTensor
 import TestSupport
 import Testing
-@testable import SEN
+@testable import S2IGANSEN
+import S2IGANFormats
 
 /// Golden values from Tools/fixtures/make_sen_fixtures.py (PyTorch 2.15): a reduced speech encoder (convolutions
 /// 40→16→24, GRU 20 per direction, attention 12) on a padded batch of lengths 61, 47, 30, in training and

@@ -1,7 +1,8 @@
 import TestSupport
 import Foundation
 import Testing
-@testable import Tensor
+@testable import S2IGANTensor
+import S2IGANFormats
 
 @Suite struct MatmulTests {
     let f: SafeTensorsFile

@@ -1,5 +1,5 @@
 import Testing
-@testable import Tensor
+@testable import S2IGANTensor
 
 @Suite struct MemoryPoolTests {
     @Test func sizeClassesRoundUpAndInvert() {

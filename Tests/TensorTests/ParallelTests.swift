@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Tensor
+@testable import S2IGANTensor
 
 @Suite struct ParallelTests {
     final class Visits: @unchecked Sendable {

@@ -1,6 +1,7 @@
 import TestSupport
 import Testing
-@testable import Tensor
+@testable import S2IGANTensor
+import S2IGANFormats
 
 @Suite struct PoolingTests {
     let f: SafeTensorsFile

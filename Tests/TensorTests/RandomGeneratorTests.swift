@@ -1,6 +1,6 @@
 import TestSupport
 import Testing
-@testable import Tensor
+@testable import S2IGANTensor
 
 @Suite struct RandomGeneratorTests {
     /// The raw stream equals an independent implementation of SplitMix64-seeded xoshiro256**

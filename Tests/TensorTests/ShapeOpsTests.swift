@@ -1,7 +1,8 @@
 import Foundation
 import TestSupport
 import Testing
-@testable import Tensor
+@testable import S2IGANTensor
+import S2IGANFormats
 
 @Suite struct ShapeOpsTests {
     let f: SafeTensorsFile

@@ -1,7 +1,7 @@
 import TestSupport
 import Foundation
 import Testing
-@testable import Tensor
+@testable import S2IGANTensor
 
 /// The eight-lane gate functions against libm in Double precision over their whole useful range.
 @Suite struct VectorMathTests {

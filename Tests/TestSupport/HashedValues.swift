@@ -1,4 +1,4 @@
-import Tensor
+import S2IGANTensor
 
 /// The counter-based values of Tools/fixtures/make_inception_fixtures.py: FNV-1a 64 of the name, a
 /// splitmix64-style mix of `hash + (j + 1)·golden`, the top 24 bits as a fraction in [0, 1). Computed in

@@ -1,6 +1,7 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 import Testing
+import S2IGANFormats
 
 /// Golden files next to a test target's sources, written by the scripts in `Tools/fixtures/`.
 public struct FixtureFolder: Sendable {

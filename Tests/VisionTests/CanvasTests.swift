@@ -1,7 +1,7 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 import Testing
-@testable import Vision
+@testable import S2IGANVision
 
 /// Coverage cases derived by hand: exact horizontally, five sub-scanlines (at 0.1, 0.3, … 0.9) vertically.
 @Suite struct CanvasTests {

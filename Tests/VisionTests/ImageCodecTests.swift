@@ -1,8 +1,8 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 import TestSupport
 import Testing
-@testable import Vision
+@testable import S2IGANVision
 
 /// Decoding against Pillow's `Image.open(path).convert("RGB")` on files Pillow (or the fixture script's own
 /// minimal PNG writer) produced.

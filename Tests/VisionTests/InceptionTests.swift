@@ -1,10 +1,11 @@
-import Autograd
+import S2IGANAutograd
 import Foundation
-import NN
-import Tensor
+import S2IGANNN
+import S2IGANTensor
 import TestSupport
 import Testing
-@testable import Vision
+@testable import S2IGANVision
+import S2IGANFormats
 
 /// Inception-v3 against torchvision 0.29 and pytorch-fid 0.3.0 run with the same hashed weights
 /// (Tools/fixtures/make_inception_fixtures.py): names, shapes, stages, features, logits, input gradients.

@@ -1,8 +1,9 @@
 import Foundation
-import Tensor
-import NN
+import S2IGANTensor
+import S2IGANNN
 import TestSupport
-@testable import Vision
+@testable import S2IGANVision
+import S2IGANFormats
 
 /// Golden files written by Tools/fixtures/make_vision_fixtures.py (Pillow 13, torchvision 0.29) and
 /// Tools/fixtures/make_inception_fixtures.py (torchvision 0.29, pytorch-fid 0.3.0).

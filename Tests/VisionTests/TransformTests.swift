@@ -1,8 +1,9 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 import TestSupport
 import Testing
-@testable import Vision
+@testable import S2IGANVision
+import S2IGANFormats
 
 /// Resizing, cropping and flipping against Pillow / torchvision, and tensor conversions against PyTorch.
 @Suite struct TransformTests {

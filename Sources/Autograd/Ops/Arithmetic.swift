@@ -1,4 +1,4 @@
-import Tensor
+import S2IGANTensor
 
 /// Sums a broadcast gradient back to the shape of the operand it came from.
 func unbroadcast(_ gradient: Tensor, to shape: [Int]) throws -> Tensor {

@@ -1,4 +1,4 @@
-import Tensor
+import S2IGANTensor
 
 extension Variable {
     /// Matrix product with `Tensor.matmul` shape rules; transposes are BLAS flags in both directions.

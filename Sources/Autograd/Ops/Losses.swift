@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 
 // Losses with their own backward where composing primitives would differ from PyTorch at the edges.
 extension Variable {

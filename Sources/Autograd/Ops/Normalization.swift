@@ -1,4 +1,4 @@
-import Tensor
+import S2IGANTensor
 
 extension Variable {
     /// Batch normalisation in training mode over every axis but 1 (channels): `y = (x − mean) /

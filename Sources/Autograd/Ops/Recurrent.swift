@@ -1,4 +1,4 @@
-import Tensor
+import S2IGANTensor
 
 /// One direction of a recurrent layer: its weights, optional initial states, and whether it runs in reverse.
 public struct RecurrentDirection {

@@ -1,4 +1,4 @@
-import Tensor
+import S2IGANTensor
 
 /// The shape a reduction has with its reduced axes kept (size 1), for broadcasting gradients back.
 func keptShape(_ shape: [Int], axes: [Int]?) -> [Int] {

@@ -1,4 +1,4 @@
-import Tensor
+import S2IGANTensor
 
 // Layout and selection. Gradients are the adjoint layout operations.
 extension Variable {

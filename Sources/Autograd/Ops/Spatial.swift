@@ -1,4 +1,4 @@
-import Tensor
+import S2IGANTensor
 
 // Convolution, pooling and resizing: the backward kernels live in the Tensor layer beside the forward ones.
 extension Variable {

@@ -1,4 +1,4 @@
-import Tensor
+import S2IGANTensor
 
 // Element-wise functions; each backward uses the saved input or output.
 extension Variable {

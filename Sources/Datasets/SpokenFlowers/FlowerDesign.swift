@@ -1,6 +1,6 @@
 import Foundation
-import Tensor
-import Vision
+import S2IGANTensor
+import S2IGANVision
 
 /// Petal colours of the spoken-flowers dataset, far apart in hue and lightness so that a colour can be
 /// told from pixels.

@@ -1,6 +1,6 @@
 import Foundation
-import Tensor
-import Vision
+import S2IGANTensor
+import S2IGANVision
 
 /// The attributes of a spoken-flowers picture that can be read back from its pixels.
 public enum FlowerAttribute: String, Sendable, CaseIterable, Codable {

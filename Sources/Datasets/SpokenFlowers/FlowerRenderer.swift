@@ -1,6 +1,6 @@
 import Foundation
-import Tensor
-import Vision
+import S2IGANTensor
+import S2IGANVision
 
 /// Draws a ``Flower`` on a square canvas: a gradient background with leaves and a stem, the petals (each
 /// with a darker rim and shaded from base to tip) around a shaded centre with a ring of seeds. The

@@ -1,7 +1,8 @@
-import Audio
+import S2IGANAudio
 import Foundation
-import Tensor
-import Vision
+import S2IGANTensor
+import S2IGANVision
+import S2IGANFormats
 
 /// The sizes and seed of a spoken-flowers dataset.
 public struct SpokenFlowersOptions: Sendable, Equatable, Codable {

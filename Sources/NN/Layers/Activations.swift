@@ -1,5 +1,5 @@
-import Autograd
-import Tensor
+import S2IGANAutograd
+import S2IGANTensor
 
 /// `max(x, 0)`.
 public final class ReLU: Module, Layer {

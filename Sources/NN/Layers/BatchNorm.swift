@@ -1,5 +1,5 @@
-import Autograd
-import Tensor
+import S2IGANAutograd
+import S2IGANTensor
 
 /// Batch normalisation over the channel axis 1 (`torch.nn.BatchNorm1d` / `BatchNorm2d`).
 ///

@@ -1,5 +1,5 @@
-import Autograd
-import Tensor
+import S2IGANAutograd
+import S2IGANTensor
 
 /// 2-D convolution (`torch.nn.Conv2d`), PyTorch's default initialisation (Kaiming-uniform a = √5 on
 /// fan-in = inChannels/groups × kH × kW; bias uniform in ±1/√fan-in).

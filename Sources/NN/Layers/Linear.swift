@@ -1,5 +1,5 @@
-import Autograd
-import Tensor
+import S2IGANAutograd
+import S2IGANTensor
 
 /// `y = x Wᵀ + b` (`torch.nn.Linear`), with PyTorch's default initialisation: weight Kaiming-uniform
 /// with a = √5 (bound 1/√in), bias uniform in ±1/√in.

@@ -1,5 +1,5 @@
-import Autograd
-import Tensor
+import S2IGANAutograd
+import S2IGANTensor
 
 /// `torch.nn.MaxPool2d`.
 public final class MaxPool2d: Module, Layer {

@@ -1,4 +1,4 @@
-import Autograd
+import S2IGANAutograd
 
 /// Layers applied in order; children are named `0`, `1`, … as in `torch.nn.Sequential`.
 public final class Sequential: Module, Layer {

@@ -1,6 +1,7 @@
-import Autograd
+import S2IGANAutograd
 import Foundation
-import Tensor
+import S2IGANTensor
+import S2IGANFormats
 
 /// Adam (`torch.optim.Adam`), with L2 weight decay added to the gradient, or — with `decoupled` —
 /// AdamW's decay of the parameters themselves. The arithmetic follows PyTorch's single-tensor

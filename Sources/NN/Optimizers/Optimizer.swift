@@ -1,6 +1,7 @@
-import Autograd
+import S2IGANAutograd
 import Foundation
-import Tensor
+import S2IGANTensor
+import S2IGANFormats
 
 /// Updates parameters from their accumulated gradients. Parameters without a gradient, or frozen
 /// (`requiresGrad == false`), are left alone. State saves and loads with ``stateDict()`` /

@@ -1,5 +1,6 @@
-import Autograd
-import Tensor
+import S2IGANAutograd
+import S2IGANTensor
+import S2IGANFormats
 
 /// Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and L2 weight
 /// decay (`torch.optim.SGD`).

@@ -1,5 +1,6 @@
-import Autograd
-import Tensor
+import S2IGANAutograd
+import S2IGANTensor
+import S2IGANFormats
 
 /// Multiplies the learning rate by `gamma` every `stepSize` calls of ``step()`` (`torch.optim.lr_scheduler.StepLR`,
 /// stepped once per epoch or per update as the training loop chooses).

@@ -1,5 +1,5 @@
-import Autograd
-import Tensor
+import S2IGANAutograd
+import S2IGANTensor
 
 /// A multi-layer, optionally bidirectional GRU or LSTM over batch-first input `[B, T, I]`, with
 /// PyTorch's equations, gate order, parameter names (`weight_ih_l0`, `weight_hh_l0_reverse`, …), shapes

@@ -1,6 +1,6 @@
-import Autograd
-import NN
-import Tensor
+import S2IGANAutograd
+import S2IGANNN
+import S2IGANTensor
 
 // The building blocks of Inception-v3 with torchvision's module and parameter names (`branch3x3dbl_2`,
 // `branch_pool`, …), so that torchvision's and pytorch-fid's state dicts load as they are.

@@ -1,7 +1,7 @@
-import Autograd
+import S2IGANAutograd
 import Foundation
-import NN
-import Tensor
+import S2IGANNN
+import S2IGANTensor
 
 /// Inception-v3 with torchvision's module names, in the two versions S2IGAN's pipeline needs.
 ///

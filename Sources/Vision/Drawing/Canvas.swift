@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 
 /// A point on a ``Canvas``: `x` to the right, `y` down, in pixels; pixel `(i, j)` covers `[i, i+1) × [j, j+1)`.
 public struct CanvasPoint: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Tensor
+import S2IGANTensor
 
 /// A pixel rectangle: `left`, `top` inclusive, `right`, `bottom` exclusive (Pillow's crop box).
 public struct CropBox: Sendable, Equatable, CustomStringConvertible {

@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import S2IGANTensor
 
 /// Pillow's convolution resampling with its bilinear (triangle) filter, reproduced to the byte: the support
 /// of the filter grows with the reduction factor (so shrinking antialiases), coefficients are normalised and

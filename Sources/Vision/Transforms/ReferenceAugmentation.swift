@@ -1,4 +1,4 @@
-import Tensor
+import S2IGANTensor
 
 /// S2IGAN's training augmentation of a PIL image: the shorter side resized to `resizeSize` (Pillow
 /// bilinear), a uniformly placed `cropSize` square, mirrored with probability `flipProbability`

@@ -1,7 +1,8 @@
 import Foundation
 import TestSupport
 import Testing
-@testable import Tensor
+@testable import S2IGANTensor
+@testable import S2IGANFormats
 
 /// Atomic writes, folder creation and stale temporary files: failures name the path and what is in the way.
 @Suite struct FileOutputTests {

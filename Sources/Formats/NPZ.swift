@@ -1,4 +1,5 @@
 import Foundation
+import S2IGANTensor
 
 /// NumPy `.npz` archives: a zip of `.npy` members named `<key>.npy`, stored (`numpy.savez`) or deflated
 /// (`numpy.savez_compressed`, what pytorch-fid's `--save-stats` writes). Written stored.

@@ -1,4 +1,5 @@
 import Foundation
+import S2IGANTensor
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

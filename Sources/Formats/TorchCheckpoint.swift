@@ -1,4 +1,5 @@
 import Foundation
+import S2IGANTensor
 
 /// A PyTorch checkpoint (`torch.save` output): the zip format of PyTorch ≥ 1.6 (any folder name,
 /// `byteorder` entry, aligned records) and the legacy format before it. Tensors are rebuilt from their

@@ -1,4 +1,5 @@
 import Foundation
+import S2IGANTensor
 
 /// Reads a whole file for the format readers, turning I/O failures into ``TensorError/file(path:reason:)``.
 public func readFileBytes(_ url: URL) throws -> Data {
@@ -132,18 +133,17 @@ public struct TypedArray: Sendable, Equatable {
 
     /// The values converted to a Float32 tensor (rounding float64 and large integers).
     public func tensor() -> Tensor {
-        if scalarType == .float32 {
-            let t = Tensor(uninitializedShape: shape)
+        var t = Tensor(uninitializedShape: shape)
+        t.withUnsafeMutableBufferPointer { out in
             bytes.withUnsafeBytes { raw in
-                let p = UnsafeMutableRawPointer(t.storage.pointer)
-                if let base = raw.baseAddress, !raw.isEmpty { p.copyMemory(from: base, byteCount: raw.count) }
+                if scalarType == .float32 {
+                    if let base = raw.baseAddress, let target = out.baseAddress, !raw.isEmpty {
+                        UnsafeMutableRawPointer(target).copyMemory(from: base, byteCount: raw.count)
+                    }
+                } else {
+                    for i in 0..<count { out[i] = Float(element(raw, i)) }
+                }
             }
-            return t
-        }
-        let t = Tensor(uninitializedShape: shape)
-        let p = t.storage.pointer
-        bytes.withUnsafeBytes { raw in
-            for i in 0..<count { p[i] = Float(element(raw, i)) }
         }
         return t
     }

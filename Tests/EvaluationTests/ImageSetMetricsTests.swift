@@ -1,10 +1,12 @@
 import Foundation
-import Metrics
-import NN
-import Tensor
+import S2IGANEvaluation
+import S2IGANMetrics
+import S2IGANNN
+import S2IGANTensor
 import TestSupport
 import Testing
-import Vision
+import S2IGANVision
+import S2IGANFormats
 
 /// Image files to metrics, end to end, against pytorch-fid's own file pipeline and torchvision's network with
 /// the same closed-form weights (`Tools/fixtures/make_metrics_pipeline_fixtures.py`, `Fixtures/pipeline/`).

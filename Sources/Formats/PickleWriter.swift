@@ -1,4 +1,5 @@
 import Foundation
+import S2IGANTensor
 
 /// Writes Python pickles (protocol 3) of plain values and NumPy arrays, so that Python's `pickle.load`
 /// (with NumPy installed, 1.x or 2.x) reads the files the S2IGAN reference expects: `filenames.pickle`

@@ -1,7 +1,8 @@
 import Foundation
 import TestSupport
 import Testing
-@testable import Tensor
+@testable import S2IGANTensor
+@testable import S2IGANFormats
 
 /// PyTorch checkpoints written by `torch.save` (Tools/fixtures/make_interop_fixtures.py).
 @Suite struct TorchCheckpointTests {

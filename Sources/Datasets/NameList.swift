@@ -1,4 +1,6 @@
 import Foundation
+import S2IGANTensor
+import S2IGANFormats
 
 /// A list of names (image keys, file names) in a file: a pickled list of str (the reference's `filenames.pickle`
 /// and evaluation lists, written on Windows with `\` separators) or a text file with one name per line (blank

@@ -1,7 +1,9 @@
-import Autograd
+import S2IGANAutograd
 import Foundation
-import Tensor
-import Vision
+import S2IGANMetrics
+import S2IGANTensor
+import S2IGANVision
+import S2IGANFormats
 
 /// The metrics of spec 4 on image files: the Inception network runs on the images, the statistics on its outputs.
 public struct ImageSetMetrics {

@@ -1,4 +1,5 @@
 import Foundation
+import S2IGANTensor
 
 /// safetensors files: an 8-byte little-endian header length, a JSON header naming each tensor's
 /// dtype, shape and byte range, optional string `__metadata__`, then the raw little-endian data.

@@ -1,7 +1,8 @@
 import Foundation
 import TestSupport
 import Testing
-@testable import Tensor
+@testable import S2IGANTensor
+@testable import S2IGANFormats
 
 /// Pickles written by Python (every protocol), NumPy 2 and a Python 2-style assembler
 /// (Tools/fixtures/make_interop_fixtures.py), against the values the script recorded as tagged JSON.

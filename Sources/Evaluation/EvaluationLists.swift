@@ -1,5 +1,6 @@
 import Foundation
-import Tensor
+import S2IGANDatasets
+import S2IGANTensor
 
 /// The reference's evaluation lists (`evaluation/<ds>/*.pickle`: protocol-3 pickles of a list of str with
 /// Windows `\` separators) or our own (a text file, one name per line), and the naming rules of spec 4.2–4.3.

@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import S2IGANTensor
 
 /// The entries of a zip archive: names, byte ranges and compression from the central directory (ZIP64 sizes and
 /// offsets included). Members are stored (PyTorch's checkpoints, `numpy.savez`) or deflated

@@ -1,7 +1,8 @@
 import TestSupport
 import Foundation
 import Testing
-@testable import Tensor
+@testable import S2IGANTensor
+@testable import S2IGANFormats
 
 @Suite struct SafeTensorsTests {
     /// A file assembled byte by byte from the format description.

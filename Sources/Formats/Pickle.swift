@@ -1,4 +1,5 @@
 import Foundation
+import S2IGANTensor
 
 /// A value decoded from a Python pickle.
 public indirect enum PickleValue: Sendable, Equatable {

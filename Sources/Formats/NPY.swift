@@ -1,4 +1,5 @@
 import Foundation
+import S2IGANTensor
 
 /// NumPy `.npy` files (format versions 1.0–3.0): float16/32/64, signed and unsigned integers, bool;
 /// C order; either byte order on reading (stored little-endian in memory). Fortran-ordered, object
