@@ -108,6 +108,8 @@ struct PickleMachine {
         var kind: Kind
         var items: [Node] = []
         var pairs: [(Node, Node)] = []
+        /// How many values converting this node builds (itself and, recursively, its contents), once counted.
+        var expandedSize: Int?
         init(_ kind: Kind) { self.kind = kind }
     }
 
@@ -216,6 +218,7 @@ struct PickleMachine {
             case 0x95: _ = try unsigned(8)                             // FRAME
             case 0x2E:                                                 // STOP
                 let result = try pop()
+                try checkExpansion(result)
                 return try value(result, depth: 0)
             case 0x28: marks.append(stack.count)                       // MARK
             case 0x30: _ = try pop()                                   // POP
@@ -593,13 +596,42 @@ struct PickleMachine {
         return out
     }
 
+    /// Refuses the data before anything is built when converting `root` would build more values than the budget.
+    /// Each node is counted once and its count remembered, so data that shares one container 2⁴⁰ times (DUP and
+    /// TUPLE2 over and over, or the memo) is refused after visiting its few hundred nodes, instead of after building
+    /// a budget's worth of values.
+    func checkExpansion(_ root: Node) throws {
+        let budget = arena.valueBudget
+        func size(_ node: Node, depth: Int) throws -> Int {
+            guard depth < 1000 else { throw fail("data nested more than 1000 levels deep (or cyclic)") }
+            if let known = node.expandedSize { return known }
+            var total = 1
+            switch node.kind {
+            case .list, .tuple, .set:
+                for child in node.items where total <= budget { total += try size(child, depth: depth + 1) }
+            case .dict:
+                for (key, value) in node.pairs where total <= budget {
+                    total += try size(key, depth: depth + 1)
+                    total += try size(value, depth: depth + 1)
+                }
+            default: break
+            }
+            total = Swift.min(total, budget + 1)
+            node.expandedSize = total
+            return total
+        }
+        guard try size(root, depth: 0) <= budget else {
+            throw fail("the data expands to more than \(budget) values (a container referenced over and over)")
+        }
+    }
+
     /// The value of a node; containers are converted recursively (bounded, so cyclic or absurdly deep
     /// data is an error, not a crash).
     func value(_ node: Node, depth: Int) throws -> PickleValue {
         guard depth < 1000 else { throw fail("data nested more than 1000 levels deep (or cyclic)") }
         arena.valuesBuilt += 1
         guard arena.valuesBuilt <= arena.valueBudget else {
-            throw fail("the data expands to more than \(arena.valueBudget) values (a memoised container referenced over and over)")
+            throw fail("the data expands to more than \(arena.valueBudget) values (a container referenced over and over)")
         }
         switch node.kind {
         case .value(let v): return v

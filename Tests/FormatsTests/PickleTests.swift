@@ -88,4 +88,20 @@ import Testing
         func leaves(_ v: PickleValue) -> Int { v.items.map { $0.reduce(0) { $0 + leaves($1) } } ?? 1 }
         #expect(value.map(leaves) == 32)
     }
+
+    /// DUP then TUPLE2, 60 times: (x, x) of (x, x) … — 2⁶¹ values from 120 bytes without the memo. The expansion
+    /// is counted over the few distinct nodes before any value is built (found by the pickle fuzzer, where building
+    /// a budget's worth of values first took over 10 s under the sanitizers).
+    @Test func sharingThroughTheStackIsRefusedBeforeBuilding() throws {
+        let bytes: [UInt8] = [0x80, 2, 0x5D] + [UInt8](repeating: 0, count: 60).flatMap { _ in [0x32, 0x86] } + [0x2E]
+        var machine = PickleMachine(reader: PickleReader(data: Data(bytes), path: "x.pickle"), position: 0)
+        let error = #expect(throws: TensorError.self) { try machine.run() }
+        #expect("\(error!)".contains("expands to more than 1048576 values"), "\(error!)")
+        #expect(machine.arena.valuesBuilt == 0)
+        // The fuzzer's own input: DUP, TUPLE2, TUPLE3 and MEMOIZE mixed.
+        let found = try Data(contentsOf: fixtures.url("../../Fuzz/regressions/pickle/timeout-dup-tuple-doubling.pickle"))
+        var replay = PickleMachine(reader: PickleReader(data: found, path: "found.pickle"), position: 0)
+        #expect(throws: TensorError.self) { try replay.run() }
+        #expect(replay.arena.valuesBuilt == 0)
+    }
 }
