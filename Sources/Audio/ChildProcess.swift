@@ -26,7 +26,7 @@ enum ChildProcess {
     /// Runs `arguments[0]` (looked up on `PATH`) with the rest as its arguments.
     /// - Throws: when the program cannot be started.
     static func run(_ arguments: [String], timeout: Double, log: URL) throws -> Outcome {
-        guard let program = arguments.first else { throw TensorError.invalidArgument("cannot run a program: none was named") }
+        guard let program = arguments.first else { throw AudioError.speechEngine("cannot run a program: none was named") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -39,7 +39,7 @@ enum ChildProcess {
         var pid: pid_t = 0
         let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)
         guard spawned == 0 else {
-            throw TensorError.invalidArgument("cannot run '\(program)': \(String(cString: strerror(spawned)))")
+            throw AudioError.speechEngine("cannot run '\(program)': \(String(cString: strerror(spawned)))")
         }
         defer { try? FileManager.default.removeItem(at: log) }
         let deadline = Date().addingTimeInterval(timeout)

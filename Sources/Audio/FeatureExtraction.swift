@@ -50,7 +50,7 @@ public struct AudioFeatureExtractor: Sendable {
         let fm = FileManager.default
         func wavs(under dir: URL) throws -> [URL] {
             guard let e = fm.enumerator(at: dir, includingPropertiesForKeys: nil) else {
-                throw TensorError.file(path: dir.path, reason: "cannot list the folder")
+                throw AudioError.file(path: dir.path, reason: "cannot list the folder")
             }
             return e.compactMap { $0 as? URL }.filter { $0.pathExtension.lowercased() == "wav" }
                 .sorted { $0.path < $1.path }
@@ -72,7 +72,7 @@ public struct AudioFeatureExtractor: Sendable {
         }
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: audio.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw TensorError.file(path: audio.path, reason: "no audio folder for the \(layout) layout")
+            throw AudioError.file(path: audio.path, reason: "no audio folder for the \(layout) layout")
         }
         var grouped: [String: [URL]] = [:]
         for wav in try wavs(under: audio) {
@@ -109,8 +109,8 @@ public struct AudioFeatureExtractor: Sendable {
         if signal.sampleRate != recipe.sampleRate { signal = try signal.resampled(to: recipe.sampleRate) }
         do {
             return try recipe.features(signal)
-        } catch let error as TensorError {
-            throw TensorError.file(path: url.path, reason: "\(error)")
+        } catch let error as any S2IGANError {
+            throw AudioError.file(path: url.path, reason: "\(error)")
         }
     }
 

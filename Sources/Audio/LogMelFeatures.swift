@@ -31,7 +31,7 @@ public struct LogMelRecipe: Sendable, Equatable, Codable {
 
     /// Throws naming the first setting a log-mel filterbank cannot be computed with.
     public func validate() throws {
-        func fail(_ message: String) -> TensorError { TensorError.invalidArgument("log-mel: \(message)") }
+        func fail(_ message: String) -> AudioError { AudioError.invalidSetting("log-mel: \(message)") }
         guard Self.sampleRates.contains(sampleRate) else {
             throw fail("sample rate \(sampleRate) Hz is outside \(Self.sampleRates.lowerBound)–\(Self.sampleRates.upperBound) Hz")
         }
@@ -51,7 +51,7 @@ public struct LogMelRecipe: Sendable, Equatable, Codable {
     /// triangle is non-zero (a few of the 276), rather than a dense filterbank product.
     private func bandEnergies(_ samples: [Float]) throws -> (values: [Float], frames: Int) {
         try validate()
-        guard !samples.isEmpty else { throw TensorError.invalidArgument("log-mel: the audio is empty") }
+        guard !samples.isEmpty else { throw AudioError.unusableSignal("log-mel: the audio is empty") }
         let power = try Spectrogram.power(samples, nFFT: nFFT, hop: hop)
         let bank = try MelScale.filterbank(sampleRate: sampleRate, nFFT: nFFT, melBands: melBands, fMin: fMin, fMax: fMax)
         let (bins, frames) = (power.shape[0], power.shape[1])
@@ -141,7 +141,7 @@ public struct LogMelRecipe: Sendable, Equatable, Codable {
     /// The features of an audio signal, which must already be at `sampleRate`.
     public func features(_ signal: AudioSignal) throws -> Tensor {
         guard signal.sampleRate == sampleRate else {
-            throw TensorError.invalidArgument("log-mel: audio at \(signal.sampleRate) Hz, recipe at \(sampleRate) Hz (resample first)")
+            throw AudioError.invalidSetting("log-mel: audio at \(signal.sampleRate) Hz, recipe at \(sampleRate) Hz (resample first)")
         }
         return try features(signal.samples)
     }

@@ -41,7 +41,7 @@ public enum MelScale {
     private static func computeFilterbank(_ key: FilterbankKey) throws -> Tensor {
         let (sampleRate, nFFT, melBands, fMin, top) = (key.sampleRate, key.nFFT, key.melBands, key.fMin, key.fMax)
         guard sampleRate > 0, nFFT > 1, melBands > 0, fMin >= 0, top > fMin else {
-            throw TensorError.invalidArgument("mel filterbank: invalid sample rate \(sampleRate), n_fft \(nFFT), bands \(melBands) or range \(fMin)–\(top) Hz")
+            throw AudioError.invalidSetting("mel filterbank: invalid sample rate \(sampleRate), n_fft \(nFFT), bands \(melBands) or range \(fMin)–\(top) Hz")
         }
         let bins = 1 + nFFT / 2
         let fftFrequencies = (0..<bins).map { Double(sampleRate) / 2 * Double($0) / Double(bins - 1) }

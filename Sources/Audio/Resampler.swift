@@ -41,7 +41,7 @@ public enum Resampler {
     /// `samples` at `sourceRate` resampled to `targetRate` (unchanged when the rates are equal).
     public static func resample(_ samples: [Float], from sourceRate: Int, to targetRate: Int) throws -> [Float] {
         guard sourceRate > 0, targetRate > 0 else {
-            throw TensorError.invalidArgument("resample: invalid rates \(sourceRate) → \(targetRate) Hz")
+            throw AudioError.invalidSetting("resample: invalid rates \(sourceRate) → \(targetRate) Hz")
         }
         if sourceRate == targetRate { return samples }
         let ratio = Double(targetRate) / Double(sourceRate)
@@ -49,12 +49,12 @@ public enum Resampler {
         let limit = ResourceLimits.current.audioSamples
         let produced = (Double(samples.count) * ratio).rounded(.up)
         guard produced <= Double(limit) else {
-            throw TensorError.invalidArgument("resample: \(samples.count) samples at \(sourceRate) → \(targetRate) Hz would be "
+            throw AudioError.resources("resample: \(samples.count) samples at \(sourceRate) → \(targetRate) Hz would be "
                 + String(format: "%.0f", produced) + " samples, more than the limit of \(limit) (raise it with \(ResourceLimits.variable(for: \.audioSamples)))")
         }
         let filtered = Int(Double(samples.count) * ratio)
         guard filtered >= 1 else {
-            throw TensorError.invalidArgument("resample: \(samples.count) samples are too few to resample \(sourceRate) → \(targetRate) Hz")
+            throw AudioError.unusableSignal("resample: \(samples.count) samples are too few to resample \(sourceRate) → \(targetRate) Hz")
         }
         let length = Int((Double(samples.count) * ratio).rounded(.up))
         let (window, delta) = filter

@@ -60,10 +60,10 @@ public enum Spectrogram {
     /// `|STFT|²` as `[1 + nFFT/2, frames]`.
     /// - Throws: when the signal is too short to reflect-pad (`nFFT/2` samples or fewer) or arguments are invalid.
     public static func power(_ samples: [Float], nFFT: Int, hop: Int) throws -> Tensor {
-        guard nFFT > 1, hop > 0 else { throw TensorError.invalidArgument("stft: invalid n_fft \(nFFT) or hop \(hop)") }
+        guard nFFT > 1, hop > 0 else { throw AudioError.invalidSetting("stft: invalid n_fft \(nFFT) or hop \(hop)") }
         let pad = nFFT / 2
         guard samples.count > pad else {
-            throw TensorError.invalidArgument("stft: \(samples.count) samples are too few to centre \(nFFT)-sample frames (need more than \(pad))")
+            throw AudioError.unusableSignal("stft: \(samples.count) samples are too few to centre \(nFFT)-sample frames (need more than \(pad))")
         }
         // Reflect padding without repeating the edge sample (a pooled buffer: no fresh pages per call).
         let n = samples.count
@@ -91,12 +91,12 @@ public enum Spectrogram {
                     }
                 }
             }
-            guard !allocationFailed else { throw TensorError.invalidArgument("stft: out of memory for scratch buffers") }
+            guard !allocationFailed else { throw AudioError.resources("stft: out of memory for scratch buffers") }
             return power
         }
         let window = periodicHann(nFFT)
         var power = [Float](repeating: 0, count: bins * frames)
-        guard let plan = plan(nFFT) else { throw TensorError.invalidArgument("stft: FFTW could not plan a transform of \(nFFT)") }
+        guard let plan = plan(nFFT) else { throw AudioError.invalidSetting("stft: FFTW could not plan a transform of \(nFFT)") }
         padded.withUnsafeBufferPointer { signal in
             power.withUnsafeMutableBufferPointer { out in
                 let blocks = (frames + batch - 1) / batch
@@ -127,7 +127,7 @@ public enum Spectrogram {
                 }
             }
         }
-        guard !allocationFailed else { throw TensorError.invalidArgument("stft: out of memory for FFT buffers") }
+        guard !allocationFailed else { throw AudioError.resources("stft: out of memory for FFT buffers") }
         return try Tensor(shape: [bins, frames], scalars: power)
     }
 }

@@ -85,23 +85,23 @@ public struct SpeechSynthesizer: Sendable {
         switch engine {
         case .espeakNG:
             guard ChildProcess.exists(espeakProgram) else {
-                throw TensorError.invalidArgument(
+                throw AudioError.speechEngine(
                     "espeak-ng is not installed: install the Debian package 'espeak-ng' (apt-get install espeak-ng, or run scripts/setup.sh)")
             }
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("s2igan-espeak-\(UInt64.random(in: 0...UInt64.max)).log")
             let outcome = try ChildProcess.run([espeakProgram, "--version"], timeout: timeout, log: log)
             guard outcome.status == 0 else {
-                throw TensorError.invalidArgument("espeak-ng --version failed (status \(outcome.status)): \(Self.firstLine(outcome.output))")
+                throw AudioError.speechEngine("espeak-ng --version failed (status \(outcome.status)): \(Self.firstLine(outcome.output))")
             }
             // "eSpeak NG text-to-speech: 1.51  Data at: …"
             let version = outcome.output.split(separator: ":").dropFirst().first?.split(separator: " ").first.map(String.init) ?? "?"
             return "espeak-ng \(version)"
         case .command(let template):
             guard template.contains("{wav}") else {
-                throw TensorError.invalidArgument("speech command '\(template)' has no {wav} placeholder for the file it must write")
+                throw AudioError.speechEngine("speech command '\(template)' has no {wav} placeholder for the file it must write")
             }
             guard template.contains("{text}") || template.contains("{textfile}") else {
-                throw TensorError.invalidArgument("speech command '\(template)' has neither {text} nor {textfile}")
+                throw AudioError.speechEngine("speech command '\(template)' has neither {text} nor {textfile}")
             }
             return template
         }
@@ -114,7 +114,7 @@ public struct SpeechSynthesizer: Sendable {
     @discardableResult
     public func speak(_ text: String, settings: VoiceSettings, to url: URL) throws -> AudioSignal {
         let caption = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !caption.isEmpty else { throw TensorError.file(path: url.path, reason: "speech: the caption is empty") }
+        guard !caption.isEmpty else { throw AudioError.file(path: url.path, reason: "speech: the caption is empty") }
         try ResourceLimits.check(caption.count, \.captionCharacters, what: "speech: caption characters", path: url.path)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("s2igan-speak-\(UInt64.random(in: 0...UInt64.max))")
         try createFolder(scratch)
@@ -137,23 +137,23 @@ public struct SpeechSynthesizer: Sendable {
         do {
             outcome = try ChildProcess.run(arguments, timeout: timeout, log: scratch.appendingPathComponent("output.log"))
         } catch {
-            throw TensorError.file(path: url.path, reason: "speech: \(readableDescription(of: error))")
+            throw AudioError.file(path: url.path, reason: "speech: \(readableDescription(of: error))")
         }
         if outcome.timedOut {
-            throw TensorError.file(path: url.path, reason: "speech: \(engine.name) did not finish within \(Int(timeout)) s")
+            throw AudioError.file(path: url.path, reason: "speech: \(engine.name) did not finish within \(Int(timeout)) s")
         }
         guard outcome.status == 0 else {
             let said = Self.firstLine(outcome.output)
-            throw TensorError.file(path: url.path, reason: "speech: \(engine.name) exited with status \(outcome.status)\(said.isEmpty ? "" : ": \(said)")")
+            throw AudioError.file(path: url.path, reason: "speech: \(engine.name) exited with status \(outcome.status)\(said.isEmpty ? "" : ": \(said)")")
         }
         guard FileManager.default.fileExists(atPath: wav.path) else {
-            throw TensorError.file(path: url.path, reason: "speech: \(engine.name) wrote no audio file")
+            throw AudioError.file(path: url.path, reason: "speech: \(engine.name) wrote no audio file")
         }
         let signal: AudioSignal
         do {
             signal = try AudioSignal.read(wav)
         } catch {
-            throw TensorError.file(path: url.path, reason: "speech: \(engine.name) wrote unusable audio (\(readableDescription(of: error)))")
+            throw AudioError.file(path: url.path, reason: "speech: \(engine.name) wrote unusable audio (\(readableDescription(of: error)))")
         }
         try createFolder(url.deletingLastPathComponent())
         if signal.sampleRate == sampleRate && AudioSignal.isMonoPCM16WAV(wav) {

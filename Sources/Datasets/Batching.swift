@@ -47,9 +47,9 @@ public struct SENBatch: Sendable {
 
     /// Collates single-caption items (``CaptionChoice/random`` or ``CaptionChoice/first``).
     public static func collate(_ items: [SENItem], sortByLength: Bool = true) throws -> SENBatch {
-        guard !items.isEmpty else { throw TensorError.invalidArgument("batch: no items") }
+        guard !items.isEmpty else { throw DatasetError.invalidRequest("batch: no items") }
         guard items.allSatisfy({ $0.captions.count == 1 }) else {
-            throw TensorError.invalidArgument("batch: SEN items must carry one caption each")
+            throw DatasetError.invalidRequest("batch: SEN items must carry one caption each")
         }
         let order = sortByLength ? longestFirst(items.map { $0.captions[0].shape[0] }) : Array(items.indices)
         let sorted = order.map { items[$0] }
@@ -67,7 +67,7 @@ public struct SENBatch: Sendable {
     /// `(T_i, F)` matrices zero-padded at the end to `[B, T_max, F]`, and the lengths `T_i`.
     public static func padCaptions(_ captions: [Tensor]) throws -> (Tensor, [Int]) {
         guard let width = captions.first?.shape.last, captions.allSatisfy({ $0.rank == 2 && $0.shape[1] == width }) else {
-            throw TensorError.shapeMismatch("batch: captions must be (frames, \(captions.first?.shape.last ?? 0)) matrices")
+            throw DatasetError.invalidRequest("batch: captions must be (frames, \(captions.first?.shape.last ?? 0)) matrices")
         }
         let lengths = captions.map { $0.shape[0] }
         let longest = lengths.max() ?? 0
@@ -91,7 +91,7 @@ public struct GANBatch: Sendable {
     public var classIDs: [Int]
 
     public static func collate(_ items: [GANItem]) throws -> GANBatch {
-        guard let first = items.first else { throw TensorError.invalidArgument("batch: no items") }
+        guard let first = items.first else { throw DatasetError.invalidRequest("batch: no items") }
         let levels = first.images.count
         return GANBatch(
             keys: items.map(\.key),

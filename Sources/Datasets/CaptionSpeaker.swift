@@ -123,13 +123,13 @@ public struct CaptionSpeaker: Sendable {
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: textFolder.path, isDirectory: &isDirectory), isDirectory.boolValue,
               let walker = fm.enumerator(at: textFolder, includingPropertiesForKeys: nil) else {
-            throw TensorError.file(path: textFolder.path, reason: "captions: no such folder")
+            throw DatasetError.file(path: textFolder.path, reason: "captions: no such folder")
         }
         let base = textFolder.standardizedFileURL.path + "/"
         let files = walker.compactMap { $0 as? URL }.filter { $0.pathExtension == "txt" }
             .map { ($0, String(($0.standardizedFileURL.path as NSString).deletingPathExtension.dropFirst(base.count))) }
             .sorted { $0.1 < $1.1 }
-        guard !files.isEmpty else { throw TensorError.file(path: textFolder.path, reason: "captions: no .txt files") }
+        guard !files.isEmpty else { throw DatasetError.file(path: textFolder.path, reason: "captions: no .txt files") }
         var captions: [Caption] = []
         for (url, key) in files {
             let text = String(decoding: try readFileBytes(url), as: UTF8.self)
@@ -235,7 +235,7 @@ public struct CaptionSpeaker: Sendable {
             do {
                 return try decoder.decode(SpokenCaptionRecord.self, from: Data(line.utf8))
             } catch {
-                throw TensorError.file(path: url.path, reason: "manifest line \(number + 1) is not a caption record")
+                throw DatasetError.file(path: url.path, reason: "manifest line \(number + 1) is not a caption record")
             }
         }
     }

@@ -14,12 +14,12 @@ public enum NameList {
         } else {
             let text: String
             do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-                throw TensorError.file(path: url.path, reason: "\(what): cannot read (\(readableDescription(of: error)))")
+                throw DatasetError.file(path: url.path, reason: "\(what): cannot read (\(readableDescription(of: error)))")
             }
             names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
                 .map { $0.replacingOccurrences(of: "\\", with: "/") }
         }
-        guard !names.isEmpty else { throw TensorError.file(path: url.path, reason: "\(what): empty") }
+        guard !names.isEmpty else { throw DatasetError.file(path: url.path, reason: "\(what): empty") }
         try checkInsideRoot(names, url, what)
         return names
     }
@@ -30,7 +30,7 @@ public enum NameList {
         for (i, name) in names.enumerated() {
             let parts = name.split(separator: "/", omittingEmptySubsequences: false)
             guard !name.isEmpty, !name.hasPrefix("/"), !parts.contains(".."), !name.contains("\0") else {
-                throw TensorError.file(path: url.path, reason: "\(what): item \(i) '\(name)' is not a path inside the dataset (names must be relative, without '..')")
+                throw DatasetError.file(path: url.path, reason: "\(what): item \(i) '\(name)' is not a path inside the dataset (names must be relative, without '..')")
             }
         }
     }
@@ -41,13 +41,13 @@ public enum NameList {
         let list: [PickleValue]
         switch try PickleReader.read(url) {
         case .list(let v), .tuple(let v), .objectArray(_, let v): list = v
-        default: throw TensorError.file(path: url.path, reason: "\(what): the pickle does not hold a list")
+        default: throw DatasetError.file(path: url.path, reason: "\(what): the pickle does not hold a list")
         }
         let names = try list.enumerated().map { i, item in
             switch item {
             case .string(let s): return s.replacingOccurrences(of: "\\", with: "/")
             case .bytes(let b): return String(decoding: b, as: UTF8.self).replacingOccurrences(of: "\\", with: "/")
-            default: throw TensorError.file(path: url.path, reason: "\(what): item \(i) is not a string")
+            default: throw DatasetError.file(path: url.path, reason: "\(what): item \(i) is not a string")
             }
         }
         try checkInsideRoot(names, url, what)

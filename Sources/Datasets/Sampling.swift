@@ -72,7 +72,7 @@ extension SpokenImageDataset {
     /// flip — also for the test split, as the reference) unless `augment` is false (then a centre crop).
     public func senItem(at index: Int, captions choice: CaptionChoice, imageSize: Int = 256, augment: Bool = true,
                         using rng: inout RandomGenerator) throws -> SENItem {
-        guard items.indices.contains(index) else { throw TensorError.invalidArgument("dataset: index \(index) outside 0..<\(count)") }
+        guard items.indices.contains(index) else { throw DatasetError.invalidRequest("dataset: index \(index) outside 0..<\(count)") }
         let item = items[index]
         let image = try transformed(item, imageSize: imageSize, augment: augment, using: &rng)
         let all = try captions(of: item)
@@ -83,7 +83,7 @@ extension SpokenImageDataset {
         case .random:
             let i = rng.nextInt(below: captionsPerImage)
             guard i < all.count else {
-                throw TensorError.file(path: item.features.path, reason: "features: caption \(i) of \(all.count) requested")
+                throw DatasetError.file(path: item.features.path, reason: "features: caption \(i) of \(all.count) requested")
             }
             (chosen, first) = ([all[i]], i)
         }
@@ -106,9 +106,9 @@ extension SpokenImageDataset {
     public func ganItem(at index: Int, embeddings: [Tensor], sizes: [Int] = [64, 128, 256],
                         using rng: inout RandomGenerator) throws -> GANItem {
         guard items.indices.contains(index), embeddings.count == count else {
-            throw TensorError.invalidArgument("dataset: index \(index) of \(count) items with \(embeddings.count) embedding sets")
+            throw DatasetError.invalidRequest("dataset: index \(index) of \(count) items with \(embeddings.count) embedding sets")
         }
-        guard let largest = sizes.max() else { throw TensorError.invalidArgument("dataset: no pyramid sizes") }
+        guard let largest = sizes.max() else { throw DatasetError.invalidRequest("dataset: no pyramid sizes") }
         let item = items[index]
         let pyramid = { (item: Item, rng: inout RandomGenerator) throws -> [Tensor] in
             let crop = try self.transformed(item, imageSize: largest, augment: true, using: &rng)
@@ -117,7 +117,7 @@ extension SpokenImageDataset {
         let images = try pyramid(item, &rng)
         let table = embeddings[index]
         guard table.rank == 2, table.shape[0] > 0 else {
-            throw TensorError.shapeMismatch("dataset: embeddings of '\(item.key)' have shape \(table.shape)")
+            throw DatasetError.invalidRequest("dataset: embeddings of '\(item.key)' have shape \(table.shape)")
         }
         let caption = rng.nextInt(below: table.shape[0])
         let embedding = try table.slice(axis: 0, start: caption, end: caption + 1).reshaped([table.shape[1]])

@@ -61,16 +61,16 @@ public enum SplitFiles {
     public static func write(kind: DatasetKind, root: URL, testFraction: Double = 0.2, seed: UInt64 = 0, testKeys: URL? = nil,
                              force: Bool = false) throws -> Summary {
         guard kind != .spokenFlowers else {
-            throw TensorError.invalidArgument("splits: spoken-flowers writes its own split files (s2igan dataset synth)")
+            throw DatasetError.invalidOption("splits: spoken-flowers writes its own split files (s2igan dataset synth)")
         }
         let existing = files(kind: kind, root: root).filter { FileManager.default.fileExists(atPath: $0.path) }
         if !force, let first = existing.first {
             let others = existing.count > 1 ? " (as do \(existing.count - 1) more split files)" : ""
-            throw TensorError.file(path: first.path, reason: "already exists\(others) and is kept; to replace the split files use --force (the old ones are kept as <name>.bak-<date>)")
+            throw DatasetError.file(path: first.path, reason: "already exists\(others) and is kept; to replace the split files use --force (the old ones are kept as <name>.bak-<date>)")
         }
         let images = root.appendingPathComponent(kind.imagesPath)
         let keys = try imageKeys(images)
-        guard !keys.isEmpty else { throw TensorError.file(path: images.path, reason: "no .jpg images found") }
+        guard !keys.isEmpty else { throw DatasetError.file(path: images.path, reason: "no .jpg images found") }
         var train: [String] = [], test: [String] = []
         let source: String
         switch (kind, testKeys) {
@@ -80,7 +80,7 @@ public enum SplitFiles {
             var seen = Set<String>()
             test = listed.filter { present.contains($0) && seen.insert($0).inserted }
             guard !test.isEmpty else {
-                throw TensorError.file(path: file.path, reason: "none of its \(listed.count) keys is an image under \(images.path) (keys are paths without extension, e.g. \(keys[0]))")
+                throw DatasetError.file(path: file.path, reason: "none of its \(listed.count) keys is an image under \(images.path) (keys are paths without extension, e.g. \(keys[0]))")
             }
             train = keys.filter { !seen.contains($0) }
             let missing = Set(listed).count - test.count
@@ -96,7 +96,7 @@ public enum SplitFiles {
         case (.flickr8k, _):
             let lists = ["", "Flickr8k_text/", "Flickr_8k_text/"].map { root.appendingPathComponent($0) }
             guard let folder = lists.first(where: { FileManager.default.fileExists(atPath: $0.appendingPathComponent("Flickr_8k.trainImages.txt").path) }) else {
-                throw TensorError.file(path: root.path, reason: "Flickr_8k.trainImages.txt / Flickr_8k.testImages.txt not found (looked in the root and Flickr8k_text/)")
+                throw DatasetError.file(path: root.path, reason: "Flickr_8k.trainImages.txt / Flickr_8k.testImages.txt not found (looked in the root and Flickr8k_text/)")
             }
             let read = { (name: String) throws -> [String] in
                 try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8).split(whereSeparator: \.isNewline)
@@ -107,7 +107,7 @@ public enum SplitFiles {
             test = try read("Flickr_8k.testImages.txt").filter(present.contains)
             source = "the standard Flickr8k lists in \(folder.path)"
         case (.places, _):
-            guard testFraction > 0, testFraction < 1 else { throw TensorError.invalidArgument("splits: test fraction must be in (0, 1)") }
+            guard testFraction > 0, testFraction < 1 else { throw DatasetError.invalidOption("splits: test fraction must be in (0, 1)") }
             var rng = RandomGenerator(seed: seed)
             var shuffled = keys
             rng.shuffle(&shuffled)
@@ -116,7 +116,7 @@ public enum SplitFiles {
             train = shuffled.dropFirst(testCount).sorted()
             source = "a random split of the \(keys.count) images present (test fraction \(testFraction), seed \(seed))"
         case (.spokenFlowers, _):
-            throw TensorError.invalidArgument("splits: spoken-flowers writes its own split files (s2igan dataset synth)")
+            throw DatasetError.invalidOption("splits: spoken-flowers writes its own split files (s2igan dataset synth)")
         }
         var backups: [URL] = []
         for file in existing {
@@ -124,7 +124,7 @@ public enum SplitFiles {
             do {
                 try FileManager.default.copyItem(at: file, to: backup)
             } catch {
-                throw TensorError.file(path: backup.path, reason: "backup of '\(file.lastPathComponent)' cannot be written: \(readableDescription(of: error))")
+                throw DatasetError.file(path: backup.path, reason: "backup of '\(file.lastPathComponent)' cannot be written: \(readableDescription(of: error))")
             }
             backups.append(backup)
         }
@@ -145,10 +145,10 @@ public enum SplitFiles {
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory)
         guard exists, isDirectory.boolValue else {
-            throw TensorError.file(path: folder.path, reason: exists ? "is a file, not the folder of the dataset's images" : "no such folder (the dataset's images)")
+            throw DatasetError.file(path: folder.path, reason: exists ? "is a file, not the folder of the dataset's images" : "no such folder (the dataset's images)")
         }
         guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil) else {
-            throw TensorError.file(path: folder.path, reason: "no such folder")
+            throw DatasetError.file(path: folder.path, reason: "no such folder")
         }
         let base = folder.standardizedFileURL.path + "/"
         return walker.compactMap { $0 as? URL }.filter { $0.pathExtension.lowercased() == "jpg" }
@@ -160,7 +160,7 @@ public enum SplitFiles {
         let folder = key.split(separator: "/").first.map(String.init) ?? key
         let digits = kind == .cub ? folder.prefix { $0 != "." } : folder.drop { !$0.isNumber }
         guard let id = Int(digits), id > 0 else {
-            throw TensorError.invalidArgument("splits: cannot read a class id from '\(key)'")
+            throw DatasetError.invalidOption("splits: cannot read a class id from '\(key)'")
         }
         return id
     }

@@ -14,8 +14,8 @@ public struct DatasetProblem: Sendable, Equatable, CustomStringConvertible {
     public var description: String { key.map { "\($0): \(message)" } ?? message }
 }
 
-/// Every problem found in a split, thrown when bad items are not to be skipped.
-public struct DatasetError: Error, Sendable, CustomStringConvertible {
+/// Every problem found in a split, thrown (as ``DatasetError/split(_:)``) when bad items are not to be skipped.
+public struct DatasetSplitProblems: Sendable, Equatable, CustomStringConvertible {
     public var kind: DatasetKind
     public var root: String
     public var split: DatasetSplit
@@ -81,7 +81,7 @@ public struct SpokenImageDataset: Sendable {
 
     public var count: Int { items.count }
 
-    /// Opens and validates a split. Without `skipBadItems`, any problem throws a ``DatasetError`` listing all
+    /// Opens and validates a split. Without `skipBadItems`, any problem throws ``DatasetError/split(_:)`` listing all
     /// of them; problems of the whole split (class list, CUB box files) throw even with it, and a missing or
     /// unreadable `filenames.pickle` always throws.
     public static func open(kind: DatasetKind, root: URL, split: DatasetSplit, options: DatasetOptions = DatasetOptions()) throws -> SpokenImageDataset {
@@ -162,7 +162,7 @@ public struct SpokenImageDataset: Sendable {
         // A problem of the split as a whole (an unusable class list, missing CUB box files) concerns every item,
         // so skipping items cannot get round it.
         if !problems.isEmpty && (!options.skipBadItems || problems.contains { $0.key == nil }) {
-            throw DatasetError(kind: kind, root: root.path, split: split, problems: problems)
+            throw DatasetError.split(DatasetSplitProblems(kind: kind, root: root.path, split: split, problems: problems))
         }
         var kept = zip(items, itemProblems).filter { $0.1.isEmpty }.map(\.0)
         let labels = Dictionary(uniqueKeysWithValues: Set(kept.map(\.classID)).sorted().enumerated().map { ($1, $0) })
@@ -203,12 +203,12 @@ public struct SpokenImageDataset: Sendable {
         } else {
             captions = try NPY.readMatrices(url)
         }
-        guard !captions.isEmpty else { throw TensorError.file(path: url.path, reason: "features: no captions") }
+        guard !captions.isEmpty else { throw DatasetError.file(path: url.path, reason: "features: no captions") }
         for c in captions where c.rank != 2 || c.shape[0] == 0 {
-            throw TensorError.file(path: url.path, reason: "features: a caption has shape \(c.shape), expected (frames, bands)")
+            throw DatasetError.file(path: url.path, reason: "features: a caption has shape \(c.shape), expected (frames, bands)")
         }
         if let bad = captions.firstIndex(where: { !$0.isFinite }) {
-            throw TensorError.file(path: url.path, reason: "features: caption \(bad) holds NaN or infinite values")
+            throw DatasetError.file(path: url.path, reason: "features: caption \(bad) holds NaN or infinite values")
         }
         return captions
     }
@@ -223,17 +223,17 @@ public struct SpokenImageDataset: Sendable {
         switch try PickleReader.read(url) {
         case .list(let v), .tuple(let v):
             return try v.map {
-                guard case .int(let i) = $0 else { throw TensorError.file(path: url.path, reason: "class_info: an entry is not an integer") }
+                guard case .int(let i) = $0 else { throw DatasetError.file(path: url.path, reason: "class_info: an entry is not an integer") }
                 return Int(i)
             }
         case .array(let a):
             // Integral values only: a NaN, infinite or fractional id is an error, not a trap or a truncation.
             return try a.tensor().scalars.map {
-                guard let id = Int(exactly: $0) else { throw TensorError.file(path: url.path, reason: "class_info: \($0) is not an integer class id") }
+                guard let id = Int(exactly: $0) else { throw DatasetError.file(path: url.path, reason: "class_info: \($0) is not an integer class id") }
                 return id
             }
         default:
-            throw TensorError.file(path: url.path, reason: "class_info: expected a list of class ids")
+            throw DatasetError.file(path: url.path, reason: "class_info: expected a list of class ids")
         }
     }
 

@@ -86,7 +86,7 @@ public struct DemoEvaluation: Sendable, Equatable, Codable {
     public func score(_ attribute: FlowerAttribute) -> AttributeScore? { attributes.first { $0.attribute == attribute } }
 
     public static func read(from url: URL) throws -> DemoEvaluation {
-        do { return try JSONDecoder().decode(DemoEvaluation.self, from: readFileBytes(url)) } catch let error as TensorError { throw error } catch {
+        do { return try JSONDecoder().decode(DemoEvaluation.self, from: readFileBytes(url)) } catch let error as any S2IGANError { throw error } catch {
             throw TensorError.file(path: url.path, reason: "not a demo evaluation (\(readableDescription(of: error)))")
         }
     }

@@ -24,14 +24,14 @@ public enum EvaluationLists {
         let first = entry.split(separator: "/").first.map(String.init) ?? entry
         if first.hasPrefix("class_"), let id = Int(first.dropFirst("class_".count)) { return id }
         if let dot = first.firstIndex(of: "."), let id = Int(first[..<dot]) { return id }
-        throw TensorError.invalidArgument("evaluation list: cannot read a class from '\(entry)' (expected '001.Name/…' or 'class_00001/…')")
+        throw EvaluationError.invalidRequest("evaluation list: cannot read a class from '\(entry)' (expected '001.Name/…' or 'class_00001/…')")
     }
 
     /// The sub-folders `epoch<N>` of a generation output, sorted by N; a folder without them is one set (N = nil).
     public static func epochFolders(in folder: URL) throws -> [(epoch: Int?, folder: URL)] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw TensorError.file(path: folder.path, reason: "no such folder")
+            throw EvaluationError.file(path: folder.path, reason: "no such folder")
         }
         let children = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         let epochs = children.compactMap { name -> (Int, URL)? in

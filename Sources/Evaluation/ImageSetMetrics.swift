@@ -21,17 +21,17 @@ public struct ImageSetMetrics {
     /// folder without any is an error naming it, raised before any network runs.
     public static func imageFiles(in folder: URL) throws -> [URL] {
         let files = try ImageFeatureExtractor.imageFiles(in: folder)
-        guard !files.isEmpty else { throw TensorError.file(path: folder.path, reason: "holds no .jpg, .jpeg or .png images to evaluate") }
+        guard !files.isEmpty else { throw EvaluationError.file(path: folder.path, reason: "holds no .jpg, .jpeg or .png images to evaluate") }
         return files
     }
 
     /// Pooled 2048-d features of `files` in `range`; an unreadable file is an error naming it.
     public func features(of files: [URL], range: PixelRange) throws -> Tensor {
-        guard !files.isEmpty else { throw TensorError.invalidArgument("no image files to evaluate") }
+        guard !files.isEmpty else { throw EvaluationError.invalidRequest("no image files to evaluate") }
         let extractor = try ImageFeatureExtractor(model: network, range: network.variant == .fid ? .unit : range, batchSize: batchSize)
         let result = try extractor.features(of: files, progress: progress)
         if let (url, reason) = result.failures.first {
-            throw TensorError.file(path: url.path, reason: "image: \(reason)" + (result.failures.count > 1 ? " (and \(result.failures.count - 1) more)" : ""))
+            throw EvaluationError.file(path: url.path, reason: "image: \(reason)" + (result.failures.count > 1 ? " (and \(result.failures.count - 1) more)" : ""))
         }
         return result.features
     }
@@ -48,7 +48,7 @@ public struct ImageSetMetrics {
 
     /// The Gaussian fit of the pool3 features of `files` (pytorch-fid's network, images in [0, 1]).
     public func statistics(of files: [URL]) throws -> GaussianStatistics {
-        guard network.variant == .fid else { throw TensorError.invalidArgument("FID statistics need pytorch-fid's Inception network") }
+        guard network.variant == .fid else { throw EvaluationError.invalidRequest("FID statistics need pytorch-fid's Inception network") }
         return try GaussianStatistics(features: features(of: files, range: .unit))
     }
 
@@ -59,9 +59,9 @@ public struct ImageSetMetrics {
         for start in stride(from: 0, to: files.count, by: batchSize) {
             let chunk = Array(files[start..<min(start + batchSize, files.count)])
             let images = try chunk.map { url -> RGBImage in
-                do { return try RGBImage.read(url).resized(shorterSide: 299).centerCropped(width: 299, height: 299) } catch let error as TensorError {
-                    if case .file = error { throw error }
-                    throw TensorError.file(path: url.path, reason: "\(readableDescription(of: error))")
+                do { return try RGBImage.read(url).resized(shorterSide: 299).centerCropped(width: 299, height: 299) } catch let error as any S2IGANError {
+                    if error.filePath != nil { throw error }
+                    throw EvaluationError.file(path: url.path, reason: "\(readableDescription(of: error))")
                 }
             }
             let batch = try Tensor.batch(images, range: .unit)

@@ -46,7 +46,7 @@ public func decodeFile<T>(_ what: String, _ url: URL, _ decode: () throws -> T) 
         return try decode()
     } catch let error as DecodingError {
         throw TensorError.file(path: url.path, reason: "\(what): " + readableDescription(of: error))
-    } catch let error as TensorError {
+    } catch let error as any S2IGANError {
         throw error
     } catch {
         throw TensorError.file(path: url.path, reason: "\(what): " + readableDescription(of: error))
@@ -54,7 +54,7 @@ public func decodeFile<T>(_ what: String, _ url: URL, _ decode: () throws -> T) 
 }
 
 private func describe(_ error: Error) -> String {
-    if let error = error as? TensorError { return error.description }
+    if let error = error as? any S2IGANError { return error.description }
     if let error = error as? DecodingError { return readableDescription(of: error) }
     if let error = error as? EncodingError {
         if case .invalidValue(_, let context) = error {

@@ -60,8 +60,8 @@ extension Generator {
             try generator.load(stateDict: state, source: url.path)
             generator.eval()
             return generator
-        } catch let error as TensorError {
-            if case .file = error { throw error }
+        } catch let error as any S2IGANError {
+            if error.filePath != nil { throw error }
             throw TensorError.file(path: url.path, reason: "generator: \(error)")
         }
     }

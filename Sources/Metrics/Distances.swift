@@ -11,7 +11,7 @@ public enum FeatureDistance {
     /// ε retry.
     public static func frechet(_ a: GaussianStatistics, _ b: GaussianStatistics) throws -> Double {
         guard a.dimensions == b.dimensions, a.dimensions > 0 else {
-            throw TensorError.shapeMismatch("FID: statistics of \(a.dimensions) and \(b.dimensions) dimensions")
+            throw MetricsError.shapeMismatch("FID: statistics of \(a.dimensions) and \(b.dimensions) dimensions")
         }
         let meanTerm = zip(a.mean, b.mean).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
         let (values, vectors) = try a.covariance.symmetricEigen()
@@ -32,7 +32,7 @@ public enum FeatureDistance {
         let traceRoot = try product.symmetricEigen().values.reduce(0) { $0 + max($1, 0).squareRoot() }
         let distance = meanTerm + a.covariance.trace + b.covariance.trace - 2 * traceRoot
         guard distance.isFinite else {
-            throw TensorError.invalidArgument("FID: the distance is not finite (the statistics hold values too large to compare)")
+            throw MetricsError.invalidInput("FID: the distance is not finite (the statistics hold values too large to compare)")
         }
         return distance
     }
@@ -52,11 +52,11 @@ public enum FeatureDistance {
     /// holds all rows.
     public static func kernel(_ x: Tensor, _ y: Tensor, subsets: Int = 100, subsetSize: Int = 1000, seed: UInt64 = 0) throws -> KernelDistance {
         guard x.rank == 2, y.rank == 2, x.shape[1] == y.shape[1] else {
-            throw TensorError.shapeMismatch("KID: features \(x.shape) and \(y.shape) must be [N, D] with the same D")
+            throw MetricsError.shapeMismatch("KID: features \(x.shape) and \(y.shape) must be [N, D] with the same D")
         }
         let m = min(subsetSize, x.shape[0], y.shape[0])
         guard m >= 2, subsets >= 1 else {
-            throw TensorError.invalidArgument("KID: need at least 2 samples per set and 1 subset (sets of \(x.shape[0]) and \(y.shape[0]))")
+            throw MetricsError.invalidInput("KID: need at least 2 samples per set and 1 subset (sets of \(x.shape[0]) and \(y.shape[0]))")
         }
         let a = try DoubleMatrix(x), b = try DoubleMatrix(y), d = Double(x.shape[1])
         var rng = RandomGenerator(seed: seed)

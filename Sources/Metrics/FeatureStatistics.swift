@@ -13,7 +13,7 @@ public struct GaussianStatistics: Sendable, Equatable {
 
     public init(mean: [Double], covariance: DoubleMatrix, count: Int = 0) throws {
         guard covariance.rows == mean.count, covariance.columns == mean.count else {
-            throw TensorError.shapeMismatch("statistics: mean of \(mean.count) with a \(covariance.rows)×\(covariance.columns) covariance")
+            throw MetricsError.shapeMismatch("statistics: mean of \(mean.count) with a \(covariance.rows)×\(covariance.columns) covariance")
         }
         (self.mean, self.covariance, self.count) = (mean, covariance, count)
     }
@@ -21,7 +21,7 @@ public struct GaussianStatistics: Sendable, Equatable {
     /// The fit of `features` `[N, D]` (N ≥ 2).
     public init(features: Tensor) throws {
         guard features.rank == 2, features.shape[0] >= 2 else {
-            throw TensorError.shapeMismatch("statistics: need features [N ≥ 2, D], got \(features.shape)")
+            throw MetricsError.shapeMismatch("statistics: need features [N ≥ 2, D], got \(features.shape)")
         }
         let m = try DoubleMatrix(features)
         try self.init(mean: m.columnMeans(), covariance: m.covariance(), count: m.rows)
@@ -33,18 +33,18 @@ public struct GaussianStatistics: Sendable, Equatable {
     public static func read(_ url: URL) throws -> GaussianStatistics {
         let arrays = try NPZ.read(url)
         guard let mu = arrays["mu"], let sigma = arrays["sigma"] else {
-            throw TensorError.file(path: url.path, reason: "statistics: the archive needs arrays 'mu' and 'sigma', has \(arrays.keys.sorted())")
+            throw MetricsError.file(path: url.path, reason: "statistics: the archive needs arrays 'mu' and 'sigma', has \(arrays.keys.sorted())")
         }
         let d = mu.count
         guard mu.shape.count == 1, sigma.shape == [d, d] else {
-            throw TensorError.file(path: url.path, reason: "statistics: mu \(mu.shape) and sigma \(sigma.shape) are not (D,) and (D, D)")
+            throw MetricsError.file(path: url.path, reason: "statistics: mu \(mu.shape) and sigma \(sigma.shape) are not (D,) and (D, D)")
         }
         let values = sigma.doubleValues(), mean = mu.doubleValues()
         guard values.allSatisfy(\.isFinite), mean.allSatisfy(\.isFinite) else {
-            throw TensorError.file(path: url.path, reason: "statistics: mu or sigma holds NaN or infinite values")
+            throw MetricsError.file(path: url.path, reason: "statistics: mu or sigma holds NaN or infinite values")
         }
         let statistics = try GaussianStatistics(mean: mean, covariance: DoubleMatrix(rows: d, columns: d, values: values))
-        do { try statistics.checkCovariance() } catch { throw TensorError.file(path: url.path, reason: "\(readableDescription(of: error))") }
+        do { try statistics.checkCovariance() } catch { throw MetricsError.file(path: url.path, reason: "\(readableDescription(of: error))") }
         return statistics
     }
 
@@ -57,12 +57,12 @@ public struct GaussianStatistics: Sendable, Equatable {
         let scale = c.reduce(0) { Swift.max($0, abs($1)) }
         let tolerance = 1e-5 * Swift.max(scale, Double.leastNormalMagnitude)
         for i in 0..<d { for j in (i + 1)..<d where abs(c[i * d + j] - c[j * d + i]) > tolerance {
-            throw TensorError.invalidArgument("statistics: sigma is not symmetric (sigma[\(i), \(j)] = \(c[i * d + j]), sigma[\(j), \(i)] = \(c[j * d + i]))")
+            throw MetricsError.notACovariance("statistics: sigma is not symmetric (sigma[\(i), \(j)] = \(c[i * d + j]), sigma[\(j), \(i)] = \(c[j * d + i]))")
         } }
         let eigenvalues = try covariance.symmetricEigen().values
         let largest = eigenvalues.reduce(0) { Swift.max($0, abs($1)) }
         if let smallest = eigenvalues.min(), smallest < -1e-5 * Swift.max(largest, Double.leastNormalMagnitude) {
-            throw TensorError.invalidArgument("statistics: sigma is not positive semi-definite (eigenvalue \(smallest), largest \(largest)): not a covariance")
+            throw MetricsError.notACovariance("statistics: sigma is not positive semi-definite (eigenvalue \(smallest), largest \(largest)): not a covariance")
         }
     }
 

@@ -22,10 +22,10 @@ public enum InceptionScore {
 
     /// The score of `logits` `[N, classes]` (a softmax in Double turns them into probabilities).
     public static func score(logits: Tensor, splits: Int = 10, splitting: Splitting = .reference) throws -> Score {
-        guard logits.rank == 2, logits.shape[1] >= 2 else { throw TensorError.shapeMismatch("IS: logits \(logits.shape) are not [N, classes]") }
+        guard logits.rank == 2, logits.shape[1] >= 2 else { throw MetricsError.shapeMismatch("IS: logits \(logits.shape) are not [N, classes]") }
         let n = logits.shape[0], c = logits.shape[1], x = logits.scalars
-        guard splits >= 1, n >= splits else { throw TensorError.invalidArgument("IS: \(n) images cannot make \(splits) splits") }
-        guard x.allSatisfy(\.isFinite) else { throw TensorError.invalidArgument("IS: the logits hold NaN or infinite values") }
+        guard splits >= 1, n >= splits else { throw MetricsError.invalidInput("IS: \(n) images cannot make \(splits) splits") }
+        guard x.allSatisfy(\.isFinite) else { throw MetricsError.invalidInput("IS: the logits hold NaN or infinite values") }
         var logP = [Double](repeating: 0, count: n * c)
         for i in 0..<n {
             let row = (i * c)..<((i + 1) * c)

@@ -8,7 +8,7 @@ public enum Retrieval {
     /// Cosine similarities `[Q × G]` of query rows against gallery rows, after the reference's +1e-10 shift.
     public static func cosineSimilarities(queries: Tensor, gallery: Tensor) throws -> DoubleMatrix {
         guard queries.rank == 2, gallery.rank == 2, queries.shape[1] == gallery.shape[1] else {
-            throw TensorError.shapeMismatch("retrieval: queries \(queries.shape) and gallery \(gallery.shape) must be [N, D] with the same D")
+            throw MetricsError.shapeMismatch("retrieval: queries \(queries.shape) and gallery \(gallery.shape) must be [N, D] with the same D")
         }
         return try normalizedRows(queries).multiplied(by: normalizedRows(gallery), transposeOther: true)
     }
@@ -53,7 +53,7 @@ public enum Retrieval {
     ///   - classIDs: pair i's class.
     public static func speechToImageMAP(speech: Tensor, image: Tensor, classIDs: [Int]) throws -> Double {
         guard speech.shape == image.shape, speech.rank == 2, classIDs.count == speech.shape[0], !classIDs.isEmpty else {
-            throw TensorError.shapeMismatch("mAP: speech \(speech.shape), image \(image.shape) and \(classIDs.count) class ids")
+            throw MetricsError.shapeMismatch("mAP: speech \(speech.shape), image \(image.shape) and \(classIDs.count) class ids")
         }
         var seen = Set<Int>(), queries: [Int] = []
         for (i, c) in classIDs.enumerated() where !seen.contains(c) {
@@ -104,7 +104,7 @@ public enum Retrieval {
     /// R@k in both directions for pairs `(image i, speech i)` by cosine similarity.
     public static func recall(speech: Tensor, image: Tensor, ks: [Int] = [1, 5, 10]) throws -> Recall {
         guard speech.shape == image.shape, speech.rank == 2, speech.shape[0] > 0 else {
-            throw TensorError.shapeMismatch("recall: speech \(speech.shape) and image \(image.shape) must be equal [N, D]")
+            throw MetricsError.shapeMismatch("recall: speech \(speech.shape) and image \(image.shape) must be equal [N, D]")
         }
         let s = try cosineSimilarities(queries: image, gallery: speech), n = s.rows
         // Rank of the match = how many items score strictly higher (ties resolved in the match's favour).
@@ -139,7 +139,7 @@ public enum Retrieval {
     public static func classRetrieval(queries: Tensor, queryClasses: [Int], gallery: Tensor, galleryClasses: [Int],
                                       ks: [Int] = [1, 2, 3, 5, 10]) throws -> ClassRetrieval {
         guard queryClasses.count == queries.shape.first, galleryClasses.count == gallery.shape.first, !queryClasses.isEmpty else {
-            throw TensorError.shapeMismatch("mAP: \(queryClasses.count) query classes for \(queries.shape), \(galleryClasses.count) gallery classes for \(gallery.shape)")
+            throw MetricsError.shapeMismatch("mAP: \(queryClasses.count) query classes for \(queries.shape), \(galleryClasses.count) gallery classes for \(gallery.shape)")
         }
         let s = try cosineSimilarities(queries: queries, gallery: gallery)
         var ap = 0.0, precision = [Double](repeating: 0, count: ks.count)
@@ -159,7 +159,7 @@ public enum Retrieval {
     /// the top k.
     public static func recallAtK(queries: Tensor, gallery: Tensor, owners: [Int], ks: [Int] = [1, 5, 10, 50]) throws -> [Double] {
         guard owners.count == gallery.shape.first, owners.allSatisfy({ (0..<(queries.shape.first ?? 0)).contains($0) }) else {
-            throw TensorError.shapeMismatch("recall: \(owners.count) owners for gallery \(gallery.shape) and queries \(queries.shape)")
+            throw MetricsError.shapeMismatch("recall: \(owners.count) owners for gallery \(gallery.shape) and queries \(queries.shape)")
         }
         let s = try cosineSimilarities(queries: queries, gallery: gallery)
         var hits = [Int](repeating: 0, count: ks.count)

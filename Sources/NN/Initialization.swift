@@ -56,13 +56,13 @@ public enum Initialization {
     /// `(fanIn, fanOut)` of a weight shape `[out, in, k...]` (`_calculate_fan_in_and_fan_out`).
     public static func fans(_ shape: [Int]) throws -> (fanIn: Int, fanOut: Int) {
         guard shape.count >= 2 else {
-            throw TensorError.invalidArgument("fan in/out needs a tensor of at least 2 dimensions, got \(shape)")
+            throw NNError.invalidConfiguration("fan in/out needs a tensor of at least 2 dimensions, got \(shape)")
         }
         // Checked products: the sizes may come from a configuration file.
         func product(_ values: some Sequence<Int>) throws -> Int {
             try values.reduce(1) { n, d in
                 let (p, overflow) = n.multipliedReportingOverflow(by: d)
-                guard !overflow, d >= 0 else { throw TensorError.invalidArgument("fan in/out: shape \(shape) has more elements than can be counted") }
+                guard !overflow, d >= 0 else { throw NNError.invalidConfiguration("fan in/out: shape \(shape) has more elements than can be counted") }
                 return p
             }
         }
@@ -83,7 +83,7 @@ public enum Initialization {
     /// Normal with the given mean and standard deviation, redrawn until inside `[a, b]`
     /// (`torch.nn.init.trunc_normal_`; the bounds are absolute values, not multiples of `std`).
     public static func truncatedNormal(_ shape: [Int], mean: Float = 0, std: Float = 1, a: Float = -2, b: Float = 2) throws -> Tensor {
-        guard a < b, std > 0 else { throw TensorError.invalidArgument("truncated normal: need a < b and std > 0, got [\(a), \(b)], std \(std)") }
+        guard a < b, std > 0 else { throw NNError.invalidConfiguration("truncated normal: need a < b and std > 0, got [\(a), \(b)], std \(std)") }
         // Draws outside the bounds are rare unless the interval is narrow; bound the loop anyway.
         let low = Double(a), high = Double(b)
         return try withGenerator { rng in
@@ -133,7 +133,7 @@ public enum Initialization {
     /// diagonal folded into Q so that the result is uniformly distributed, times `gain`.
     public static func orthogonal(_ shape: [Int], gain: Float = 1) throws -> Tensor {
         guard shape.count >= 2 else {
-            throw TensorError.invalidArgument("orthogonal: needs a tensor of at least 2 dimensions, got \(shape)")
+            throw NNError.invalidConfiguration("orthogonal: needs a tensor of at least 2 dimensions, got \(shape)")
         }
         let rows = shape[0], columns = try Tensor.validatedCount(Array(shape.dropFirst()), for: "orthogonal")
         guard rows > 0 && columns > 0 else { return try Tensor.zeros(shape) }

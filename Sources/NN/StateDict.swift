@@ -107,7 +107,7 @@ extension Module {
             for (name, array) in entries { state[name] = array.tensor() }
             try load(stateDict: state, strict: strict, source: url.path)
         default:
-            throw TensorError.file(path: url.path, reason: "weights: unknown extension '.\(url.pathExtension)' (expected .safetensors or .pth)")
+            throw NNError.file(path: url.path, reason: "weights: unknown extension '.\(url.pathExtension)' (expected .safetensors or .pth)")
         }
     }
 }

@@ -153,8 +153,8 @@ extension SpeechEncoder {
             try encoder.load(stateDict: state, source: file.path)
             encoder.eval()
             return encoder
-        } catch let error as TensorError {
-            if case .file = error { throw error }
+        } catch let error as any S2IGANError {
+            if error.filePath != nil { throw error }
             throw TensorError.file(path: file.path, reason: "\(error)")
         }
     }

@@ -136,8 +136,6 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
             overrides.apply(to: &c)
             try c.validate()
             return c
-        } catch let error as TensorError {
-            throw TensorError.file(path: source, reason: "config: \(readableDescription(of: error))")
         } catch {
             throw TensorError.file(path: source, reason: "config: \(readableDescription(of: error))")
         }

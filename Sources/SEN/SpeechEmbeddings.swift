@@ -22,8 +22,8 @@ public enum SpeechEmbeddings {
             do {
                 let captions = try dataset.captions(of: item)
                 let embedded: Tensor
-                do { embedded = try shared.value.embed(captions) } catch let error as TensorError {
-                    if case .file = error { throw error }
+                do { embedded = try shared.value.embed(captions) } catch let error as any S2IGANError {
+                    if error.filePath != nil { throw error }
                     throw TensorError.file(path: item.features.path, reason: "\(readableDescription(of: error))")
                 }
                 results.update { $0[i] = embedded }
@@ -94,8 +94,8 @@ public enum SpeechEmbeddings {
             }
         } else if FileManager.default.fileExists(atPath: pickle.path) {
             source = pickle
-            do { embeddings = try PickleReader.read(pickle).tensors() } catch let error as TensorError {
-                if case .file = error { throw error }
+            do { embeddings = try PickleReader.read(pickle).tensors() } catch let error as any S2IGANError {
+                if error.filePath != nil { throw error }
                 throw TensorError.file(path: pickle.path, reason: "speech embeddings: \(readableDescription(of: error))")
             }
         } else {

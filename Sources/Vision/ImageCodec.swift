@@ -19,7 +19,7 @@ public enum ImageFormat: Sendable, Equatable {
         switch url.pathExtension.lowercased() {
         case "png": return .png()
         case "jpg", "jpeg": return .jpeg(quality: 95)
-        default: throw TensorError.file(path: url.path, reason: "image: unknown image extension '.\(url.pathExtension)' (use .png or .jpg)")
+        default: throw VisionError.file(path: url.path, reason: "image: unknown image extension '.\(url.pathExtension)' (use .png or .jpg)")
         }
     }
 }
@@ -48,12 +48,12 @@ extension RGBImage {
             status = s2i_decode_png(bytes, bytes.count, Int64(limit), &decoded)
         } else {
             let what = bytes.isEmpty ? "empty file" : "not a JPEG or PNG file"
-            throw TensorError.file(path: path, reason: "image: \(what)")
+            throw VisionError.file(path: path, reason: "image: \(what)")
         }
         guard status == 0, let pixels = decoded.pixels else {
             let text = message(of: &decoded)
             let hint = text.contains("exceeds the limit") ? " (raise it with \(ResourceLimits.variable(for: \.imagePixels)))" : ""
-            throw TensorError.file(path: path, reason: "image: " + text + hint)
+            throw VisionError.file(path: path, reason: "image: " + text + hint)
         }
         defer { s2i_image_free(pixels) }
         let count = Int(decoded.width) * Int(decoded.height) * 3
@@ -78,7 +78,7 @@ extension RGBImage {
         }
         guard status == 0, let bytes else {
             let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw TensorError.invalidArgument("image: encoding failed (\(text))")
+            throw VisionError.invalidSetting("image: encoding failed (\(text))")
         }
         defer { s2i_image_free(bytes) }
         return Data(bytes: bytes, count: count)

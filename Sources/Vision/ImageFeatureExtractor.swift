@@ -14,9 +14,9 @@ public struct ImageFeatureExtractor {
 
     public init(model: InceptionV3, range: PixelRange = .unit, batchSize: Int = 50) throws {
         guard model.variant == .torchvision || range == .unit else {
-            throw TensorError.invalidArgument("the FID network takes images in [0, 1] (it rescales to [−1, 1] itself); use range 'unit'")
+            throw VisionError.invalidSetting("the FID network takes images in [0, 1] (it rescales to [−1, 1] itself); use range 'unit'")
         }
-        guard batchSize > 0 else { throw TensorError.invalidArgument("batch size must be positive, got \(batchSize)") }
+        guard batchSize > 0 else { throw VisionError.invalidSetting("batch size must be positive, got \(batchSize)") }
         model.frozenForInference()
         (self.model, self.range, self.batchSize) = (model, range, batchSize)
     }
@@ -25,10 +25,10 @@ public struct ImageFeatureExtractor {
     public static func imageFiles(in folder: URL) throws -> [URL] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw TensorError.file(path: folder.path, reason: "no such folder")
+            throw VisionError.file(path: folder.path, reason: "no such folder")
         }
         guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey]) else {
-            throw TensorError.file(path: folder.path, reason: "cannot be listed")
+            throw VisionError.file(path: folder.path, reason: "cannot be listed")
         }
         let base = folder.standardizedFileURL.path
         var files: [(String, URL)] = []
@@ -49,7 +49,7 @@ public struct ImageFeatureExtractor {
             let candidates = ["jpg", "jpeg", "png"].contains(direct.pathExtension.lowercased())
                 ? [direct] : [direct] + ["jpg", "jpeg", "png"].map { direct.appendingPathExtension($0) }
             guard let file = candidates.first(where: { fm.fileExists(atPath: $0.path) && !$0.hasDirectoryPath }) else {
-                throw TensorError.file(path: direct.path, reason: "listed image not found (tried .jpg, .jpeg and .png)")
+                throw VisionError.file(path: direct.path, reason: "listed image not found (tried .jpg, .jpeg and .png)")
             }
             return file
         }
@@ -69,7 +69,7 @@ public struct ImageFeatureExtractor {
         for start in Swift.stride(from: 0, to: files.count, by: batchSize) {
             let chunk = Array(files[start..<Swift.min(start + batchSize, files.count)])
             // Decoding and resizing dominate small batches: spread them over the cores.
-            var loaded = [Result<Tensor, Error>](repeating: .failure(TensorError.invalidArgument("not loaded")), count: chunk.count)
+            var loaded = [Result<Tensor, Error>](repeating: .failure(VisionError.invalidSetting("not loaded")), count: chunk.count)
             loaded.withUnsafeMutableBufferPointer { slots in
                 let base = slots.baseAddress!
                 Parallel.forRanges(chunk.count, cost: 1 << 20) { range in

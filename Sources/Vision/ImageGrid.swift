@@ -7,9 +7,9 @@ public enum ImageGrid {
     /// The grid of a `[N, 3, H, W]` batch as one `[3, rows·(H+p)+p, columns·(W+p)+p]` tensor.
     public static func make(_ batch: Tensor, columns: Int = 8, padding: Int = 2, padValue: Float = 0) throws -> Tensor {
         guard batch.rank == 4, batch.shape[0] > 0 else {
-            throw TensorError.shapeMismatch("image grid: expected a non-empty [N, C, H, W] batch, got \(batch.shape)")
+            throw VisionError.shapeMismatch("image grid: expected a non-empty [N, C, H, W] batch, got \(batch.shape)")
         }
-        guard columns > 0, padding >= 0 else { throw TensorError.invalidArgument("image grid: columns must be positive and padding not negative") }
+        guard columns > 0, padding >= 0 else { throw VisionError.invalidSetting("image grid: columns must be positive and padding not negative") }
         let (n, c, h, w) = (batch.shape[0], batch.shape[1], batch.shape[2], batch.shape[3])
         let across = min(columns, n), down = (n + across - 1) / across
         let cellH = h + padding, cellW = w + padding

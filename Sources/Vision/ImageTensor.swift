@@ -37,7 +37,7 @@ extension RGBImage {
     /// - Throws: if the tensor is not `[3, H, W]`.
     public init(tensor: Tensor, range: PixelRange = .unit, quantization: PixelQuantization = .round) throws {
         guard tensor.rank == 3, tensor.shape[0] == 3, tensor.shape[1] > 0, tensor.shape[2] > 0 else {
-            throw TensorError.shapeMismatch("image: expected a [3, H, W] tensor, got \(tensor.shape)")
+            throw VisionError.shapeMismatch("image: expected a [3, H, W] tensor, got \(tensor.shape)")
         }
         let (h, w) = (tensor.shape[1], tensor.shape[2])
         let plane = h * w
@@ -65,16 +65,16 @@ extension Tensor {
     /// Images of one size stacked into a `[N, 3, H, W]` batch in `range`.
     /// - Throws: if the list is empty or the sizes differ.
     public static func batch(_ images: [RGBImage], range: PixelRange = .unit) throws -> Tensor {
-        guard let first = images.first else { throw TensorError.invalidArgument("image batch: no images") }
+        guard let first = images.first else { throw VisionError.invalidSetting("image batch: no images") }
         for image in images where image.width != first.width || image.height != first.height {
-            throw TensorError.shapeMismatch("image batch: sizes differ (\(first.width)×\(first.height) and \(image.width)×\(image.height))")
+            throw VisionError.shapeMismatch("image batch: sizes differ (\(first.width)×\(first.height) and \(image.width)×\(image.height))")
         }
         return try Tensor.stack(images.map { $0.tensor(range: range) }, axis: 0)
     }
 
     /// The images of a `[N, 3, H, W]` batch in `range`.
     public func images(range: PixelRange = .unit, quantization: PixelQuantization = .round) throws -> [RGBImage] {
-        guard rank == 4 else { throw TensorError.shapeMismatch("images: expected [N, 3, H, W], got \(shape)") }
+        guard rank == 4 else { throw VisionError.shapeMismatch("images: expected [N, 3, H, W], got \(shape)") }
         return try (0..<shape[0]).map {
             try RGBImage(tensor: slice(axis: 0, start: $0, end: $0 + 1).squeezed(axis: 0), range: range, quantization: quantization)
         }

@@ -14,7 +14,7 @@ public struct RGBImage: Sendable, Equatable {
     /// - Throws: if `pixels` does not hold `width · height · 3` bytes.
     public init(width: Int, height: Int, pixels: [UInt8]) throws {
         guard width > 0, height > 0, pixels.count == width * height * 3 else {
-            throw TensorError.invalidArgument("image: \(pixels.count) bytes do not make a \(width)×\(height) RGB image")
+            throw VisionError.invalidSetting("image: \(pixels.count) bytes do not make a \(width)×\(height) RGB image")
         }
         self.width = width
         self.height = height
@@ -48,7 +48,7 @@ public struct RGBImage: Sendable, Equatable {
     /// The image from an `H × W × 3` uint8 array (as `numpy.asarray(pil_image)` gives).
     public init(array: TypedArray) throws {
         guard array.scalarType == .uint8, array.shape.count == 3, array.shape[2] == 3 else {
-            throw TensorError.invalidArgument("image: expected an H×W×3 uint8 array, got \(array.scalarType) \(array.shape)")
+            throw VisionError.invalidSetting("image: expected an H×W×3 uint8 array, got \(array.scalarType) \(array.shape)")
         }
         try self.init(width: array.shape[1], height: array.shape[0], pixels: [UInt8](array.bytes))
     }

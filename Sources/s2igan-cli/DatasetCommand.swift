@@ -73,9 +73,9 @@ struct DatasetInfo: ParsableCommand {
                                     "mean": frames.isEmpty ? 0 : Double(frames.reduce(0, +)) / Double(frames.count)],
                          "problems": data.problems.map(\.description)]
                 problemCount += data.problems.count
-            } catch let error as DatasetError {
-                entry = ["problems": error.problems.map(\.description)]
-                problemCount += error.problems.count
+            } catch DatasetError.split(let report) {
+                entry = ["problems": report.problems.map(\.description)]
+                problemCount += report.problems.count
             } catch {
                 entry = ["problems": ["\(readableDescription(of: error))"]]
                 problemCount += 1

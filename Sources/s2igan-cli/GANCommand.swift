@@ -155,8 +155,8 @@ struct GANGenerate: ParsableCommand {
                     try RDGGeneration.generateSplit(generator: g, keys: data.items.map(\.key), embeddings: e, folder: folder, batchSize: batchSize,
                                                     seed: seed, deterministic: deterministic, stages: stages, dropLast: !keepLast)
                 }
-            } catch let error as TensorError {
-                if case .file = error { throw error }
+            } catch let error as any S2IGANError {
+                if error.filePath != nil { throw error }
                 throw TensorError.file(path: embeddings, reason: "\(readableDescription(of: error)) (generator \(url.lastPathComponent))")
             }
             print(String(format: "%@: %d images in %@ (%.1f s)", url.lastPathComponent, count, folder.path, Date().timeIntervalSince(started)))

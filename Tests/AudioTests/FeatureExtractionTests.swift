@@ -31,7 +31,7 @@ import S2IGANFormats
         let places = try tree(["audio/wav/b/bedroom/gsun_1.wav": "tone_pcm16.wav"])
         defer { try? FileManager.default.removeItem(at: places) }
         #expect(try AudioFeatureExtractor.plan(root: places, layout: .places).first?.output.path.hasSuffix("audio/mel/b/bedroom/gsun_1.npy") == true)
-        #expect(throws: TensorError.self) { try AudioFeatureExtractor.plan(root: places, layout: .oxford) }
+        #expect(throws: AudioError.self) { try AudioFeatureExtractor.plan(root: places, layout: .oxford) }
     }
 
     @Test func runsResumesAndReportsBadFiles() throws {
@@ -73,16 +73,16 @@ import S2IGANFormats
 @Suite struct AudioBudgetTests {
     @Test func resamplingPastTheSampleBudgetIsRefused() throws {
         let second = [Float](repeating: 0.1, count: 22_050)
-        let error = #expect(throws: TensorError.self) { try Resampler.resample(second, from: 22_050, to: 100_000_000) }
+        let error = #expect(throws: AudioError.self) { try Resampler.resample(second, from: 22_050, to: 100_000_000) }
         #expect("\(error!)".contains("100000000 samples, more than the limit of 48000000"), "\(error!)")
-        #expect(throws: TensorError.self) { try Resampler.resample(second, from: 1, to: Int.max) }
+        #expect(throws: AudioError.self) { try Resampler.resample(second, from: 1, to: Int.max) }
         #expect(try Resampler.resample(second, from: 22_050, to: 16_000).count == 16_000)
     }
 
     @Test func recipesRefuseSampleRatesOutsideTheRange() throws {
         var recipe = LogMelRecipe()
         recipe.sampleRate = 100_000_000
-        let error = #expect(throws: TensorError.self) { try recipe.features([Float](repeating: 0, count: 4000)) }
+        let error = #expect(throws: AudioError.self) { try recipe.features([Float](repeating: 0, count: 4000)) }
         #expect("\(error!)".contains("sample rate 100000000 Hz is outside 1000–384000 Hz"), "\(error!)")
         recipe.sampleRate = 16_000
         #expect(try recipe.features((0..<4000).map { Float(sin(Double($0) * 0.3)) }).shape[1] == 40)

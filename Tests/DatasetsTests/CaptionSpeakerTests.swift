@@ -18,7 +18,7 @@ import S2IGANFormats
                 + Array(repeating: "class_00002/image_00003", count: 2))
         #expect(captions.map(\.index) == [0, 1, 2, 0, 1, 2, 0, 1])
         #expect(captions[4].text.isEmpty && captions[5].text == "the petals are white")
-        #expect(throws: TensorError.self) { try CaptionSpeaker.readCaptions(textFolder: text.appendingPathComponent("missing")) }
+        #expect(throws: DatasetError.self) { try CaptionSpeaker.readCaptions(textFolder: text.appendingPathComponent("missing")) }
     }
 
     @Test func espeakSpeaksEveryCaptionIntoTheLayoutWithAManifestAndFeatures() throws {

@@ -254,7 +254,7 @@ struct Manifest {
         #expect(try SpokenImageDataset.readCaptions(url).count == 2)
         captions[1].withUnsafeMutableBufferPointer { $0[9] = -.infinity }
         try NPY.writeMatrices(captions, to: url)
-        let error = #expect(throws: TensorError.self) { try SpokenImageDataset.readCaptions(url) }
+        let error = #expect(throws: DatasetError.self) { try SpokenImageDataset.readCaptions(url) }
         #expect("\(error!)".contains("key.npy") && "\(error!)".contains("caption 1 holds NaN or infinite values"), "\(error!)")
     }
 }

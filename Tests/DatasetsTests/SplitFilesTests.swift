@@ -42,7 +42,7 @@ import S2IGANFormats
         _ = try SplitFiles.write(kind: .places, root: places, testFraction: 0.4, seed: 7, force: true)
         #expect(try SpokenImageDataset.readKeys(places.appendingPathComponent("test/filenames.pickle")) == keys)
         #expect((first.train, first.test) == (3, 2))
-        #expect(throws: TensorError.self) { try SplitFiles.write(kind: .flickr8k, root: places, force: true) }
+        #expect(throws: DatasetError.self) { try SplitFiles.write(kind: .flickr8k, root: places, force: true) }
     }
 
     /// `--test-keys`: the listed images present form the test split in the list's order (a pickle written with `\`

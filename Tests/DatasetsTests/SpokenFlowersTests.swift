@@ -25,8 +25,8 @@ import S2IGANVision
             }
         }
         #expect(Set(try FlowerDesign.classes(count: 28).map(\.color)).count == FlowerColor.allCases.count)
-        #expect(throws: TensorError.self) { try FlowerDesign.classes(count: 2) }
-        #expect(throws: TensorError.self) { try FlowerDesign.classes(count: 29) }
+        #expect(throws: DatasetError.self) { try FlowerDesign.classes(count: 2) }
+        #expect(throws: DatasetError.self) { try FlowerDesign.classes(count: 29) }
     }
 
     @Test func captionsDescribeTheirFlower() throws {
@@ -153,19 +153,19 @@ import S2IGANVision
         try fm.removeItem(at: root.appendingPathComponent("Oxford102/audio_mel/class_00002/image_00003.npy"))
         try fm.removeItem(at: root.appendingPathComponent("Oxford102/images/class_00001/image_00001.jpg"))
         try Data("{}".utf8).write(to: root.appendingPathComponent(".spoken-flowers-pending.json"))
-        #expect(throws: TensorError.self) { try SpokenFlowers.build(tiny(), root: root) }  // unreadable pending record
+        #expect(throws: DatasetError.self) { try SpokenFlowers.build(tiny(), root: root) }  // unreadable pending record
         try JSONEncoder().encode(tiny()).write(to: root.appendingPathComponent(".spoken-flowers-pending.json"))
         #expect(throws: TensorError.self) { try SpokenImageDataset.open(kind: .spokenFlowers, root: root, split: .train) }
         let resumed = try SpokenFlowers.build(tiny(), root: root, workers: 2)
         #expect(resumed.imagesDrawn == 1 && resumed.captionsSpoken == 1 && resumed.captionsKept == 19)
         #expect(try files(under: root) == complete)
 
-        #expect(throws: TensorError.self) { try SpokenFlowers.build(tiny(seed: 1), root: root) }
+        #expect(throws: DatasetError.self) { try SpokenFlowers.build(tiny(seed: 1), root: root) }
         try fm.createDirectory(at: foreign, withIntermediateDirectories: true)
         try Data("x".utf8).write(to: foreign.appendingPathComponent("notes.txt"))
-        #expect(throws: TensorError.self) { try SpokenFlowers.build(tiny(), root: foreign) }
+        #expect(throws: DatasetError.self) { try SpokenFlowers.build(tiny(), root: foreign) }
         var bad = tiny()
         bad.captionsPerImage = 0
-        #expect(throws: TensorError.self) { try SpokenFlowers.build(bad, root: temporaryRoot("flowers")) }
+        #expect(throws: DatasetError.self) { try SpokenFlowers.build(bad, root: temporaryRoot("flowers")) }
     }
 }

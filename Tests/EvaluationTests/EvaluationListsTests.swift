@@ -20,7 +20,7 @@ import S2IGANFormats
         #expect(names.map(EvaluationLists.generatedFileName) == ["001.Black_footed_Albatross/Black_Footed_Albatross_0085_92_256_sentence0.png",
                                                                   "class_00017/image_06762_256_sentence9.png"])
         #expect(try names.map(EvaluationLists.classID) == [1, 17])
-        #expect(throws: TensorError.self) { try EvaluationLists.classID(of: "2762301555_48a0d0aa24") }
+        #expect(throws: EvaluationError.self) { try EvaluationLists.classID(of: "2762301555_48a0d0aa24") }
         let text = folder.appendingPathComponent("keys.txt")
         try Data("a/b\n\n c\\d \n".utf8).write(to: text)
         #expect(try EvaluationLists.read(text) == ["a/b", "c/d"])

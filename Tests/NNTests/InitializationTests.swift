@@ -24,7 +24,7 @@ import S2IGANTensor
         #expect(try kf.abs().max().item() <= Float(2).squareRoot() * (3 / Float(256)).squareRoot())
         let x = try Initialization.xavierUniform([300, 200], gain: 2)
         #expect(abs(try x.variance().item() - 4 * 2 / Float(500)) < 0.05 * 4 * 2 / Float(500))
-        #expect(throws: TensorError.self) { try Initialization.kaimingUniform([5]) }
+        #expect(throws: NNError.self) { try Initialization.kaimingUniform([5]) }
         #expect(Initialization.Nonlinearity.leakyRelu(negativeSlope: 0.2).gain == (2 / Float(1.04)).squareRoot())
     }
 

@@ -121,7 +121,7 @@ final class Outer: Module {
             }
         }
         let interop = FixtureFolder(besides: #filePath).directory.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("TensorTests/Fixtures/interop")
+            .appendingPathComponent("FormatsTests/Fixtures/interop")
         let expected = try SafeTensorsFile.read(interop.appendingPathComponent("state_expected.safetensors"))
         for (file, key) in [("state_zip.pth", nil), ("state_legacy.pth", nil), ("nested_zip.pth", "state_dict")] as [(String, String?)] {
             let net = try Net()
@@ -130,7 +130,7 @@ final class Outer: Module {
             #expect(net.conv1.bias?.value.scalars == (try expected.tensor("conv1.bias")).scalars, "\(file)")
             #expect(throws: StateDictError.self) { try Net().loadWeights(from: interop.appendingPathComponent(file), stateDictKey: key) }
         }
-        #expect(throws: TensorError.self) { try Net().loadWeights(from: URL(fileURLWithPath: "/tmp/weights.onnx")) }
+        #expect(throws: NNError.self) { try Net().loadWeights(from: URL(fileURLWithPath: "/tmp/weights.onnx")) }
     }
 }
 

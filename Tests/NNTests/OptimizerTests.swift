@@ -82,7 +82,7 @@ import S2IGANFormats
             resumed.zeroGrad(); try loss().backward(); try resumed.step()
             expectClose(w.value, try f.tensor("adam.step\(k).W"), rtol: 1e-5, atol: 1e-6, "resumed W step \(k)")
         }
-        #expect(throws: TensorError.self) { try SGD(parameters: [w, b], learningRate: 0.1).load(stateDict: saved) }
+        #expect(throws: NNError.self) { try SGD(parameters: [w, b], learningRate: 0.1).load(stateDict: saved) }
     }
 
     /// A whole training run resumes from one checkpoint file: model, Adam state and the parameter average.
@@ -122,8 +122,8 @@ import S2IGANFormats
     @Test func badGradientsAndSettingsThrow() throws {
         let p = Variable.parameter(Tensor([1, 2]))
         p.grad = Tensor([Float.nan, 0])
-        #expect(throws: TensorError.self) { try SGD(parameters: [p], learningRate: 0.1).step() }
-        #expect(throws: TensorError.self) { try Adam(parameters: [p], betas: (1, 0.9)) }
-        #expect(throws: TensorError.self) { try SGD(parameters: [p], learningRate: 0.1, nesterov: true) }
+        #expect(throws: NNError.self) { try SGD(parameters: [p], learningRate: 0.1).step() }
+        #expect(throws: NNError.self) { try Adam(parameters: [p], betas: (1, 0.9)) }
+        #expect(throws: NNError.self) { try SGD(parameters: [p], learningRate: 0.1, nesterov: true) }
     }
 }

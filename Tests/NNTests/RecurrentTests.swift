@@ -84,8 +84,8 @@ import S2IGANFormats
         #expect { try gru(x, lengths: [5, 1]) } throws: { "\($0)".contains("length 5 of sequence 0 is outside 1...4") }
         #expect { try gru(x, lengths: [0, 1]) } throws: { "\($0)".contains("length 0") }
         #expect { try gru(x, lengths: [1]) } throws: { "\($0)".contains("1 lengths for a batch of 2") }
-        #expect(throws: TensorError.self) { try gru(Variable(try Tensor.zeros([2, 4, 5]))) }
-        #expect(throws: TensorError.self) { try gru(x, initialState: Variable(try Tensor.zeros([1, 3, 2]))) }
+        #expect(throws: NNError.self) { try gru(Variable(try Tensor.zeros([2, 4, 5]))) }
+        #expect(throws: NNError.self) { try gru(x, initialState: Variable(try Tensor.zeros([1, 3, 2]))) }
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 @testable import S2IGANSEN
+import S2IGANDatasets
 import S2IGANNN
 import S2IGANTensor
 import S2IGANFormats
@@ -80,7 +81,7 @@ import S2IGANFormats
         #expect(try SpeechEmbeddings.embed(encoder: good, featureFiles: [mel]).isFinite)
         features.withUnsafeMutableBufferPointer { $0[17] = .nan }
         try NPY.write(features, to: mel)
-        let nan = #expect(throws: TensorError.self) { try SpeechEmbeddings.embed(encoder: good, featureFiles: [mel]) }
+        let nan = #expect(throws: DatasetError.self) { try SpeechEmbeddings.embed(encoder: good, featureFiles: [mel]) }
         #expect("\(nan!)".contains("caption.npy") && "\(nan!)".contains("NaN or infinite"), "\(nan!)")
     }
 }

@@ -162,6 +162,6 @@ let fixtures = FixtureFolder(besides: #filePath)
         let image = try Tensor(shape: [4, 2], scalars: [1, 0, 0.1, 1, 0.8, 0.6, 0.6, 0.8])
         let map = try Retrieval.speechToImageMAP(speech: speech, image: image, classIDs: [1, 1, 2, 2])
         #expect(abs(map - ((1.0 + 2.0 / 4.0) / 2 + 1) / 2) < 1e-9)
-        #expect(throws: TensorError.self) { try Retrieval.speechToImageMAP(speech: speech, image: image, classIDs: [1]) }
+        #expect(throws: MetricsError.self) { try Retrieval.speechToImageMAP(speech: speech, image: image, classIDs: [1]) }
     }
 }

@@ -81,6 +81,6 @@ import Testing
     }
 
     @Test func emptyCanvasIsAnError() {
-        #expect(throws: TensorError.self) { try Canvas(width: 0, height: 3) }
+        #expect(throws: VisionError.self) { try Canvas(width: 0, height: 3) }
     }
 }

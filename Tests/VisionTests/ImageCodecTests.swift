@@ -59,7 +59,7 @@ import Testing
 
     @Test func absurdDeclaredSizesAreRefusedBeforeAllocating() throws {
         for name in ["png_huge_dims.png", "jpeg_huge_dims.jpg"] {
-            let error = #expect(throws: TensorError.self) { try RGBImage.read(fixtures.url(name)) }
+            let error = #expect(throws: VisionError.self) { try RGBImage.read(fixtures.url(name)) }
             #expect(error?.description.contains(name) == true)
             #expect(error?.description.contains("exceeds the limit") == true, "\(String(describing: error))")
         }
@@ -68,8 +68,8 @@ import Testing
     @Test func missingEmptyAndForeignFilesAreNamedErrors() throws {
         let missing = fixtures.url("no-such-image.png")
         #expect(throws: TensorError.file(path: missing.path, reason: "no such file")) { try RGBImage.read(missing) }
-        #expect(throws: TensorError.file(path: "x.png", reason: "image: empty file")) { try RGBImage.decode(Data(), path: "x.png") }
-        #expect(throws: TensorError.file(path: "x.png", reason: "image: not a JPEG or PNG file")) {
+        #expect(throws: VisionError.file(path: "x.png", reason: "image: empty file")) { try RGBImage.decode(Data(), path: "x.png") }
+        #expect(throws: VisionError.file(path: "x.png", reason: "image: not a JPEG or PNG file")) {
             try RGBImage.decode(Data("GIF89a".utf8), path: "x.png")
         }
     }
@@ -80,7 +80,7 @@ import Testing
         for name in ["png_rgb8.png", "png_interlaced.png", "png_palette.png", "jpeg_q90.jpg", "jpeg_progressive.jpg", "jpeg_cmyk.jpg"] {
             let data = try Data(contentsOf: fixtures.url(name))
             for length in Swift.stride(from: 0, to: data.count - 1, by: 7) {
-                #expect(throws: TensorError.self, "\(name) cut at \(length)") { try RGBImage.decode(data.prefix(length), path: name) }
+                #expect(throws: VisionError.self, "\(name) cut at \(length)") { try RGBImage.decode(data.prefix(length), path: name) }
             }
             var rng = RandomGenerator(seed: 7)
             for _ in 0..<60 {
@@ -104,7 +104,7 @@ import Testing
         try source.write(to: directory.appendingPathComponent("a.jpg"))
         let jpeg = try Data(contentsOf: directory.appendingPathComponent("a.jpg"))
         #expect(jpeg.starts(with: [0xFF, 0xD8]))
-        #expect(throws: TensorError.self) { try source.write(to: directory.appendingPathComponent("a.gif")) }
+        #expect(throws: VisionError.self) { try source.write(to: directory.appendingPathComponent("a.gif")) }
     }
 }
 
@@ -138,7 +138,7 @@ import Testing
         let crc = crc32(png[12..<29])
         for k in 0..<4 { png[29 + k] = UInt8(truncatingIfNeeded: crc >> (8 * (3 - k))) }
         for (data, name) in [(bigJPEG, "big.jpg"), (Data(png), "big.png")] {
-            let error = #expect(throws: TensorError.self) { try RGBImage.decode(data, path: name) }
+            let error = #expect(throws: VisionError.self) { try RGBImage.decode(data, path: name) }
             let text = "\(error!)"
             #expect(text.contains(name) && text.contains("13000 x 13000") && text.contains("limit of 50000000 pixels"), "\(text)")
             #expect(text.contains("S2IGAN_MAX_IMAGE_PIXELS"), "\(text)")

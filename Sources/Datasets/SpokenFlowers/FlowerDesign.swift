@@ -129,9 +129,9 @@ public enum FlowerDesign {
     public static func classes(count: Int, testFraction: Double = 0.2) throws -> [FlowerClass] {
         let maximum = FlowerColor.allCases.count * petalCounts.count
         guard count >= 3, count <= maximum else {
-            throw TensorError.invalidArgument("spoken-flowers: --classes must be between 3 and \(maximum), got \(count)")
+            throw DatasetError.invalidOption("spoken-flowers: --classes must be between 3 and \(maximum), got \(count)")
         }
-        guard testFraction > 0, testFraction < 1 else { throw TensorError.invalidArgument("spoken-flowers: test fraction must be in (0, 1)") }
+        guard testFraction > 0, testFraction < 1 else { throw DatasetError.invalidOption("spoken-flowers: test fraction must be in (0, 1)") }
         let colors = min(FlowerColor.allCases.count, max(2, count / 2))
         let counts = min(petalCounts.count, (count + colors - 1) / colors)
         var classes = (0..<count).map { k -> FlowerClass in

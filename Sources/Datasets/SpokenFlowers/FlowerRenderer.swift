@@ -13,7 +13,7 @@ public enum FlowerRenderer {
     /// The flower at `size` × `size` pixels.
     /// - Throws: for a size below 16 pixels.
     public static func render(_ flower: Flower, size: Int) throws -> RGBImage {
-        guard size >= 16 else { throw TensorError.invalidArgument("spoken-flowers: image size \(size) is below 16 pixels") }
+        guard size >= 16 else { throw DatasetError.invalidOption("spoken-flowers: image size \(size) is below 16 pixels") }
         var rng = RandomGenerator(seed: flower.drawingSeed)
         let side = Double(size)
         func uniform(_ low: Double, _ high: Double) -> Double { low + (high - low) * rng.nextDouble() }

@@ -27,15 +27,15 @@ public struct SpokenFlowersOptions: Sendable, Equatable, Codable {
 
     func validated() throws -> SpokenFlowersOptions {
         guard imagesPerClass >= 1, imagesPerClass <= 10_000 else {
-            throw TensorError.invalidArgument("spoken-flowers: --images-per-class must be in 1…10000, got \(imagesPerClass)")
+            throw DatasetError.invalidOption("spoken-flowers: --images-per-class must be in 1…10000, got \(imagesPerClass)")
         }
         guard captionsPerImage >= 1, captionsPerImage <= 100 else {
-            throw TensorError.invalidArgument("spoken-flowers: --captions-per-image must be in 1…100, got \(captionsPerImage)")
+            throw DatasetError.invalidOption("spoken-flowers: --captions-per-image must be in 1…100, got \(captionsPerImage)")
         }
         guard imageSize >= 16, imageSize <= 2048 else {
-            throw TensorError.invalidArgument("spoken-flowers: --size must be in 16…2048, got \(imageSize)")
+            throw DatasetError.invalidOption("spoken-flowers: --size must be in 16…2048, got \(imageSize)")
         }
-        guard !voices.isEmpty else { throw TensorError.invalidArgument("spoken-flowers: no voices given") }
+        guard !voices.isEmpty else { throw DatasetError.invalidOption("spoken-flowers: no voices given") }
         return self
     }
 }
@@ -120,10 +120,10 @@ public enum SpokenFlowers {
         let url = root.appendingPathComponent(manifestName)
         do {
             return try JSONDecoder().decode(Manifest.self, from: Data(readFileBytes(url)))
-        } catch let error as TensorError {
+        } catch let error as any S2IGANError {
             throw error
         } catch {
-            throw TensorError.file(path: url.path, reason: "not a spoken-flowers manifest (\(readableDescription(of: error)))")
+            throw DatasetError.file(path: url.path, reason: "not a spoken-flowers manifest (\(readableDescription(of: error)))")
         }
     }
 
@@ -151,7 +151,7 @@ public enum SpokenFlowers {
         }
         if !report.failures.isEmpty {
             let listed = report.failures.prefix(5).map(\.description).joined(separator: "; ")
-            throw TensorError.file(path: root.path, reason: "spoken-flowers: \(report.failures.count) caption(s) failed: \(listed)")
+            throw DatasetError.file(path: root.path, reason: "spoken-flowers: \(report.failures.count) caption(s) failed: \(listed)")
         }
 
         for split in DatasetSplit.allCases {
@@ -187,13 +187,13 @@ public enum SpokenFlowers {
                 recorded = try? JSONDecoder().decode(SpokenFlowersOptions.self, from: Data(readFileBytes(url)))
             }
             if recorded != options {
-                throw TensorError.file(path: root.path, reason:
+                throw DatasetError.file(path: root.path, reason:
                     "holds a spoken-flowers dataset made with other options (see \(name)); choose another --output or delete it")
             }
         }
         let others = (try? fm.contentsOfDirectory(atPath: root.path)) ?? []
         if !known && !others.filter({ !$0.hasPrefix(".") }).isEmpty {
-            throw TensorError.file(path: root.path, reason: "is not empty and holds no spoken-flowers dataset; choose an empty or new --output")
+            throw DatasetError.file(path: root.path, reason: "is not empty and holds no spoken-flowers dataset; choose an empty or new --output")
         }
         try createFolder(root)
         try writeFileAtomically(encode(options), to: root.appendingPathComponent(pendingName))

@@ -43,7 +43,7 @@ extension Variable {
     public static func glu(_ input: Variable, axis: Int = 1) throws -> Variable {
         let a = axis < 0 ? axis + input.rank : axis
         guard a >= 0, a < input.rank, input.shape[a] % 2 == 0 else {
-            throw TensorError.shapeMismatch("GLU: axis \(axis) of input \(input.shape) must have an even length")
+            throw NNError.shapeMismatch("GLU: axis \(axis) of input \(input.shape) must have an even length")
         }
         let half = input.shape[a] / 2
         return try input.slice(axis: a, end: half) * input.slice(axis: a, start: half).sigmoid()
@@ -56,7 +56,7 @@ public final class Dropout: Module, Layer {
     public let probability: Float
     public init(probability: Float = 0.5) throws {
         guard probability >= 0 && probability < 1 else {
-            throw TensorError.invalidArgument("Dropout: probability \(probability) must be in [0, 1)")
+            throw NNError.invalidConfiguration("Dropout: probability \(probability) must be in [0, 1)")
         }
         self.probability = probability
         super.init()

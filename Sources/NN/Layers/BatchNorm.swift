@@ -19,7 +19,7 @@ public class BatchNorm: Module, Layer {
     let kind: String
 
     init(kind: String, ranks: Set<Int>, features: Int, epsilon: Float, momentum: Float?, affine: Bool, trackRunningStats: Bool) throws {
-        guard features > 0 else { throw TensorError.invalidArgument("\(kind): feature count must be positive, got \(features)") }
+        guard features > 0 else { throw NNError.invalidConfiguration("\(kind): feature count must be positive, got \(features)") }
         weight = affine ? .parameter(try Tensor.ones([features])) : nil
         bias = affine ? .parameter(try Tensor.zeros([features])) : nil
         runningMean = trackRunningStats ? Buffer(try Tensor.zeros([features])) : nil
@@ -39,14 +39,14 @@ public class BatchNorm: Module, Layer {
 
     public func callAsFunction(_ input: Variable) throws -> Variable {
         guard acceptedRanks.contains(input.rank), input.shape[1] == features else {
-            throw TensorError.shapeMismatch("\(kind)(\(features)): unexpected input shape \(input.shape)")
+            throw NNError.shapeMismatch("\(kind)(\(features)): unexpected input shape \(input.shape)")
         }
         guard !isTraining, let runningMean, let runningVariance else {
             let (output, mean, variance) = try Variable.batchNormTraining(input, weight: weight, bias: bias, epsilon: epsilon)
             if isTraining, let rm = runningMean, let rv = runningVariance, let counter = batchesTracked {
                 let n = input.value.count / features
                 guard n > 1 else {
-                    throw TensorError.invalidArgument("\(kind): expected more than 1 value per channel when training, got input \(input.shape)")
+                    throw NNError.invalidInput("\(kind): expected more than 1 value per channel when training, got input \(input.shape)")
                 }
                 let tracked = try counter.value.item() + 1
                 counter.value = Tensor(tracked)

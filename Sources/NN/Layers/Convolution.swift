@@ -13,7 +13,7 @@ public final class Conv2d: Module, Layer {
                 dilation: IntPair = 1, groups: Int = 1, bias: Bool = true) throws {
         guard inChannels > 0, outChannels > 0, groups > 0, inChannels % groups == 0, outChannels % groups == 0,
               kernelSize.height > 0, kernelSize.width > 0 else {
-            throw TensorError.invalidArgument("Conv2d: invalid channels \(inChannels) → \(outChannels), kernel \(kernelSize), groups \(groups)")
+            throw NNError.invalidConfiguration("Conv2d: invalid channels \(inChannels) → \(outChannels), kernel \(kernelSize), groups \(groups)")
         }
         let fanIn = inChannels / groups * kernelSize.height * kernelSize.width
         weight = .parameter(try Initialization.kaimingUniform([outChannels, inChannels / groups, kernelSize.height, kernelSize.width],
@@ -37,7 +37,7 @@ public final class Conv1d: Module, Layer {
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 dilation: Int = 1, groups: Int = 1, bias: Bool = true) throws {
         guard inChannels > 0, outChannels > 0, groups > 0, inChannels % groups == 0, outChannels % groups == 0, kernelSize > 0 else {
-            throw TensorError.invalidArgument("Conv1d: invalid channels \(inChannels) → \(outChannels), kernel \(kernelSize), groups \(groups)")
+            throw NNError.invalidConfiguration("Conv1d: invalid channels \(inChannels) → \(outChannels), kernel \(kernelSize), groups \(groups)")
         }
         let fanIn = inChannels / groups * kernelSize
         weight = .parameter(try Initialization.kaimingUniform([outChannels, inChannels / groups, kernelSize], a: Float(5).squareRoot()))

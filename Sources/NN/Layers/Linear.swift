@@ -9,7 +9,7 @@ public final class Linear: Module, Layer {
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) throws {
         guard inFeatures > 0 && outFeatures > 0 else {
-            throw TensorError.invalidArgument("Linear: feature counts must be positive, got \(inFeatures) → \(outFeatures)")
+            throw NNError.invalidConfiguration("Linear: feature counts must be positive, got \(inFeatures) → \(outFeatures)")
         }
         weight = .parameter(try Initialization.kaimingUniform([outFeatures, inFeatures], a: Float(5).squareRoot()))
         self.bias = bias ? .parameter(try Initialization.uniform([outFeatures], bound: 1 / Float(inFeatures).squareRoot())) : nil
@@ -18,7 +18,7 @@ public final class Linear: Module, Layer {
 
     public func callAsFunction(_ input: Variable) throws -> Variable {
         guard input.shape.last == weight.shape[1] else {
-            throw TensorError.shapeMismatch("Linear: input \(input.shape) must end in \(weight.shape[1]) features")
+            throw NNError.shapeMismatch("Linear: input \(input.shape) must end in \(weight.shape[1]) features")
         }
         return try Variable.linear(input, weight: weight, bias: bias)
     }

@@ -33,7 +33,7 @@ public final class MaxPool1d: Module, Layer {
         super.init()
     }
     public func callAsFunction(_ input: Variable) throws -> Variable {
-        guard input.rank == 3 else { throw TensorError.shapeMismatch("MaxPool1d: input must be [N, C, L], got \(input.shape)") }
+        guard input.rank == 3 else { throw NNError.shapeMismatch("MaxPool1d: input must be [N, C, L], got \(input.shape)") }
         return try input.unsqueezed(axis: 2)
             .maxPool2d(kernel: IntPair(1, kernel), stride: IntPair(1, stride ?? kernel), padding: IntPair(0, padding), ceilMode: ceilMode)
             .squeezed(axis: 2)
@@ -48,7 +48,7 @@ public final class AvgPool1d: Module, Layer {
         super.init()
     }
     public func callAsFunction(_ input: Variable) throws -> Variable {
-        guard input.rank == 3 else { throw TensorError.shapeMismatch("AvgPool1d: input must be [N, C, L], got \(input.shape)") }
+        guard input.rank == 3 else { throw NNError.shapeMismatch("AvgPool1d: input must be [N, C, L], got \(input.shape)") }
         return try input.unsqueezed(axis: 2)
             .avgPool2d(kernel: IntPair(1, kernel), stride: IntPair(1, stride ?? kernel), padding: IntPair(0, padding),
                        ceilMode: ceilMode, countIncludePad: countIncludePad)
@@ -60,7 +60,7 @@ public final class AvgPool1d: Module, Layer {
 public final class GlobalAvgPool2d: Module, Layer {
     override public init() { super.init() }
     public func callAsFunction(_ input: Variable) throws -> Variable {
-        guard input.rank == 4 else { throw TensorError.shapeMismatch("GlobalAvgPool2d: input must be [N, C, H, W], got \(input.shape)") }
+        guard input.rank == 4 else { throw NNError.shapeMismatch("GlobalAvgPool2d: input must be [N, C, H, W], got \(input.shape)") }
         return try input.mean(axes: [2, 3], keepDims: true)
     }
 }

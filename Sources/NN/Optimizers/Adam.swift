@@ -16,7 +16,7 @@ public final class Adam: Optimizer {
     public init(parameters: [Variable], learningRate: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
                 epsilon: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false) throws {
         guard learningRate >= 0, epsilon >= 0, weightDecay >= 0, (0..<1).contains(betas.0), (0..<1).contains(betas.1) else {
-            throw TensorError.invalidArgument("Adam: invalid learning rate \(learningRate), betas \(betas), epsilon \(epsilon) or weight decay \(weightDecay)")
+            throw NNError.invalidConfiguration("Adam: invalid learning rate \(learningRate), betas \(betas), epsilon \(epsilon) or weight decay \(weightDecay)")
         }
         self.parameters = parameters
         (self.learningRate, beta1, beta2, self.epsilon, self.weightDecay, self.decoupled) =

@@ -28,10 +28,10 @@ extension Optimizer {
         let p = parameters[index]
         guard p.requiresGrad, let g = p.grad else { return nil }
         guard g.shape == p.value.shape else {
-            throw TensorError.shapeMismatch("optimizer: gradient \(g.shape) of parameter \(index)\(p.name.map { " '\($0)'" } ?? "") does not match its value \(p.value.shape)")
+            throw NNError.shapeMismatch("optimizer: gradient \(g.shape) of parameter \(index)\(p.name.map { " '\($0)'" } ?? "") does not match its value \(p.value.shape)")
         }
         guard g.isFinite else {
-            throw TensorError.invalidArgument("optimizer: the gradient of parameter \(index)\(p.name.map { " '\($0)'" } ?? "") contains NaN or infinity")
+            throw NNError.invalidInput("optimizer: the gradient of parameter \(index)\(p.name.map { " '\($0)'" } ?? "") contains NaN or infinity")
         }
         return g
     }
@@ -63,15 +63,15 @@ struct OptimizerState {
     /// Reads the state back, checking the optimiser kind and every tensor's shape against the parameters.
     func read(_ f: SafeTensorsFile, parameters: [Variable]) throws -> (OptimizerState, Float) {
         guard f.metadata["optimizer"] == kind else {
-            throw TensorError.invalidArgument("optimizer state: saved by '\(f.metadata["optimizer"] ?? "unknown")', loading into \(kind)")
+            throw NNError.optimizerState("optimizer state: saved by '\(f.metadata["optimizer"] ?? "unknown")', loading into \(kind)")
         }
         guard let lrText = f.metadata["learning_rate"], let lr = Float(lrText) else {
-            throw TensorError.invalidArgument("optimizer state: missing or invalid learning_rate")
+            throw NNError.optimizerState("optimizer state: missing or invalid learning_rate")
         }
         let stepText = f.metadata["steps"] ?? ""
         let steps = stepText.isEmpty ? [] : stepText.split(separator: ",").compactMap { Int($0) }
         guard steps.count == parameters.count else {
-            throw TensorError.invalidArgument("optimizer state: \(steps.count) step counters for \(parameters.count) parameters")
+            throw NNError.optimizerState("optimizer state: \(steps.count) step counters for \(parameters.count) parameters")
         }
         var loaded = OptimizerState(kind: kind, slotNames: slotNames, parameterCount: parameters.count)
         loaded.steps = steps
@@ -79,7 +79,7 @@ struct OptimizerState {
             try parameters.enumerated().map { i, p in
                 guard let t = try? f.tensor("state.\(i).\(name)") else { return nil }
                 guard t.shape == p.value.shape else {
-                    throw TensorError.shapeMismatch("optimizer state: 'state.\(i).\(name)' is \(t.shape), parameter \(i) is \(p.value.shape)")
+                    throw NNError.optimizerState("optimizer state: 'state.\(i).\(name)' is \(t.shape), parameter \(i) is \(p.value.shape)")
                 }
                 return t
             }

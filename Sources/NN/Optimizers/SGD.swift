@@ -14,10 +14,10 @@ public final class SGD: Optimizer {
     public init(parameters: [Variable], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
                 weightDecay: Float = 0, nesterov: Bool = false) throws {
         guard learningRate >= 0, momentum >= 0, weightDecay >= 0 else {
-            throw TensorError.invalidArgument("SGD: invalid learning rate \(learningRate), momentum \(momentum) or weight decay \(weightDecay)")
+            throw NNError.invalidConfiguration("SGD: invalid learning rate \(learningRate), momentum \(momentum) or weight decay \(weightDecay)")
         }
         guard !nesterov || (momentum > 0 && dampening == 0) else {
-            throw TensorError.invalidArgument("SGD: Nesterov momentum needs momentum > 0 and no dampening")
+            throw NNError.invalidConfiguration("SGD: Nesterov momentum needs momentum > 0 and no dampening")
         }
         self.parameters = parameters
         (self.learningRate, self.momentum, self.dampening, self.weightDecay, self.nesterov) =

@@ -11,7 +11,7 @@ public final class StepDecay {
     public private(set) var count = 0
 
     public init(optimizer: any Optimizer, stepSize: Int, gamma: Float = 0.1) throws {
-        guard stepSize > 0 else { throw TensorError.invalidArgument("StepDecay: step size must be positive, got \(stepSize)") }
+        guard stepSize > 0 else { throw NNError.invalidConfiguration("StepDecay: step size must be positive, got \(stepSize)") }
         (self.optimizer, self.stepSize, self.gamma) = (optimizer, stepSize, gamma)
     }
 
@@ -32,7 +32,7 @@ public final class ExponentialMovingAverage {
     public private(set) var averages: [Tensor]
 
     public init(parameters: [Variable], decay: Float = 0.999) throws {
-        guard decay >= 0 && decay <= 1 else { throw TensorError.invalidArgument("ExponentialMovingAverage: decay \(decay) is outside [0, 1]") }
+        guard decay >= 0 && decay <= 1 else { throw NNError.invalidConfiguration("ExponentialMovingAverage: decay \(decay) is outside [0, 1]") }
         self.parameters = parameters
         self.decay = decay
         averages = parameters.map(\.value)
@@ -44,7 +44,7 @@ public final class ExponentialMovingAverage {
         for i in parameters.indices {
             let p = parameters[i].value
             guard p.shape == averages[i].shape else {
-                throw TensorError.shapeMismatch("ExponentialMovingAverage: parameter \(i) is \(p.shape), its average \(averages[i].shape)")
+                throw NNError.shapeMismatch("ExponentialMovingAverage: parameter \(i) is \(p.shape), its average \(averages[i].shape)")
             }
             // In place (the same arithmetic as `avg * decay + p * (1 − decay)`, without three temporaries).
             p.withUnsafeBufferPointer { source in
@@ -79,7 +79,7 @@ public final class ExponentialMovingAverage {
         averages = try parameters.enumerated().map { i, p in
             let t = try f.tensor("average.\(i)")
             guard t.shape == p.value.shape else {
-                throw TensorError.shapeMismatch("ExponentialMovingAverage: 'average.\(i)' is \(t.shape), parameter \(i) is \(p.value.shape)")
+                throw NNError.optimizerState("ExponentialMovingAverage: 'average.\(i)' is \(t.shape), parameter \(i) is \(p.value.shape)")
             }
             return t
         }

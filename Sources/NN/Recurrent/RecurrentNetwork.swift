@@ -16,7 +16,7 @@ public class RecurrentNetwork: Module {
 
     init(cell: RecurrentCell, inputSize: Int, hiddenSize: Int, layers: Int, bias: Bool, bidirectional: Bool, dropout: Float) throws {
         guard inputSize > 0, hiddenSize > 0, layers > 0, dropout >= 0, dropout < 1 else {
-            throw TensorError.invalidArgument("\(cell): invalid input size \(inputSize), hidden size \(hiddenSize), layers \(layers) or dropout \(dropout)")
+            throw NNError.invalidConfiguration("\(cell): invalid input size \(inputSize), hidden size \(hiddenSize), layers \(layers) or dropout \(dropout)")
         }
         let bound = 1 / Float(hiddenSize).squareRoot(), g = cell.gates * hiddenSize
         let directions = bidirectional ? 2 : 1
@@ -60,17 +60,17 @@ public class RecurrentNetwork: Module {
     public func run(_ input: Variable, lengths: [Int]? = nil, initialHidden: Variable? = nil, initialCell: Variable? = nil)
         throws -> (output: Variable, finalHidden: Variable, finalCell: Variable?) {
         guard input.rank == 3, input.shape[2] == inputSize else {
-            throw TensorError.shapeMismatch("\(cell): input must be [batch, time, \(inputSize)], got \(input.shape)")
+            throw NNError.shapeMismatch("\(cell): input must be [batch, time, \(inputSize)], got \(input.shape)")
         }
         let (b, t) = (input.shape[0], input.shape[1])
         let lengths = lengths ?? Array(repeating: t, count: b)
         let stateShape = [layers * directions, b, hiddenSize]
         for (name, state) in [("initial hidden", initialHidden), ("initial cell", initialCell)] {
             if let state, state.shape != stateShape {
-                throw TensorError.shapeMismatch("\(cell): \(name) state \(state.shape) must be \(stateShape)")
+                throw NNError.shapeMismatch("\(cell): \(name) state \(state.shape) must be \(stateShape)")
             }
         }
-        if initialCell != nil && cell == .gru { throw TensorError.invalidArgument("GRU: a GRU has no cell state") }
+        if initialCell != nil && cell == .gru { throw NNError.invalidInput("GRU: a GRU has no cell state") }
         var x = input
         var finalHidden: [Variable] = [], finalCell: [Variable] = []
         for layer in 0..<layers {
@@ -125,7 +125,7 @@ public final class LSTM: RecurrentNetwork {
     public func callAsFunction(_ input: Variable, lengths: [Int]? = nil, initialState: (hidden: Variable, cell: Variable)? = nil)
         throws -> (output: Variable, finalHidden: Variable, finalCell: Variable) {
         let result = try run(input, lengths: lengths, initialHidden: initialState?.hidden, initialCell: initialState?.cell)
-        guard let cell = result.finalCell else { throw TensorError.invalidArgument("LSTM: no cell state was produced") }
+        guard let cell = result.finalCell else { throw NNError.invalidInput("LSTM: no cell state was produced") }
         return (result.output, result.finalHidden, cell)
     }
 }

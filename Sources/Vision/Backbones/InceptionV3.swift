@@ -101,10 +101,10 @@ public final class InceptionV3: Module {
     /// including `last`, calling `observe` after each stage.
     public func trunk(_ x: Variable, through last: Stage = .mixed7c, observe: ((Stage, Variable) -> Void)? = nil) throws -> Variable {
         guard x.rank == 4, x.shape[1] == 3 else {
-            throw TensorError.shapeMismatch("Inception-v3: expected input [N, 3, H, W], got \(x.shape)")
+            throw VisionError.shapeMismatch("Inception-v3: expected input [N, 3, H, W], got \(x.shape)")
         }
         guard x.shape[2] >= 75, x.shape[3] >= 75 else {
-            throw TensorError.shapeMismatch("Inception-v3: input \(x.shape[2])×\(x.shape[3]) is smaller than the 75×75 the network needs")
+            throw VisionError.shapeMismatch("Inception-v3: input \(x.shape[2])×\(x.shape[3]) is smaller than the 75×75 the network needs")
         }
         var h = x
         for stage in Stage.allCases {
@@ -139,7 +139,7 @@ public final class InceptionV3: Module {
     /// [−1, 1]; ``fidFeatures(_:)`` rescales for the FID network.
     public func resizedInput(_ images: Variable) throws -> Variable {
         guard images.rank == 4, images.shape[1] == 3 else {
-            throw TensorError.shapeMismatch("Inception-v3: expected images [N, 3, H, W], got \(images.shape)")
+            throw VisionError.shapeMismatch("Inception-v3: expected images [N, 3, H, W], got \(images.shape)")
         }
         let size = InceptionV3.inputSize
         if images.shape[2] == size && images.shape[3] == size { return images }
@@ -165,7 +165,7 @@ public final class InceptionV3: Module {
         case 192: last = .maxpool2
         case 768: last = .mixed6e
         case 2048: last = .mixed7c
-        default: throw TensorError.invalidArgument("FID features: dimensions must be 64, 192, 768 or 2048, got \(dimensions)")
+        default: throw VisionError.invalidSetting("FID features: dimensions must be 64, 192, 768 or 2048, got \(dimensions)")
         }
         let x = try resizedInput(images).affine(scale: 2, shift: -1)
         return try trunk(x, through: last).mean(axes: [2, 3])

@@ -66,7 +66,7 @@ public struct Canvas: Sendable {
     /// A canvas filled with `background`.
     /// - Throws: if either side is not positive.
     public init(width: Int, height: Int, background: CanvasColor = .black) throws {
-        guard width > 0, height > 0 else { throw TensorError.invalidArgument("canvas: size \(width)×\(height) must be positive") }
+        guard width > 0, height > 0 else { throw VisionError.invalidSetting("canvas: size \(width)×\(height) must be positive") }
         self.width = width
         self.height = height
         values = [Float](repeating: 0, count: width * height * 3)

@@ -31,7 +31,7 @@ extension RGBImage {
     /// The part of the image inside `box`, as `PIL.Image.crop`: parts of the box outside the image are black.
     /// - Throws: if the box is empty.
     public func cropped(to box: CropBox) throws -> RGBImage {
-        guard box.width > 0, box.height > 0 else { throw TensorError.invalidArgument("crop: empty box \(box)") }
+        guard box.width > 0, box.height > 0 else { throw VisionError.invalidSetting("crop: empty box \(box)") }
         var out = [UInt8](repeating: 0, count: box.width * box.height * 3)
         let x0 = max(box.left, 0), x1 = min(box.right, width)
         if x0 < x1 {
@@ -50,7 +50,7 @@ extension RGBImage {
     /// The centre `width × height` part, as torchvision's `CenterCrop`: offsets `round((W − w) / 2)` with
     /// Python's round-half-to-even; an image smaller than the crop is first padded with black on both sides.
     public func centerCropped(width w: Int, height h: Int) throws -> RGBImage {
-        guard w > 0, h > 0 else { throw TensorError.invalidArgument("center crop: size must be positive, got \(w)×\(h)") }
+        guard w > 0, h > 0 else { throw VisionError.invalidSetting("center crop: size must be positive, got \(w)×\(h)") }
         var image = self
         if w > width || h > height {
             // torchvision pads (left, top) = ((w − W) / 2, (h − H) / 2) rounded down, the rest on the far side.
@@ -68,7 +68,7 @@ extension RGBImage {
     /// - Throws: if the image is smaller than the crop.
     public func randomlyCropped(width w: Int, height h: Int, using rng: inout RandomGenerator) throws -> RGBImage {
         guard w > 0, h > 0, w <= width, h <= height else {
-            throw TensorError.invalidArgument("random crop: cannot take \(w)×\(h) from a \(width)×\(height) image")
+            throw VisionError.invalidSetting("random crop: cannot take \(w)×\(h) from a \(width)×\(height) image")
         }
         let top = rng.nextInt(below: height - h + 1), left = rng.nextInt(below: width - w + 1)
         return try cropped(to: CropBox(left: left, top: top, right: left + w, bottom: top + h))

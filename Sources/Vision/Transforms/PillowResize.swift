@@ -131,14 +131,14 @@ extension RGBImage {
     /// (`PIL.Image.resize((width, height), Image.BILINEAR)`, byte for byte).
     /// - Throws: if a size is not positive.
     public func resized(width: Int, height: Int) throws -> RGBImage {
-        guard width > 0, height > 0 else { throw TensorError.invalidArgument("resize: size must be positive, got \(width)×\(height)") }
+        guard width > 0, height > 0 else { throw VisionError.invalidSetting("resize: size must be positive, got \(width)×\(height)") }
         return PillowResampling.resize(self, width: width, height: height)
     }
 
     /// The shorter side resized to `size` and the longer one to `Int(size · long / short)`, keeping the aspect
     /// ratio as torchvision's `Resize(size)` on a PIL image does (Pillow bilinear).
     public func resized(shorterSide size: Int) throws -> RGBImage {
-        guard size > 0 else { throw TensorError.invalidArgument("resize: size must be positive, got \(size)") }
+        guard size > 0 else { throw VisionError.invalidSetting("resize: size must be positive, got \(size)") }
         if width <= height {
             if width == size { return self }
             return try resized(width: size, height: Int(Double(size) * Double(height) / Double(width)))

@@ -40,9 +40,9 @@ extension Tensor {
     /// `Normalize`.
     public func normalizedChannels(mean: [Float], std: [Float]) throws -> Tensor {
         guard rank == 3 || rank == 4, mean.count == shape[rank - 3], std.count == mean.count else {
-            throw TensorError.shapeMismatch("normalize: \(mean.count) means and \(std.count) deviations for shape \(shape)")
+            throw VisionError.shapeMismatch("normalize: \(mean.count) means and \(std.count) deviations for shape \(shape)")
         }
-        guard std.allSatisfy({ $0 != 0 }) else { throw TensorError.invalidArgument("normalize: a standard deviation is 0") }
+        guard std.allSatisfy({ $0 != 0 }) else { throw VisionError.invalidSetting("normalize: a standard deviation is 0") }
         let channels = mean.count, plane = shape[rank - 1] * shape[rank - 2]
         var out = self
         out.withUnsafeMutableBufferPointer { v in
