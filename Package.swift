@@ -104,7 +104,7 @@ let package = Package(
         layerTests("Datasets", ["S2IGANDatasets", "S2IGANAudio", "S2IGANVision", "S2IGANFormats", "S2IGANTensor", "TestSupport"]),
         layerTests("Training", ["S2IGANTraining", "S2IGANNN", "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", "TestSupport"],
                    fixtures: false),
-        layerTests("SEN", ["S2IGANSEN", "S2IGANMetrics", "S2IGANDatasets", "S2IGANVision", "S2IGANNN", "S2IGANAutograd",
+        layerTests("SEN", ["S2IGANSEN", "S2IGANTraining", "S2IGANMetrics", "S2IGANDatasets", "S2IGANVision", "S2IGANNN", "S2IGANAutograd",
                            "S2IGANFormats", "S2IGANTensor", "TestSupport"]),
         layerTests("GAN", ["S2IGANGAN", "S2IGANSEN", "S2IGANDatasets", "S2IGANVision", "S2IGANNN", "S2IGANAutograd",
                            "S2IGANFormats", "S2IGANTensor", "TestSupport"]),
