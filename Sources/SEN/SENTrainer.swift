@@ -118,8 +118,8 @@ public final class SENTrainer: @unchecked Sendable {
     @discardableResult
     public func run(resume: Bool = false, stopAfter: Int? = nil) throws -> SENTrainingResult {
         let metricName = metricName
-        let log = TrainingLog<SENEpochRecord>(header: Self.tableHeader(metricName: metricName)) { record, _ in
-            Self.tableRow(record, metricName: metricName)
+        let log = TrainingLog<SENEpochRecord>(header: Self.tableHeader(metricName: metricName)) { record, eta in
+            Self.tableRow(record, metricName: metricName, eta: eta)
         }
         let run = TrainingRun(folder: output, name: "SEN training", article: "a", configuration: configuration, model: model,
                               optimizers: ["adam": optimizer], log: log, legacyFirstEpoch: 1, report: report)
@@ -286,15 +286,15 @@ public final class SENTrainer: @unchecked Sendable {
 
     /// The header of the readable log.
     public static func tableHeader(metricName: String) -> String {
-        "epoch  lr        loss     matching  distinctive  " + pad(metricName, 7) + "  best  seconds"
+        "epoch  lr        loss     matching  distinctive  " + pad(metricName, 7) + "  best  seconds  ETA"
     }
 
-    /// One epoch as a line of the readable log.
-    public static func tableRow(_ r: SENEpochRecord, metricName: String) -> String {
+    /// One epoch as a line of the readable log; the printed line also shows the remaining time (`eta`).
+    public static func tableRow(_ r: SENEpochRecord, metricName: String, eta: RemainingTime? = nil) -> String {
         String(format: "%5d  %.2e  %7.4f  %8.4f  ", r.epoch, r.learningRate, r.loss, r.matchingLoss)
             + pad(r.distinctiveLoss.map { String(format: "%.4f", $0) } ?? "-", 11, right: true) + "  "
             + pad(r.metric.map { String(format: "%.4f", $0) } ?? "-", 7, right: true) + "  "
-            + pad(r.best ? "*" : "", 4) + String(format: "  %7.1f", r.seconds)
+            + pad(r.best ? "*" : "", 4) + String(format: "  %7.1f", r.seconds) + (eta?.cell ?? "")
     }
 
     static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {

@@ -309,6 +309,9 @@ func tinyConfiguration(epochs: Int = 12) -> SENTrainingConfiguration {
         let lines = Lines()
         let resumed = try SENTrainer(configuration: c, root: root, output: output) { lines.all.append($0) }.run(resume: true)
         #expect(resumed.finished && resumed.records.map(\.epoch) == [0, 1])
+        // The printed table: its header, and the last epoch's row with nothing left to run.
+        #expect(lines.all.contains(SENTrainer.tableHeader(metricName: "mAP")) && lines.all.contains { $0.hasPrefix("    1  ") && $0.hasSuffix("  0m00s") })
+        #expect(try String(contentsOf: output.appendingPathComponent("log.txt"), encoding: .utf8).split(separator: "\n").last?.hasSuffix("0m00s") == false)
         for name in leftovers {
             #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent(name).path), "\(name)")
             #expect(lines.all.contains { $0.contains(name) }, "the removal of \(name) is reported")
