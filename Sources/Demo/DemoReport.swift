@@ -108,7 +108,7 @@ public enum DemoReport {
                 LinePlot.Series(name: "matching loss", values: sen.map(\.matchingLoss), color: colors[0]),
                 LinePlot.Series(name: "distinctive loss", values: sen.map(\.distinctiveLoss), color: colors[1]),
                 LinePlot.Series(name: "validation mAP × 10", values: sen.map { $0.metric.map { 10 * $0 } }, color: colors[2]),
-            ]), note: "x: epochs 1–\(sen.count)"))
+            ]), note: "x: epochs 0–\(sen.count - 1)"))
         }
         let gan = try readLines(p.ganFolder.appendingPathComponent("log.jsonl"), as: RDGEpochRecord.self)
         if let first = gan.first {

@@ -1,6 +1,7 @@
 import S2IGANAutograd
 import S2IGANNN
 import S2IGANTensor
+import S2IGANTraining
 
 /// Which relation each pair is trained towards (spec 3.4 and 8.1).
 public enum RelationLabels: String, Sendable, Codable, CaseIterable {
@@ -225,14 +226,11 @@ public final class RDGTrainingStep {
         let ones = try Tensor.ones([n]), zeros = try Tensor.zeros([n])
         func bce(_ p: Variable, _ target: Tensor) throws -> Variable {
             if let bad = p.value.scalars.first(where: { !$0.isFinite }) {
-                throw RDGTrainingError.nonFiniteLoss(name: "discriminator output", value: bad)
+                throw NonFiniteLoss(name: "discriminator output", value: bad)
             }
             return try Variable.binaryCrossEntropy(p, targets: target)
         }
-        func finite(_ value: Float, _ name: String) throws -> Float {
-            guard value.isFinite else { throw RDGTrainingError.nonFiniteLoss(name: name, value: value) }
-            return value
-        }
+        func finite(_ value: Float, _ name: String) throws -> Float { try NonFiniteLoss.check(value, name) }
 
         let clock = ContinuousClock()
         var mark = clock.now
@@ -342,13 +340,5 @@ public final class RDGTrainingStep {
     }
 }
 
-/// Why RDG training stopped.
-public enum RDGTrainingError: Error, CustomStringConvertible, Equatable {
-    case nonFiniteLoss(name: String, value: Float)
-
-    public var description: String {
-        switch self {
-        case .nonFiniteLoss(let name, let value): return "the \(name) loss became \(value)"
-        }
-    }
-}
+/// Why an RDG iteration stopped: a loss that is not finite (the harness's ``NonFiniteLoss``).
+public typealias RDGTrainingError = NonFiniteLoss

@@ -6,6 +6,7 @@ import S2IGANSEN
 import S2IGANTensor
 import S2IGANVision
 import S2IGANFormats
+import S2IGANTraining
 
 /// The networks of an RDG run as one module, for checkpoints: `generator.…`, `discriminators.<i>.…`, `relation.…`.
 public final class RDGNetworks: Module {
@@ -32,7 +33,8 @@ public final class RDGNetworks: Module {
 }
 
 /// The losses of one epoch (means over its iterations) and its timing.
-public struct RDGEpochRecord: Sendable, Equatable, Codable {
+public struct RDGEpochRecord: TrainingEpochRecord {
+    /// Numbered from 0, as the reference's RDG epochs and the `netG_<epoch>` files.
     public var epoch: Int
     public var iterations: Int
     public var losses: RDGLosses
@@ -48,10 +50,11 @@ public struct RDGEpochRecord: Sendable, Equatable, Codable {
 
 /// RDG training (spec 3.6): per epoch, batches of real/wrong/similar image pyramids and one caption embedding
 /// per image, one ``RDGTrainingStep`` per batch; weights under `models/` every `save_every` epochs and after
-/// the last, snapshot grids under `images/` every `snapshot_every` epochs, and after every epoch an atomic
-/// `checkpoint.safetensors` with every network, every optimiser's moments, the moving average and the log, so
-/// that `run(resume: true)` continues exactly where an interrupted run stopped. All randomness comes from
-/// (seed, epoch, item) streams.
+/// the last, snapshot grids under `images/` every `snapshot_every` epochs. The run folder, the resume guards,
+/// the logs, the ETA and the NaN stop are the shared ``TrainingRun``: after every epoch an atomic
+/// `checkpoint.safetensors` holds every network, every optimiser's moments, the moving average and the log, so
+/// that `run(resume: true)` continues exactly where an interrupted run stopped. Epochs are numbered from 0. All
+/// randomness comes from (seed, epoch, item) streams.
 public final class RDGTrainer: @unchecked Sendable {
     public let configuration: RDGTrainingConfiguration
     public let trainSet: SpokenImageDataset
@@ -61,7 +64,7 @@ public final class RDGTrainer: @unchecked Sendable {
     public let output: URL
     public var report: (String) -> Void
 
-    public static let checkpointFile = "checkpoint.safetensors"
+    public static let checkpointFile = TrainingRun<RDGTrainingConfiguration, RDGEpochRecord>.checkpointFile
 
     /// `embeddings`: the folder with `speech_embeddings_train.safetensors` (or the reference's `.pickle`);
     /// `senRun`: the SEN run whose image encoder embeds images for the relation supervisor (needed when the
@@ -124,78 +127,29 @@ public final class RDGTrainer: @unchecked Sendable {
     /// if it created it; once a checkpoint is written the folder is kept, to be resumed.
     @discardableResult
     public func run(resume: Bool = false, stopAfter: Int? = nil) throws -> [RDGEpochRecord] {
-        try removingOutputOnFailure(output, keepingIfItHolds: Self.checkpointFile) { try train(resume: resume, stopAfter: stopAfter) }
-    }
-
-    private func train(resume: Bool, stopAfter: Int?) throws -> [RDGEpochRecord] {
-        let fm = FileManager.default
-        let checkpoint = output.appendingPathComponent(Self.checkpointFile)
-        if resume {
-            for name in try TrainingCheckpoint.prepareResume(from: checkpoint, run: "RDG training run") {
-                report("removed \(name), a temporary file left by an interrupted write")
-            }
+        let c = configuration
+        let log = TrainingLog<RDGEpochRecord>(header: Self.tableHeader(stages: c.architecture.stages)) { record, eta in
+            Self.tableRow(record, eta: eta?.seconds, etaIsLowerBound: eta?.lowerBound ?? false)
         }
-        try createFolder(output.appendingPathComponent("models"))
-        try createFolder(output.appendingPathComponent("images"))
-        var records: [RDGEpochRecord] = []
-        if fm.fileExists(atPath: checkpoint.path) {
-            guard resume else {
-                throw TensorError.file(path: output.path, reason: "already holds an RDG training run (checkpoint.safetensors); resume it or choose another folder")
-            }
-            let metadata = try TrainingCheckpoint.load(from: checkpoint, model: networks, optimizers: optimizers, average: step.average)
-            guard let json = metadata["config"], let stored = try? JSONDecoder().decode(RDGTrainingConfiguration.self, from: Data(json.utf8)),
-                  stored.resumable(as: configuration) else {
-                throw TensorError.file(path: checkpoint.path, reason: "checkpoint was made with another configuration; resume with the same settings (see config.yml beside it)")
-            }
-            records = try decodeFile("checkpoint metadata 'records'", checkpoint) { try JSONDecoder().decode([RDGEpochRecord].self, from: Data((metadata["records"] ?? "[]").utf8)) }
-            report("resuming after epoch \(records.last?.epoch ?? -1) of \(configuration.epochs - 1)")
-        }
-        try writeFileAtomically(Data(try configuration.yaml().utf8), to: output.appendingPathComponent("config.yml"))
-        let order = EpochOrder(count: trainSet.count, batchSize: configuration.batchSize, shuffle: true, dropLast: true, seed: configuration.seed)
-        var epoch = (records.last?.epoch ?? -1) + 1
-        var ran = 0
-        if epoch < configuration.epochs { report(Self.tableHeader(stages: configuration.architecture.stages)) }
-        while epoch < configuration.epochs, ran < (stopAfter ?? Int.max) {
-            var record = try trainEpoch(epoch, order: order, completed: records)
-            if epoch % configuration.saveEvery == 0 || epoch == configuration.epochs - 1 {
+        let run = TrainingRun(folder: output, name: "RDG training", article: "an", configuration: c, model: networks,
+                              optimizers: optimizers, average: step.average, log: log, subfolders: ["models", "images"],
+                              phase: { c.activeStages(epoch: $0) }, report: report)
+        let order = EpochOrder(count: trainSet.count, batchSize: c.batchSize, shuffle: true, dropLast: true, seed: c.seed)
+        return try run.run(resume: resume, stopAfter: stopAfter) { epoch, progress in
+            var record = try trainEpoch(epoch, order: order, progress: progress)
+            if epoch % c.saveEvery == 0 || epoch == c.epochs - 1 {
                 try saveModels(epoch: epoch)
                 record.saved = true
             }
-            records.append(record)
-            try saveCheckpoint(to: checkpoint, records: records)
-            try writeLogs(records)
-            let left = eta(records)
-            report(Self.tableRow(record, eta: left.seconds, etaIsLowerBound: left.lowerBound))
-            epoch += 1
-            ran += 1
+            return record
         }
-        return records
     }
 
-    func eta(_ records: [RDGEpochRecord]) -> (seconds: Double, lowerBound: Bool) { Self.eta(records, configuration: configuration) }
-
-    /// The time left after `records`: each remaining epoch at the mean time of the last (up to three) epochs that
-    /// trained as many stages. Under a progressive schedule a phase not reached yet has no such epochs; its epochs
-    /// count at the rate of the latest phase, which more stages never undercut, so the estimate is then a lower
-    /// bound (`lowerBound`, printed with "≥").
+    /// The time left after `records` (``RemainingTime``): the phases are the numbers of training stages, so under
+    /// a progressive schedule the epochs of a phase not reached yet count at the latest phase's rate, a lower bound.
     static func eta(_ records: [RDGEpochRecord], configuration c: RDGTrainingConfiguration) -> (seconds: Double, lowerBound: Bool) {
-        guard let last = records.last else { return (0, false) }
-        var rates: [Int: Double] = [:]
-        for stages in Set(records.map { c.activeStages(epoch: $0.epoch) }) {
-            let recent = records.filter { c.activeStages(epoch: $0.epoch) == stages }.suffix(3)
-            rates[stages] = recent.map(\.seconds).reduce(0, +) / Double(recent.count)
-        }
-        let latest = rates[c.activeStages(epoch: last.epoch)] ?? last.seconds
-        var seconds = 0.0, lowerBound = false
-        for epoch in (last.epoch + 1)..<max(last.epoch + 1, c.epochs) {
-            if let rate = rates[c.activeStages(epoch: epoch)] {
-                seconds += rate
-            } else {
-                seconds += latest
-                lowerBound = true
-            }
-        }
-        return (seconds, lowerBound)
+        let left = RemainingTime.estimate(after: records, epochs: c.epochs) { c.activeStages(epoch: $0) }
+        return (left.seconds, left.lowerBound)
     }
 
     /// The noise of one iteration: z and the conditioning ε, from their own stream.
@@ -237,8 +191,7 @@ public final class RDGTrainer: @unchecked Sendable {
         return Date().timeIntervalSince(started) / Double(iterations)
     }
 
-    func trainEpoch(_ epoch: Int, order: EpochOrder, completed: [RDGEpochRecord]) throws -> RDGEpochRecord {
-        let started = Date()
+    func trainEpoch(_ epoch: Int, order: EpochOrder, progress: EpochProgress) throws -> RDGEpochRecord {
         let batches = order.batches(epoch: epoch)
         let sizes = Array(configuration.architecture.imageSizes.prefix(configuration.activeStages(epoch: epoch)))
         let loader = BatchLoader<GANBatch>(count: batches.count, workers: configuration.workers) { [self] b in
@@ -247,30 +200,21 @@ public final class RDGTrainer: @unchecked Sendable {
         defer { loader.cancel() }
         var sums: RDGLosses?
         var last: GANBatch?
-        var iteration = 0
         while let batch = try loader.next() {
-            let (z, epsilon) = try iterationNoise(epoch: epoch, iteration: iteration, batch: batch.keys.count)
-            let losses: RDGLosses
-            do {
-                losses = try step.run(RDGBatch(real: batch.images, wrong: batch.wrongImages, similar: batch.similarImages,
+            let (z, epsilon) = try iterationNoise(epoch: epoch, iteration: progress.iteration, batch: batch.keys.count)
+            let losses = try step.run(RDGBatch(real: batch.images, wrong: batch.wrongImages, similar: batch.similarImages,
                                                embeddings: batch.embeddings), noise: z, epsilon: epsilon)
-            } catch let error as RDGTrainingError {
-                throw TensorError.invalidArgument("RDG training stopped at epoch \(epoch), iteration \(iteration): \(readableDescription(of: error)); the last checkpoint (epoch \(completed.last.map { "\($0.epoch)" } ?? "none")) is kept")
-            }
             sums = sums.map { $0.adding(losses) } ?? losses
             last = batch
-            iteration += 1
-            if iteration % 50 == 0 {
-                report(String(format: "  epoch %d: %d/%d iterations, %.2f s/iteration", epoch, iteration, batches.count,
-                              Date().timeIntervalSince(started) / Double(iteration)))
-            }
+            progress.finishIteration(of: batches.count)
         }
+        let iteration = progress.iteration
         var snapshot = false
         if epoch % configuration.snapshotEvery == 0, let last {
             try writeSnapshot(epoch: epoch, batch: last, stages: sizes.count)
             snapshot = true
         }
-        let seconds = Date().timeIntervalSince(started)
+        let seconds = progress.seconds
         return RDGEpochRecord(epoch: epoch, iterations: iteration, losses: (sums ?? .zero(stages: configuration.architecture.stages)).scaled(by: 1 / Float(max(iteration, 1))),
                               seconds: seconds, imagesPerSecond: Double(iteration * configuration.batchSize) / max(seconds, 1e-9),
                               snapshot: snapshot, saved: false)
@@ -318,21 +262,6 @@ public final class RDGTrainer: @unchecked Sendable {
         if let rs = networks.relation { try rs.save(to: folder.appendingPathComponent("netMD.safetensors"), metadata: metadata) }
     }
 
-    func saveCheckpoint(to url: URL, records: [RDGEpochRecord]) throws {
-        let json = String(decoding: try JSONEncoder.sorted.encode(records), as: UTF8.self)
-        let config = String(decoding: try JSONEncoder.sorted.encode(configuration), as: UTF8.self)
-        try TrainingCheckpoint.save(to: url, model: networks, optimizers: optimizers, average: step.average,
-                                    metadata: ["records": json, "config": config, "epoch": "\(records.last?.epoch ?? -1)"])
-    }
-
-    func writeLogs(_ records: [RDGEpochRecord]) throws {
-        let lines = try records.map { String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self) }
-        try writeFileAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: output.appendingPathComponent("log.jsonl"))
-        var table = [Self.tableHeader(stages: configuration.architecture.stages)]
-        for r in records { table.append(Self.tableRow(r, eta: nil)) }
-        try writeFileAtomically(Data((table.joined(separator: "\n") + "\n").utf8), to: output.appendingPathComponent("log.txt"))
-    }
-
     /// The header of the readable log.
     public static func tableHeader(stages: Int) -> String {
         "epoch  " + (0..<stages).map { "D\($0)     " }.joined(separator: " ") + "  RS      G       G_adv    G_RS    KL      colour  img/s   seconds  ETA"
@@ -344,23 +273,8 @@ public final class RDGTrainer: @unchecked Sendable {
         var line = String(format: "%5d  ", r.epoch) + l.discriminators.map { String(format: "%7.4f", $0) }.joined(separator: " ")
         line += String(format: "  %6.4f  %6.4f  %7.4f  %6.4f  %6.4f  %6.4f  %6.2f  %7.1f", l.relation, l.generator,
                        l.generatorAdversarial.reduce(0, +), l.generatorRelation, l.kl, l.colourConsistency, r.imagesPerSecond, r.seconds)
-        if let eta { line += (etaIsLowerBound ? " ≥" : "  ") + Self.duration(eta) }
+        if let eta { line += RemainingTime(seconds: eta, lowerBound: etaIsLowerBound).cell }
         return line + (r.saved ? "  saved" : "") + (r.snapshot ? "  snapshot" : "")
-    }
-
-    static func duration(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) : String(format: "%dm%02ds", s / 60, s % 60)
-    }
-}
-
-extension RDGTrainingConfiguration {
-    /// A checkpoint resumes under the same configuration, except for the worker count and the number of epochs
-    /// (a run may be extended).
-    func resumable(as other: RDGTrainingConfiguration) -> Bool {
-        var c = self
-        (c.workers, c.epochs) = (other.workers, other.epochs)
-        return c == other
     }
 }
 

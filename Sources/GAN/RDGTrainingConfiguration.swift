@@ -3,11 +3,12 @@ import Foundation
 import S2IGANTensor
 import Yams
 import S2IGANFormats
+import S2IGANTraining
 
 /// Everything an RDG training run is set up from (spec 3.6, 5.3 and 8). ``defaults(for:)`` gives the reference's
 /// values per dataset, and `Configs/gan/<dataset>.yml` spells the same values out. A YAML file given to
 /// ``load(yaml:base:source:)`` overrides only the keys it names (nested keys too). Keys are snake_case.
-public struct RDGTrainingConfiguration: Sendable, Equatable, Codable {
+public struct RDGTrainingConfiguration: TrainingRunConfiguration {
     /// Which network embeds images for the relation supervisor: the SEN's image encoder of the run whose
     /// embeddings are used (``sen``), or, for parity with the reference on Flickr8k and Places, a randomly
     /// initialised frozen projection on top of the same trunk (``random``, spec 8.3).
@@ -113,21 +114,26 @@ public struct RDGTrainingConfiguration: Sendable, Equatable, Codable {
         return max(1, starts.filter { $0 <= epoch }.count)
     }
 
-    /// Parses YAML over `base`; unknown keys are errors that name the file.
+    /// Keys absent from an encoded configuration when their value is `nil`, which a file may still set.
+    static let optionalKeys: Set<String> = [CodingKeys.captionsPerImage.rawValue, CodingKeys.averageDecay.rawValue,
+                                            CodingKeys.stageStartEpochs.rawValue]
+
+    /// Parses YAML over `base` (``ConfigurationOverlay``); unknown keys are errors that name the file.
     public static func load(yaml text: String, base: RDGTrainingConfiguration, source: String = "<yaml>") throws -> RDGTrainingConfiguration {
-        let c = try YAMLOverlay.apply(text, over: base, source: source, optionalKeys: [CodingKeys.captionsPerImage.rawValue, CodingKeys.averageDecay.rawValue,
-                                                                                   CodingKeys.stageStartEpochs.rawValue])
-        do { try c.validate() } catch { throw TensorError.file(path: source, reason: "\(readableDescription(of: error))") }
-        return c
+        try ConfigurationOverlay.apply(text, over: base, source: source, optionalKeys: optionalKeys) { try $0.validate() }
     }
 
     /// Reads a YAML file over `base`.
     public static func load(file url: URL, base: RDGTrainingConfiguration) throws -> RDGTrainingConfiguration {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw TensorError.file(path: url.path, reason: "config: cannot read (\(readableDescription(of: error)))")
-        }
-        return try load(yaml: text, base: base, source: url.path)
+        try ConfigurationOverlay.apply(file: url, over: base, optionalKeys: optionalKeys) { try $0.validate() }
+    }
+
+    /// A resumed run may use another number of worker threads and may be extended (or shortened) by `epochs`;
+    /// everything else must match.
+    public func adoptingResumableSettings(of current: RDGTrainingConfiguration) -> RDGTrainingConfiguration {
+        var c = self
+        (c.workers, c.epochs) = (current.workers, current.epochs)
+        return c
     }
 
     /// The configuration as YAML (every key).
@@ -135,41 +141,4 @@ public struct RDGTrainingConfiguration: Sendable, Equatable, Codable {
 
     /// The batches per epoch: the reference drops the last incomplete one.
     public func iterationsPerEpoch(images: Int) -> Int { images / batchSize }
-}
-
-/// Applies a YAML document to a Codable value: the value is encoded, the document's keys replace the
-/// encoded ones (nested mappings key by key), and the result is decoded. A key the value does not have is
-/// an error naming the file and the key path.
-enum YAMLOverlay {
-    /// `optionalKeys`: top-level keys that may be absent from the encoded value (optionals that are `nil`).
-    static func apply<T: Codable>(_ text: String, over base: T, source: String, optionalKeys: Set<String> = []) throws -> T {
-        func fail(_ message: String) -> TensorError { TensorError.file(path: source, reason: "config: \(message)") }
-        let overlay: Node?
-        do { overlay = try Yams.compose(yaml: text) } catch { throw fail("not valid YAML (\(readableDescription(of: error)))") }
-        guard let overlay else { return base }
-        guard overlay.mapping != nil else { throw fail("the top level must be a mapping of keys to values") }
-        guard let encoded = try Yams.compose(yaml: try YAMLEncoder().encode(base)) else { throw fail("cannot encode the defaults") }
-        func merge(_ target: Node, _ patch: Node, path: String) throws -> Node {
-            guard var mapping = target.mapping, let patchMapping = patch.mapping else { return patch }
-            for (key, value) in patchMapping {
-                let name = key.string ?? "?"
-                if mapping[key] == nil, path.isEmpty, optionalKeys.contains(name) {
-                    mapping[key] = value
-                    continue
-                }
-                guard let existing = mapping[key] else {
-                    let known = mapping.keys.compactMap(\.string).sorted().joined(separator: ", ")
-                    throw fail("unknown key '\(path)\(name)' (known: \(known))")
-                }
-                mapping[key] = try merge(existing, value, path: path + name + ".")
-            }
-            return .mapping(mapping)
-        }
-        let merged = try merge(encoded, overlay, path: "")
-        do {
-            return try YAMLDecoder().decode(T.self, from: try Yams.serialize(node: merged))
-        } catch {
-            throw fail("\(readableDescription(of: error))")
-        }
-    }
 }

@@ -10,21 +10,6 @@ import S2IGANFormats
 /// `average.<i>`), so any safetensors tool can open it; it is written to a temporary file and renamed
 /// into place, so an interrupted save never leaves a broken checkpoint behind.
 public enum TrainingCheckpoint {
-    /// Makes a run folder ready to resume from its checkpoint `url`: throws if there is none (resuming never
-    /// starts a new run silently: the error names the folder and says to drop `--resume`), then removes the
-    /// temporary files that an interrupted atomic write left in the folder or below it. Returns their relative paths.
-    @discardableResult
-    public static func prepareResume(from url: URL, run: String) throws -> [String] {
-        let folder = url.deletingLastPathComponent()
-        var isDirectory: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory)
-        guard exists, isDirectory.boolValue, FileManager.default.fileExists(atPath: url.path) else {
-            let what = !exists ? "does not exist" : isDirectory.boolValue ? "holds no \(url.lastPathComponent)" : "is a file, not a run folder"
-            throw TensorError.file(path: folder.path, reason: "cannot resume: the folder \(what), so there is no \(run) to continue; drop --resume to start a new run")
-        }
-        return try removeStaleTemporaryFiles(in: folder, includingSubfolders: true)
-    }
-
     /// Writes the checkpoint atomically.
     public static func save(to url: URL, model: Module, optimizers: [String: any Optimizer] = [:],
                             average: ExponentialMovingAverage? = nil, metadata: [String: String] = [:]) throws {

@@ -6,9 +6,11 @@ import S2IGANNN
 import S2IGANTensor
 import S2IGANVision
 import S2IGANFormats
+import S2IGANTraining
 
 /// One epoch of SEN training as logged (`log.jsonl`, one JSON object per line).
-public struct SENEpochRecord: Sendable, Equatable, Codable {
+public struct SENEpochRecord: TrainingEpochRecord {
+    /// Numbered from 0 (logs written before the training harness numbered from 1; they are renumbered on resume).
     public var epoch: Int
     public var learningRate: Float
     public var steps: Int
@@ -47,21 +49,25 @@ public struct SENTrainingResult: Sendable {
 /// the learning rate, the matching loss plus (class datasets) the distinctive loss, validation on the test
 /// split every few epochs with the reference's metric, the best model saved under the reference's names.
 ///
-/// The output folder holds `config.yml` (the resolved configuration), `log.jsonl` and `log.txt` (every
-/// epoch), `checkpoint.safetensors` (model, optimiser, epoch, the records so far; written atomically after
-/// every epoch), `models/best_*_model.safetensors` and `cache/` (the image view caches).
+/// The run folder, its checkpoint, the resume guards, the logs and the NaN stop are the shared ``TrainingRun``:
+/// the folder holds `config.yml` (the resolved configuration), `log.jsonl` and `log.txt` (every epoch),
+/// `checkpoint.safetensors` (model, optimiser, the records so far; written atomically after every epoch),
+/// `models/best_*_model.safetensors` and `cache/` (the image view caches). Epochs are numbered from 0; epoch `e`
+/// validates when `e + 1` is a multiple of `validate_every`, as the reference's epochs 5, 10, … did.
 ///
 /// Batches are prepared on background threads, which read the datasets, caches and (for live image
 /// preparation) the frozen trunk — nothing they share is mutated while an epoch runs.
 ///
-/// All randomness comes from streams keyed by `(seed, epoch, item)` — the epoch's order, each item's caption,
-/// view or crop — so a run resumed from its checkpoint gives exactly the result of an uninterrupted one.
+/// All randomness comes from streams keyed by `(seed, e + 1, item)` — the epoch's order, each item's caption,
+/// view or crop — so a run resumed from its checkpoint gives exactly the result of an uninterrupted one. (The
+/// key is `e + 1`, the number this epoch had when the SEN counted from 1, so runs started then continue unchanged.)
 public final class SENTrainer: @unchecked Sendable {
     public let configuration: SENTrainingConfiguration
     public let trainSet: SpokenImageDataset
     public let testSet: SpokenImageDataset
     public let model: SENModel
-    public let optimizer: Adam
+    public let step: SENTrainingStep
+    public var optimizer: Adam { step.optimizer }
     public let output: URL
     /// Receives one line per notable event (cache building, epochs).
     public var report: (String) -> Void
@@ -70,7 +76,7 @@ public final class SENTrainer: @unchecked Sendable {
     var trainViews: ImageViewCache?
     var testViews: ImageViewCache?
 
-    public static let checkpointFile = "checkpoint.safetensors"
+    public static let checkpointFile = TrainingRun<SENTrainingConfiguration, SENEpochRecord>.checkpointFile
 
     /// Opens both splits of the dataset at `root` and builds a fresh model from `configuration`.
     public init(configuration c: SENTrainingConfiguration, root: URL, output: URL, report: @escaping (String) -> Void = { _ in }) throws {
@@ -98,8 +104,7 @@ public final class SENTrainer: @unchecked Sendable {
         }
         let classes = kind.hasClasses ? (trainSet.items.map(\.label).max() ?? 0) + 1 : nil
         model = try Initialization.seeded(c.seed) { try SENModel(configuration: c, trainingClasses: classes, backbone: backbone) }
-        optimizer = try Adam(parameters: model.trainableParameters(), learningRate: c.learningRate, betas: (c.betas[0], c.betas[1]),
-                             weightDecay: c.weightDecay)
+        step = try SENTrainingStep(model: model, configuration: c)
         (configuration, self.output, self.report) = (c, output, report)
     }
 
@@ -112,45 +117,22 @@ public final class SENTrainer: @unchecked Sendable {
     /// if it created it; once a checkpoint is written the folder is kept, to be resumed.
     @discardableResult
     public func run(resume: Bool = false, stopAfter: Int? = nil) throws -> SENTrainingResult {
-        try removingOutputOnFailure(output, keepingIfItHolds: Self.checkpointFile) { try train(resume: resume, stopAfter: stopAfter) }
-    }
-
-    private func train(resume: Bool, stopAfter: Int?) throws -> SENTrainingResult {
-        let fm = FileManager.default
-        let checkpoint = output.appendingPathComponent(Self.checkpointFile)
-        if resume {
-            for name in try TrainingCheckpoint.prepareResume(from: checkpoint, run: "SEN training run") {
-                report("removed \(name), a temporary file left by an interrupted write")
-            }
+        let metricName = metricName
+        let log = TrainingLog<SENEpochRecord>(header: Self.tableHeader(metricName: metricName)) { record, eta in
+            Self.tableRow(record, metricName: metricName, eta: eta)
         }
-        try createFolder(output)
-        var records: [SENEpochRecord] = []
+        let run = TrainingRun(folder: output, name: "SEN training", article: "a", configuration: configuration, model: model,
+                              optimizers: ["adam": optimizer], log: log, legacyFirstEpoch: 1, report: report)
         var bestMetric: Double?, bestEpoch: Int?
-        var firstEpoch = 1
-        if fm.fileExists(atPath: checkpoint.path) {
-            guard resume else {
-                throw TensorError.file(path: output.path, reason: "already holds a SEN training run (checkpoint.safetensors); resume it or choose another folder")
-            }
-            let metadata = try TrainingCheckpoint.load(from: checkpoint, model: model, optimizers: ["adam": optimizer])
-            try checkResumable(metadata, file: checkpoint)
-            records = try decodeFile("checkpoint metadata 'records'", checkpoint) { try JSONDecoder().decode([SENEpochRecord].self, from: Data((metadata["records"] ?? "[]").utf8)) }
-            firstEpoch = (records.last?.epoch ?? 0) + 1
+        let order = EpochOrder(count: trainSet.count, batchSize: configuration.batchSize, shuffle: true, dropLast: true, seed: configuration.seed)
+        let records = try run.run(resume: resume, stopAfter: stopAfter, prepare: { records in
             let best = records.filter(\.best).last
             (bestEpoch, bestMetric) = (best?.epoch, best?.metric)
-            report("resuming after epoch \(firstEpoch - 1) of \(configuration.epochs)")
-        }
-        try writeFileAtomically(Data(try configuration.yaml().utf8), to: output.appendingPathComponent("config.yml"))
-        try prepareImageViews()
-        let chance = testSet.kind.hasClasses ? Retrieval.chanceMAP(classIDs: testSet.items.map(\.classID)) : min(1, 10 / Double(testSet.count))
-        let order = EpochOrder(count: trainSet.count, batchSize: configuration.batchSize, shuffle: true, dropLast: true, seed: configuration.seed)
-        var ran = 0
-        var epoch = firstEpoch
-        if epoch <= configuration.epochs { report(Self.tableHeader(metricName: metricName)) }
-        while epoch <= configuration.epochs, ran < (stopAfter ?? Int.max) {
-            let started = Date()
+            try prepareImageViews()
+        }, epoch: { epoch, progress in
             optimizer.learningRate = configuration.learningRate(epoch: epoch)
-            var record = try trainEpoch(epoch, order: order)
-            if epoch % configuration.validateEvery == 0 {
+            var record = try trainEpoch(epoch, order: order, progress: progress)
+            if (epoch + 1) % configuration.validateEvery == 0 {
                 let (metric, recall) = try validate(epoch: epoch)
                 record.metric = metric
                 record.recall = recall
@@ -160,16 +142,12 @@ public final class SENTrainer: @unchecked Sendable {
                                         metadata: ["epoch": "\(epoch)", metricName: "\(metric)", "dataset": configuration.dataset])
                 }
             }
-            record.seconds = Date().timeIntervalSince(started)
-            records.append(record)
-            try saveCheckpoint(to: checkpoint, records: records)
-            try writeLogs(records)
-            report(Self.tableRow(record, metricName: metricName))
-            epoch += 1
-            ran += 1
-        }
+            record.seconds = progress.seconds
+            return record
+        })
+        let chance = testSet.kind.hasClasses ? Retrieval.chanceMAP(classIDs: testSet.items.map(\.classID)) : min(1, 10 / Double(testSet.count))
         return SENTrainingResult(records: records, bestEpoch: bestEpoch, bestMetric: bestMetric, metricName: metricName,
-                                 chance: chance, finished: epoch > configuration.epochs)
+                                 chance: chance, finished: (records.last?.epoch ?? -1) + 1 >= configuration.epochs)
     }
 
     // MARK: - Epochs
@@ -182,50 +160,35 @@ public final class SENTrainer: @unchecked Sendable {
         var imageInputs: Tensor
     }
 
-    func trainEpoch(_ epoch: Int, order: EpochOrder) throws -> SENEpochRecord {
+    /// The iterations of `epoch` (0-based), one ``SENTrainingStep`` per batch.
+    func trainEpoch(_ epoch: Int, order: EpochOrder, progress: EpochProgress) throws -> SENEpochRecord {
         model.train()
-        let batches = order.batches(epoch: epoch)
+        let batches = order.batches(epoch: epoch + 1)
         let loader = BatchLoader(count: batches.count, workers: configuration.workers, prefetch: 2 * configuration.workers) { [self] b in
             try trainingBatch(batches[b], epoch: epoch)
         }
         defer { loader.cancel() }
         var totals = (loss: 0.0, matching: 0.0, distinctive: 0.0)
-        var step = 0
         while let batch = try loader.next() {
-            optimizer.zeroGrad()
-            let speech = try model.speech(Variable(batch.captions), lengths: batch.lengths)
-            let image = try model.image(Variable(batch.imageInputs))
-            let matching = try SENLosses.matching(image: image, speech: speech, classIDs: batch.classIDs, gamma: configuration.gamma)
-            var loss = matching
-            var distinctive: Float = 0
-            if let classifier = model.classifier {
-                let d = try SENLosses.distinctive(classifier: classifier.L1, image: image, speech: speech, labels: batch.labels)
-                distinctive = d.value.scalars[0]
-                loss = try loss + d
-            }
-            let value = loss.value.scalars[0]
-            guard value.isFinite else {
-                throw TensorError.invalidArgument("SEN training: the loss became \(value) at epoch \(epoch), step \(step + 1); try a lower learning rate")
-            }
-            try loss.backward()
-            try optimizer.step()
-            totals.loss += Double(value)
-            totals.matching += Double(matching.value.scalars[0])
-            totals.distinctive += Double(distinctive)
-            step += 1
+            let losses = try step.run(captions: batch.captions, lengths: batch.lengths, imageInputs: batch.imageInputs,
+                                      classIDs: batch.classIDs, labels: batch.labels)
+            totals.loss += Double(losses.total)
+            totals.matching += Double(losses.matching)
+            totals.distinctive += Double(losses.distinctive ?? 0)
+            progress.finishIteration(of: batches.count)
         }
-        let n = Double(max(step, 1))
-        return SENEpochRecord(epoch: epoch, learningRate: optimizer.learningRate, steps: step, loss: totals.loss / n,
+        let n = Double(max(progress.iteration, 1))
+        return SENEpochRecord(epoch: epoch, learningRate: optimizer.learningRate, steps: progress.iteration, loss: totals.loss / n,
                               matchingLoss: totals.matching / n, distinctiveLoss: model.classifier == nil ? nil : totals.distinctive / n,
                               metric: nil, recall: nil, best: false, seconds: 0)
     }
 
-    /// A training batch: for each item a random caption and a random cached view (or a fresh augmentation),
+    /// A training batch of the 0-based `epoch`: for each item a random caption and a random cached view (or a fresh augmentation),
     /// drawn from the item's own stream; sorted by caption length, longest first, as the reference's collate.
     func trainingBatch(_ indices: [Int], epoch: Int) throws -> Batch {
         var captions: [Tensor] = [], views: [Int] = [], images: [RGBImage] = []
         for i in indices {
-            var rng = RandomStreams.generator(seed: configuration.seed &+ 1, epoch: epoch, index: i)
+            var rng = RandomStreams.generator(seed: configuration.seed &+ 1, epoch: epoch + 1, index: i)
             let item = trainSet.items[i]
             let choice = rng.nextInt(below: captionsPerImage)
             let all = try trainSet.captions(of: item)
@@ -256,7 +219,7 @@ public final class SENTrainer: @unchecked Sendable {
 
     // MARK: - Validation
 
-    /// The metric on the test split: caption 0 of every image, the speech side in batches of the training
+    /// The metric on the test split after the 0-based `epoch`: caption 0 of every image, the speech side in batches of the training
     /// batch size (padded within the batch, as the reference's loader), the models in evaluation mode.
     public func validate(epoch: Int) throws -> (metric: Double, recall: Retrieval.Recall?) {
         let wasTraining = model.isTraining
@@ -269,7 +232,7 @@ public final class SENTrainer: @unchecked Sendable {
                 let indices = Array(start..<min(start + configuration.batchSize, testSet.count))
                 var captions: [Tensor] = [], views: [Int] = [], images: [RGBImage] = []
                 for i in indices {
-                    var rng = RandomStreams.generator(seed: configuration.seed &+ 2, epoch: epoch, index: i)
+                    var rng = RandomStreams.generator(seed: configuration.seed &+ 2, epoch: epoch + 1, index: i)
                     captions.append(try testSet.captions(of: testSet.items[i])[0])
                     if let cache = testViews {
                         views.append(rng.nextInt(below: cache.views))
@@ -319,48 +282,22 @@ public final class SENTrainer: @unchecked Sendable {
                       Date().timeIntervalSince(started)))
     }
 
-    // MARK: - Files
-
-    func saveCheckpoint(to url: URL, records: [SENEpochRecord]) throws {
-        let json = String(decoding: try JSONEncoder.sorted.encode(records), as: UTF8.self)
-        let config = String(decoding: try JSONEncoder.sorted.encode(configuration), as: UTF8.self)
-        try TrainingCheckpoint.save(to: url, model: model, optimizers: ["adam": optimizer],
-                                    metadata: ["records": json, "config": config, "epoch": "\(records.last?.epoch ?? 0)"])
-    }
-
-    /// A checkpoint resumes only under the configuration it was made with (the worker count aside).
-    func checkResumable(_ metadata: [String: String], file: URL) throws {
-        guard let json = metadata["config"], var stored = try? JSONDecoder().decode(SENTrainingConfiguration.self, from: Data(json.utf8)) else {
-            throw TensorError.file(path: file.path, reason: "checkpoint: no readable configuration")
-        }
-        stored.workers = configuration.workers
-        guard stored == configuration else {
-            throw TensorError.file(path: file.path, reason: "checkpoint was made with another configuration; resume with the same settings (see config.yml beside it)")
-        }
-    }
-
-    func writeLogs(_ records: [SENEpochRecord]) throws {
-        let lines = try records.map { String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self) }
-        try writeFileAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: output.appendingPathComponent("log.jsonl"))
-        let table = [Self.tableHeader(metricName: metricName)] + records.map { Self.tableRow($0, metricName: metricName) }
-        try writeFileAtomically(Data((table.joined(separator: "\n") + "\n").utf8), to: output.appendingPathComponent("log.txt"))
-    }
+    // MARK: - Log
 
     /// The header of the readable log.
     public static func tableHeader(metricName: String) -> String {
-        "epoch  lr        loss     matching  distinctive  " + pad(metricName, 7) + "  best  seconds"
+        "epoch  lr        loss     matching  distinctive  " + pad(metricName, 7) + "  best  seconds  ETA"
     }
 
-    /// One epoch as a line of the readable log.
-    public static func tableRow(_ r: SENEpochRecord, metricName: String) -> String {
+    /// One epoch as a line of the readable log; the printed line also shows the remaining time (`eta`).
+    public static func tableRow(_ r: SENEpochRecord, metricName: String, eta: RemainingTime? = nil) -> String {
         String(format: "%5d  %.2e  %7.4f  %8.4f  ", r.epoch, r.learningRate, r.loss, r.matchingLoss)
             + pad(r.distinctiveLoss.map { String(format: "%.4f", $0) } ?? "-", 11, right: true) + "  "
             + pad(r.metric.map { String(format: "%.4f", $0) } ?? "-", 7, right: true) + "  "
-            + pad(r.best ? "*" : "", 4) + String(format: "  %7.1f", r.seconds)
+            + pad(r.best ? "*" : "", 4) + String(format: "  %7.1f", r.seconds) + (eta?.cell ?? "")
     }
 
     static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
-        let fill = String(repeating: " ", count: max(0, width - text.count))
-        return right ? fill + text : text + fill
+        TrainingLog<SENEpochRecord>.pad(text, width, right: right)
     }
 }

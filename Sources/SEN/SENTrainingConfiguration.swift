@@ -3,11 +3,12 @@ import Foundation
 import S2IGANTensor
 import Yams
 import S2IGANFormats
+import S2IGANTraining
 
 /// Everything a SEN training run is set up from (spec 2.4–2.7). ``defaults(for:)`` gives the reference's
 /// values per dataset; the YAML files in `Configs/sen/` spell the same values out, and a YAML file given to
 /// ``load(yaml:base:)`` overrides only the keys it names. Keys are snake_case.
-public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
+public struct SENTrainingConfiguration: TrainingRunConfiguration {
     /// How the image side is encoded.
     public enum ImageEncoderKind: String, Sendable, Codable, CaseIterable {
         /// The reference's frozen Inception-v3 trunk and trainable Linear(2048 → 1024); needs the torchvision
@@ -37,9 +38,11 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
     public var dataset: String
     public var batchSize: Int
     public var learningRate: Float
-    /// Epochs actually run (the reference runs `TRAIN.MAX_EPOCH + 1`: 151 or 121).
+    /// Epochs actually run, numbered 0 … epochs − 1 (the reference runs `TRAIN.MAX_EPOCH + 1`: 151 or 121, which it
+    /// numbers 1 … 151).
     public var epochs: Int
-    /// `lr(e) = learningRate · decayFactor^⌊e / decayEvery⌋` for the 1-based epoch `e`.
+    /// `lr(e) = learningRate · decayFactor^⌊(e + 1) / decayEvery⌋` for the 0-based epoch `e` (the reference's
+    /// schedule of its 1-based epoch e + 1).
     public var learningRateDecayEvery: Int
     public var learningRateDecayFactor: Float
     public var betas: [Float]
@@ -47,6 +50,7 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
     public var weightDecay: Float
     /// γ3 of the matching loss.
     public var gamma: Float
+    /// Epoch `e` validates when `e + 1` is a multiple (the reference's epochs 5, 10, …).
     public var validateEvery: Int
     /// `nil` (configurations written before the key existed) reads as ``TiedBest/first``.
     public var tiedBest: TiedBest?
@@ -108,50 +112,29 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
         return c
     }
 
-    /// Parses YAML over `base`: keys present replace the base's values. Unknown keys are errors (a typo must
-    /// not silently train with a default).
+    /// Keys absent from an encoded configuration when their value is `nil`, which a file may still set.
+    static let optionalKeys: Set<String> = [CodingKeys.tiedBest.rawValue, CodingKeys.captionsPerImage.rawValue, CodingKeys.inceptionWeights.rawValue]
+
+    /// Parses YAML over `base` (``ConfigurationOverlay``): keys present replace the base's values, nested ones key by
+    /// key. Unknown keys are errors (a typo must not silently train with a default); every error names `source`.
     public static func load(yaml text: String, base: SENTrainingConfiguration, source: String = "<yaml>") throws -> SENTrainingConfiguration {
-        let node: Node?
-        do { node = try Yams.compose(yaml: text) } catch {
-            throw TensorError.file(path: source, reason: "config: not valid YAML (\(readableDescription(of: error)))")
-        }
-        guard let mapping = node?.mapping else {
-            if node == nil { return base }
-            throw TensorError.file(path: source, reason: "config: the top level must be a mapping of keys to values")
-        }
-        let known = Set(CodingKeys.allCases.map(\.rawValue)), speechKeys = Set(SpeechEncoderConfiguration.CodingKeys.allCases.map(\.rawValue))
-        for (key, value) in mapping {
-            guard let name = key.string, known.contains(name) else {
-                throw TensorError.file(path: source, reason: "config: unknown key '\(key.string ?? "?")' (known: \(known.sorted().joined(separator: ", ")))")
-            }
-            if name == CodingKeys.speechEncoder.rawValue, let inner = value.mapping {
-                for (k, _) in inner where !speechKeys.contains(k.string ?? "") {
-                    throw TensorError.file(path: source, reason: "config: unknown key 'speech_encoder.\(k.string ?? "?")'")
-                }
-            }
-        }
-        do {
-            let overrides = try YAMLDecoder().decode(Overrides.self, from: text)
-            var c = base
-            overrides.apply(to: &c)
-            try c.validate()
-            return c
-        } catch {
-            throw TensorError.file(path: source, reason: "config: \(readableDescription(of: error))")
-        }
+        try ConfigurationOverlay.apply(text, over: base, source: source, optionalKeys: optionalKeys) { try $0.validate() }
     }
 
     /// Reads a YAML file over `base`.
     public static func load(file url: URL, base: SENTrainingConfiguration) throws -> SENTrainingConfiguration {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw TensorError.file(path: url.path, reason: "config: cannot read (\(readableDescription(of: error)))")
-        }
-        return try load(yaml: text, base: base, source: url.path)
+        try ConfigurationOverlay.apply(file: url, over: base, optionalKeys: optionalKeys) { try $0.validate() }
     }
 
     /// The configuration as YAML (every key).
     public func yaml() throws -> String { try YAMLEncoder().encode(self) }
+
+    /// A resumed run may use another number of worker threads; everything else must match.
+    public func adoptingResumableSettings(of current: SENTrainingConfiguration) -> SENTrainingConfiguration {
+        var c = self
+        c.workers = current.workers
+        return c
+    }
 
     /// The dataset this configuration names.
     public var datasetKind: DatasetKind {
@@ -167,9 +150,9 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
         return (tiedBest ?? .first) == .last ? metric >= best : metric > best
     }
 
-    /// The learning rate of the 1-based epoch `e`.
+    /// The learning rate of the 0-based epoch `e`.
     public func learningRate(epoch e: Int) -> Float {
-        learningRate * Float(Foundation.pow(Double(learningRateDecayFactor), Double(e / learningRateDecayEvery)))
+        learningRate * Float(Foundation.pow(Double(learningRateDecayFactor), Double((e + 1) / learningRateDecayEvery)))
     }
 
     /// Checks ranges; throws naming the first bad value.
@@ -198,42 +181,5 @@ public struct SENTrainingConfiguration: Sendable, Equatable, Codable {
         try check(!convolutionalChannels.isEmpty && convolutionalChannels.count <= 16 && convolutionalChannels.allSatisfy { (1...8192).contains($0) },
                   "conv_channels must be 1 to 16 widths between 1 and 8192, got \(convolutionalChannels)")
         do { try speechEncoder.validate() } catch { throw TensorError.invalidArgument("config: \(readableDescription(of: error))") }
-    }
-
-    /// The keys of a YAML file, all optional; ``apply(to:)`` writes those present.
-    struct Overrides: Decodable {
-        var dataset: String?, batchSize: Int?, learningRate: Float?, epochs: Int?
-        var learningRateDecayEvery: Int?, learningRateDecayFactor: Float?, betas: [Float]?, weightDecay: Float?
-        var gamma: Float?, validateEvery: Int?, tiedBest: TiedBest?, seed: UInt64?, distinctiveLoss: Bool?, validationImages: ValidationImages?
-        var captionsPerImage: Int?, imageSize: Int?, imageEncoder: ImageEncoderKind?, imageViews: Int?
-        var convolutionalInputSize: Int?, convolutionalChannels: [Int]?, inceptionWeights: String?
-        var speechEncoder: SpeechOverrides?, workers: Int?
-        typealias CodingKeys = SENTrainingConfiguration.CodingKeys
-
-        func apply(to c: inout SENTrainingConfiguration) {
-            func set<T>(_ value: T?, _ target: inout T) { if let value { target = value } }
-            set(dataset, &c.dataset); set(batchSize, &c.batchSize); set(learningRate, &c.learningRate); set(epochs, &c.epochs)
-            set(learningRateDecayEvery, &c.learningRateDecayEvery); set(learningRateDecayFactor, &c.learningRateDecayFactor)
-            set(betas, &c.betas); set(weightDecay, &c.weightDecay); set(gamma, &c.gamma); set(validateEvery, &c.validateEvery)
-            if let tiedBest { c.tiedBest = tiedBest }
-            set(seed, &c.seed); set(distinctiveLoss, &c.distinctiveLoss); set(validationImages, &c.validationImages)
-            if let captionsPerImage { c.captionsPerImage = captionsPerImage }
-            set(imageSize, &c.imageSize); set(imageEncoder, &c.imageEncoder); set(imageViews, &c.imageViews)
-            set(convolutionalInputSize, &c.convolutionalInputSize); set(convolutionalChannels, &c.convolutionalChannels)
-            if let inceptionWeights { c.inceptionWeights = inceptionWeights }
-            set(workers, &c.workers)
-            if let s = speechEncoder {
-                set(s.melBands, &c.speechEncoder.melBands); set(s.convolutionChannels, &c.speechEncoder.convolutionChannels)
-                set(s.kernelSize, &c.speechEncoder.kernelSize); set(s.stride, &c.speechEncoder.stride)
-                set(s.hiddenSize, &c.speechEncoder.hiddenSize); set(s.recurrentLayers, &c.speechEncoder.recurrentLayers)
-                set(s.attentionHidden, &c.speechEncoder.attentionHidden)
-            }
-        }
-    }
-
-    struct SpeechOverrides: Decodable {
-        var melBands: Int?, convolutionChannels: [Int]?, kernelSize: Int?, stride: Int?
-        var hiddenSize: Int?, recurrentLayers: Int?, attentionHidden: Int?
-        typealias CodingKeys = SpeechEncoderConfiguration.CodingKeys
     }
 }

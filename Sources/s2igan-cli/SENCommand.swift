@@ -22,8 +22,9 @@ struct SENTrain: ParsableCommand {
         YAML file over them and the options below override both. cub/oxford/flickr8k/places use the frozen Inception-v3
         trunk, which needs --inception-weights (torchvision's inception_v3_google-0cc3c7bd.pth, or the older -1a9a5a14.pth); spoken-flowers trains
         a small convolutional image encoder from scratch. The output folder gets config.yml, log.jsonl, log.txt,
-        checkpoint.safetensors (after every epoch) and models/best_{audio,image,class}_model.safetensors. An interrupted
-        run continues with --resume and ends exactly as an uninterrupted one.
+        checkpoint.safetensors (after every epoch) and models/best_{audio,image,class}_model.safetensors. Epochs are
+        numbered from 0. An interrupted run (or one stopped with --stop-after) continues with --resume and ends exactly
+        as an uninterrupted one.
         """
     )
 
@@ -41,6 +42,7 @@ struct SENTrain: ParsableCommand {
     @Option(help: "random (the reference) or center crops for validation.") var validationImages: String?
     @Option(help: "torchvision Inception-v3 weights (.pth or .safetensors).") var inceptionWeights: String?
     @Option(help: "Background threads preparing batches.") var workers: Int?
+    @Option(help: "Stop after this many epochs in this call (resume later).") var stopAfter: Int?
     @Flag(help: "Continue the run in --output from its checkpoint (refused when there is none).") var resume = false
 
     func run() throws {
@@ -71,7 +73,7 @@ struct SENTrain: ParsableCommand {
         let started = Date()
         let trainer = try SENTrainer(configuration: c, root: URL(fileURLWithPath: root), output: URL(fileURLWithPath: output)) { print($0) }
         print("SEN on \(kind): \(trainer.trainSet.count) train / \(trainer.testSet.count) test images, batch \(c.batchSize), \(c.epochs) epochs")
-        let result = try trainer.run(resume: resume)
+        let result = try trainer.run(resume: resume, stopAfter: stopAfter)
         let best = result.bestMetric.map { String(format: "%.4f at epoch %d", $0, result.bestEpoch ?? 0) } ?? "none (no validation ran)"
         print("best \(result.metricName): \(best); chance \(String(format: "%.4f", result.chance)); "
               + "\(String(format: "%.1f", Date().timeIntervalSince(started))) s; models in \(output)/models")

@@ -1,5 +1,4 @@
 import ArgumentParser
-import S2IGANAutograd
 import Foundation
 import S2IGANNN
 import S2IGANSEN
@@ -7,8 +6,8 @@ import S2IGANTensor
 
 /// One SEN training step of the CUB configuration with cached trunk features, the shapes of
 /// `shared/bench/02_sen_speech.py`: the speech encoder at its reference size, the image projection on
-/// 2048-d features, the 150-class classifier, matching + distinctive loss, backward, Adam (β 0.95, 0.999,
-/// coupled weight decay 1e-3).
+/// 2048-d features, the 150-class classifier, and the step that training runs (``SENTrainingStep``: matching +
+/// distinctive loss, backward, Adam with the CUB configuration's β 0.95, 0.999 and coupled weight decay 1e-3).
 struct SENStepBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sen-step",
@@ -30,7 +29,7 @@ struct SENStepBench: ParsableCommand {
         let image = try InceptionImageEncoder()
         let classifier = try SENClassifier(classes: 150)
         let model = SENModel(speech: speech, image: image, classifier: classifier)
-        let adam = try Adam(parameters: model.trainableParameters(), learningRate: 1e-3, betas: (0.95, 0.999), weightDecay: 1e-3)
+        let step = try SENTrainingStep(model: model, configuration: .defaults(for: .cub))
         for batch in sizes {
             var rng = RandomGenerator(seed: UInt64(1000 + batch))
             let low = Int(0.4 * Double(frames))
@@ -41,24 +40,18 @@ struct SENStepBench: ParsableCommand {
             for (i, length) in lengths.enumerated() {
                 for t in length..<frames { for f in 0..<40 { mel[(i * frames + t) * 40 + f] = 0 } }
             }
-            let captions = Variable(try Tensor(shape: [batch, frames, 40], scalars: mel))
-            let features = Variable(try Tensor.normal([batch, 2048], using: &rng))
+            let captions = try Tensor(shape: [batch, frames, 40], scalars: mel)
+            let features = try Tensor.normal([batch, 2048], using: &rng)
             let classes = (0..<batch).map { _ in rng.nextInt(below: 150) }
             var lastLoss: Float = 0
-            func step() throws {
-                adam.zeroGrad()
-                let s = try speech(captions, lengths: lengths), v = try image(features)
-                let loss = try SENLosses.matching(image: v, speech: s, classIDs: classes)
-                    + SENLosses.distinctive(classifier: classifier.L1, image: v, speech: s, labels: classes)
-                try loss.backward()
-                try adam.step()
-                lastLoss = loss.value.scalars[0]
+            func iteration() throws {
+                lastLoss = try step.run(captions: captions, lengths: lengths, imageInputs: features, classIDs: classes, labels: classes).total
             }
-            try step()
+            try iteration()
             var times: [Double] = []
             for _ in 0..<iters {
                 let start = DispatchTime.now().uptimeNanoseconds
-                try step()
+                try iteration()
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             }
             times.sort()

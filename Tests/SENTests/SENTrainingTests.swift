@@ -43,9 +43,10 @@ func tinyConfiguration(epochs: Int = 12) -> SENTrainingConfiguration {
         #expect(cub.batchSize == 128 && cub.learningRate == 1e-3 && cub.epochs == 151 && cub.distinctiveLoss)
         #expect(flickr.batchSize == 32 && flickr.learningRate == 1e-4 && flickr.epochs == 121 && !flickr.distinctiveLoss)
         #expect(cub.speechEncoder == SpeechEncoderConfiguration() && cub.betas == [0.95, 0.999] && cub.weightDecay == 1e-3)
-        // Epochs 1–49 at the base rate, 50–99 ÷10, 100–149 ÷100, 150–151 ÷1000 (spec 2.6).
-        #expect(cub.learningRate(epoch: 49) == 1e-3)
-        #expect(abs(cub.learningRate(epoch: 50) - 1e-4) < 1e-10 && abs(cub.learningRate(epoch: 151) - 1e-6) < 1e-12)
+        // Epochs 0–48 at the base rate, 49–98 ÷10, 99–148 ÷100, 149–150 ÷1000: the reference's 1-based epochs
+        // 1–49, 50–99, 100–149 and 150–151 (spec 2.6).
+        #expect(cub.learningRate(epoch: 0) == 1e-3 && cub.learningRate(epoch: 48) == 1e-3)
+        #expect(abs(cub.learningRate(epoch: 49) - 1e-4) < 1e-10 && abs(cub.learningRate(epoch: 150) - 1e-6) < 1e-12)
     }
 
     @Test func aPartialFileChangesOnlyItsKeys() throws {
@@ -249,6 +250,36 @@ func tinyConfiguration(epochs: Int = 12) -> SENTrainingConfiguration {
         }
         let logs = try String(contentsOf: split.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(logs.count == 4)
+        #expect(uninterrupted.records.map(\.epoch) == [0, 1, 2, 3] && uninterrupted.records.map { $0.metric != nil } == [false, false, true, false])
+    }
+
+    /// A run folder as the SEN wrote it before the training harness — epochs numbered from 1 in the checkpoint's
+    /// records and in `log.jsonl`, no `epoch_numbering` in the checkpoint — resumes, is renumbered from 0, and ends
+    /// with exactly the weights of an uninterrupted run (the random streams kept their keys).
+    @Test func aRunFolderOfTheOldNumberingResumes() throws {
+        let root = try tinySpokenFlowers(), whole = temporaryRoot("whole"), old = temporaryRoot("old")
+        defer { for url in [root, whole, old] { try? FileManager.default.removeItem(at: url) } }
+        let c = tinyConfiguration(epochs: 4)
+        let uninterrupted = try SENTrainer(configuration: c, root: root, output: whole).run()
+        let stopped = try SENTrainer(configuration: c, root: root, output: old).run(stopAfter: 3)
+        // The old layout: every record one higher, the checkpoint's epoch the last 1-based one, no numbering key.
+        let checkpoint = old.appendingPathComponent(SENTrainer.checkpointFile)
+        var file = try SafeTensorsFile.read(checkpoint)
+        let records = stopped.records.map { var r = $0; r.epoch += 1; return r }
+        #expect(records.map(\.epoch) == [1, 2, 3] && records[2].best)
+        file.metadata["records"] = String(decoding: try JSONEncoder.sorted.encode(records), as: UTF8.self)
+        file.metadata["epoch"] = "3"
+        file.metadata["epoch_numbering"] = nil
+        try file.write(to: checkpoint)
+        let lines = try records.map { String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self) }
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: old.appendingPathComponent("log.jsonl"))
+
+        let resumed = try SENTrainer(configuration: c, root: root, output: old).run(resume: true)
+        #expect(resumed.finished && withoutTimes(resumed.records) == withoutTimes(uninterrupted.records))
+        #expect(resumed.bestEpoch == uninterrupted.bestEpoch)
+        #expect(try checkpointTensors(old) == checkpointTensors(whole))
+        let log = try String(contentsOf: old.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(try log.map { try JSONDecoder().decode(SENEpochRecord.self, from: Data($0.utf8)).epoch } == [0, 1, 2, 3])
     }
 
     /// `resume` on a missing or empty run folder is refused, naming the folder and saying to drop --resume,
@@ -277,7 +308,10 @@ func tinyConfiguration(epochs: Int = 12) -> SENTrainingConfiguration {
         final class Lines: @unchecked Sendable { var all: [String] = [] }
         let lines = Lines()
         let resumed = try SENTrainer(configuration: c, root: root, output: output) { lines.all.append($0) }.run(resume: true)
-        #expect(resumed.finished && resumed.records.map(\.epoch) == [1, 2])
+        #expect(resumed.finished && resumed.records.map(\.epoch) == [0, 1])
+        // The printed table: its header, and the last epoch's row with nothing left to run.
+        #expect(lines.all.contains(SENTrainer.tableHeader(metricName: "mAP")) && lines.all.contains { $0.hasPrefix("    1  ") && $0.hasSuffix("  0m00s") })
+        #expect(try String(contentsOf: output.appendingPathComponent("log.txt"), encoding: .utf8).split(separator: "\n").last?.hasSuffix("0m00s") == false)
         for name in leftovers {
             #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent(name).path), "\(name)")
             #expect(lines.all.contains { $0.contains(name) }, "the removal of \(name) is reported")

@@ -1,0 +1,58 @@
+import S2IGANAutograd
+import S2IGANNN
+import S2IGANTensor
+import S2IGANTraining
+
+/// The losses of one SEN iteration.
+public struct SENStepLosses: Sendable, Equatable {
+    /// Matching plus (with a classifier) distinctive loss: what the optimiser minimises.
+    public var total: Float
+    public var matching: Float
+    /// `nil` without a classifier (datasets without classes).
+    public var distinctive: Float?
+}
+
+/// One SEN training iteration (spec 2.5): both encoders forward, the matching loss plus, when the model has a
+/// classifier, the distinctive loss, backward, one Adam step. ``SENTrainer`` runs it for every batch and the
+/// `sen-step` benchmark times it, so the benchmark measures the step that trains.
+public final class SENTrainingStep {
+    public let model: SENModel
+    public let optimizer: Adam
+    /// γ3 of the matching loss.
+    public var gamma: Float
+
+    public init(model: SENModel, optimizer: Adam, gamma: Float = 10) {
+        (self.model, self.optimizer, self.gamma) = (model, optimizer, gamma)
+    }
+
+    /// The step of `configuration`: Adam on the model's trainable parameters with its learning rate, betas and
+    /// coupled weight decay, and its γ.
+    public convenience init(model: SENModel, configuration c: SENTrainingConfiguration) throws {
+        let adam = try Adam(parameters: model.trainableParameters(), learningRate: c.learningRate, betas: (c.betas[0], c.betas[1]),
+                            weightDecay: c.weightDecay)
+        self.init(model: model, optimizer: adam, gamma: c.gamma)
+    }
+
+    /// One iteration on a batch: `captions` `[B, T, mel]` padded, longest first, with their `lengths`;
+    /// `imageInputs` as the image encoder's `prepare` gives them; each pair's class id (for the matching loss's
+    /// mask) and 0-based training label (for the classifier). Throws ``NonFiniteLoss`` before the backward pass
+    /// when the loss is not finite, so the weights never take a NaN step.
+    @discardableResult
+    public func run(captions: Tensor, lengths: [Int], imageInputs: Tensor, classIDs: [Int], labels: [Int]) throws -> SENStepLosses {
+        optimizer.zeroGrad()
+        let speech = try model.speech(Variable(captions), lengths: lengths)
+        let image = try model.image(Variable(imageInputs))
+        let matching = try SENLosses.matching(image: image, speech: speech, classIDs: classIDs, gamma: gamma)
+        var loss = matching
+        var distinctive: Float?
+        if let classifier = model.classifier {
+            let d = try SENLosses.distinctive(classifier: classifier.L1, image: image, speech: speech, labels: labels)
+            distinctive = d.value.scalars[0]
+            loss = try loss + d
+        }
+        let total = try NonFiniteLoss.check(loss.value.scalars[0], "SEN")
+        try loss.backward()
+        try optimizer.step()
+        return SENStepLosses(total: total, matching: matching.value.scalars[0], distinctive: distinctive)
+    }
+}

@@ -1,0 +1,20 @@
+/// A loss that became NaN or infinite. Training steps throw it before any optimiser steps with the value, and
+/// ``TrainingRun`` turns it into the error that stops the run, naming the epoch and the iteration.
+public struct NonFiniteLoss: Error, CustomStringConvertible, Equatable, Sendable {
+    /// Which loss ("discriminator 0", "generator", "SEN").
+    public var name: String
+    public var value: Float
+
+    public init(name: String, value: Float) {
+        (self.name, self.value) = (name, value)
+    }
+
+    public var description: String { "the \(name) loss became \(value)" }
+
+    /// `value` if it is finite; otherwise throws naming the loss.
+    @discardableResult
+    public static func check(_ value: Float, _ name: String) throws -> Float {
+        guard value.isFinite else { throw NonFiniteLoss(name: name, value: value) }
+        return value
+    }
+}
