@@ -12,21 +12,6 @@ struct Features: ParsableCommand {
     )
 }
 
-/// Progress on stderr: a rewritten line on a terminal, a line every 10 % otherwise.
-struct Progress: Sendable {
-    let label: String
-    let terminal = isatty(STDERR_FILENO) == 1
-
-    func report(_ done: Int, _ total: Int) {
-        let step = Swift.max(1, total / 10)
-        if terminal {
-            FileHandle.standardError.write(Data("\r\(label) \(done)/\(total)\(done == total ? "\n" : "")".utf8))
-        } else if done % step == 0 || done == total {
-            FileHandle.standardError.write(Data("\(label) \(done)/\(total)\n".utf8))
-        }
-    }
-}
-
 struct AudioFeatures: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audio",
@@ -81,8 +66,7 @@ struct AudioFeatures: ParsableCommand {
                 return .init(output: folder.appendingPathComponent(url.deletingPathExtension().lastPathComponent + ".npy"), inputs: [url])
             }
         }
-        let progress = Progress(label: "features")
-        let report = extractor.run(groups) { progress.report($0, $1) }
+        let report = extractor.run(groups, progress: ProgressReporter.standardError().callback("features"))
         let recomputed = report.recomputed > 0 ? " (\(report.recomputed) recomputed: made with other settings or captions, or with no record of them)" : ""
         print("wrote \(report.written)\(recomputed), skipped \(report.skipped) complete, failed \(report.failures.count) of \(groups.count) output(s)")
         if !report.failures.isEmpty {
@@ -144,8 +128,7 @@ struct ImageFeatures: ParsableCommand {
         let extractor = try ImageFeatureExtractor(model: model, range: pixelRange, batchSize: batchSize)
         let files = try ImageFeatureExtractor.imageFiles(in: URL(fileURLWithPath: images))
         guard !files.isEmpty else { throw ValidationError("no .jpg/.jpeg/.png images under '\(images)'") }
-        let progress = Progress(label: "images")
-        let result = try extractor.features(of: files) { progress.report($0, $1) }
+        let result = try extractor.features(of: files, progress: ProgressReporter.standardError().callback("images"))
         guard !result.used.isEmpty else {
             // Nothing to write: an empty feature file would look like a finished run.
             throw TensorError.file(path: images, reason: "none of the \(files.count) image(s) could be read (first: \(result.failures.first?.1 ?? "unknown"))")

@@ -93,46 +93,21 @@ struct GANGenerate: ParsableCommand {
     @Option(help: "With a folder of generators: the first epoch N of netG_<N> to use.") var firstEpoch = 0
     @Option(help: "With a folder of generators: the last epoch N of netG_<N> to use.") var lastEpoch = Int.max
 
+    func validate() throws {
+        guard firstEpoch <= lastEpoch else { throw ValidationError("--first-epoch \(firstEpoch) is after --last-epoch \(lastEpoch)") }
+    }
+
     func run() throws {
-        let modelURL = URL(fileURLWithPath: model), outputURL = URL(fileURLWithPath: output)
-        var files: [(epoch: String, url: URL)] = []
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: modelURL.path, isDirectory: &isFolder) else {
-            throw TensorError.file(path: modelURL.path, reason: "generator: no such file or folder")
-        }
-        if isFolder.boolValue {
-            guard firstEpoch <= lastEpoch else { throw TensorError.invalidArgument("gan generate: --first-epoch \(firstEpoch) is after --last-epoch \(lastEpoch)") }
-            files = try RDGGeneration.generatorFiles(in: modelURL, epochs: firstEpoch...lastEpoch).map { (String($0.epoch), $0.url) }
-        } else {
-            files = [("", modelURL)]
-        }
+        let outputURL = URL(fileURLWithPath: output)
+        let generators = try RDGGeneration.generators(at: URL(fileURLWithPath: model), epochs: firstEpoch...lastEpoch)
         let stages: RDGGeneration.Stages = allStages ? .all : .last
         if embeddings.hasSuffix(".npy") {
-            let e = try NPY.readTensor(URL(fileURLWithPath: embeddings))
-            for (epoch, url) in files {
-                let g = try Generator.load(from: url)
-                let z: Tensor
-                if let noise { z = try NPY.readTensor(URL(fileURLWithPath: noise)) } else {
-                    var rng = RandomGenerator(seed: seed)
-                    z = try Tensor.normal([e.shape.first ?? 0, g.architecture.noiseSize], using: &rng)
-                }
-                var rng = RandomGenerator(seed: seed &+ 1)
-                let epsilon = deterministic ? nil : try Tensor.normal([e.shape.first ?? 0, g.architecture.conditionSize], using: &rng)
-                let images: [Tensor]
-                do { images = try RDGGeneration.images(generator: g, embeddings: e, noise: z, epsilon: epsilon) } catch {
-                    throw TensorError.file(path: embeddings, reason: "\(readableDescription(of: error)) (generator \(url.lastPathComponent))")
-                }
-                let folder = epoch.isEmpty ? outputURL : outputURL.appendingPathComponent("epoch\(epoch)")
-                let sizes = g.architecture.imageSizes
-                try removingOutputOnFailure(folder) {
-                    try createFolder(folder)
-                    for k in (stages == .all ? Array(sizes.indices) : [sizes.count - 1]) {
-                        for (i, picture) in try images[k].images(range: .signed, quantization: .truncate).enumerated() {
-                            try picture.write(to: folder.appendingPathComponent("\(i)_\(sizes[k]).png"))
-                        }
-                    }
-                }
-                print("\(url.lastPathComponent): \(e.shape[0]) images in \(folder.path)")
+            for (epoch, url) in generators {
+                let folder = RDGGeneration.outputFolder(outputURL, epoch: epoch)
+                let rows = try RDGGeneration.generateRows(generatorFile: url, embeddingsFile: URL(fileURLWithPath: embeddings),
+                                                          noiseFile: noise.map { URL(fileURLWithPath: $0) }, folder: folder, seed: seed,
+                                                          deterministic: deterministic, stages: stages)
+                print("\(url.lastPathComponent): \(rows) images in \(folder.path)")
             }
             return
         }
@@ -145,9 +120,9 @@ struct GANGenerate: ParsableCommand {
         guard e.count == data.count else {
             throw TensorError.file(path: embeddings, reason: "holds embeddings of \(e.count) images, the \(split) split has \(data.count)")
         }
-        for (epoch, url) in files {
+        for (epoch, url) in generators {
             let g = try Generator.load(from: url)
-            let folder = epoch.isEmpty ? outputURL : outputURL.appendingPathComponent("epoch\(epoch)")
+            let folder = RDGGeneration.outputFolder(outputURL, epoch: epoch)
             let started = Date()
             let count: Int
             do {

@@ -100,7 +100,7 @@ struct SENExtract: ParsableCommand {
     func run() throws {
         guard let kind = DatasetKind(name: dataset) else { throw ValidationError("unknown dataset '\(dataset)'") }
         let encoder = try SpeechEncoder.load(from: URL(fileURLWithPath: model))
-        let progress = StageProgress()
+        let progress = ProgressReporter.standardError()
         let started = Date()
         let summary = try SpeechEmbeddings.extractSplits(encoder: encoder, kind: kind, root: URL(fileURLWithPath: root), folder: URL(fileURLWithPath: output),
                                                          workers: jobs ?? Parallel.coreCount) { split, done, total in

@@ -33,7 +33,7 @@ struct DatasetSynth: ParsableCommand {
             (classes, imagesPerClass, captionsPerImage, size, seed)
         if let voices { options.voices = voices.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         let started = Date()
-        let progress = StageProgress()
+        let progress = ProgressReporter.standardError()
         let summary = try SpokenFlowers.build(options, root: URL(fileURLWithPath: output), workers: jobs ?? Parallel.coreCount) {
             progress.report($0.rawValue, $1, $2)
         }
@@ -88,7 +88,7 @@ struct DatasetSpeak: ParsableCommand {
         if let voices { palette.voices = voices.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         let speaker = CaptionSpeaker(synthesizer: SpeechSynthesizer(engine: speechEngine, timeout: timeout), palette: palette, seed: seed)
         let captions = try CaptionSpeaker.readCaptions(textFolder: URL(fileURLWithPath: text))
-        let progress = StageProgress()
+        let progress = ProgressReporter.standardError()
         let report = try speaker.run(captions, root: URL(fileURLWithPath: root), layout: layout, workers: jobs ?? Parallel.coreCount,
                                      features: features) { progress.report($0.rawValue, $1, $2) }
         print("spoke \(report.written) caption(s), kept \(report.skipped), failed \(report.failures.count) of \(captions.count)"
@@ -97,18 +97,5 @@ struct DatasetSpeak: ParsableCommand {
             for failure in report.failures { FileHandle.standardError.write(Data("failed: \(failure)\n".utf8)) }
             throw ExitCode(1)
         }
-    }
-}
-
-/// ``Progress`` for a job of several stages, each with its own count.
-final class StageProgress: @unchecked Sendable {
-    private let lock = NSLock()
-    private var current: (stage: String, progress: Progress)?
-
-    func report(_ stage: String, _ done: Int, _ total: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        if current?.stage != stage { current = (stage, Progress(label: stage)) }
-        current?.progress.report(done, total)
     }
 }
