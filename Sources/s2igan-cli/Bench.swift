@@ -48,7 +48,7 @@ struct ConvBench: ParsableCommand {
     @OptionGroup var options: BenchOptions
     @Option(help: "Batch size (the reference trains with 24).") var batch = 24
     @Option(help: "Comma-separated case names to run (default: all).") var only: String?
-    @Option(help: "automatic, im2col or winograd (the forward and input-gradient passes; winograd only for the 3×3 cases).")
+    @Option(help: "The forward and input-gradient algorithm (winograd runs only the 3×3 stride-1 cases).")
     var algorithm = Conv2dAlgorithm.automatic
 
     func benchmark() throws -> ConvBenchmark {

@@ -12,14 +12,6 @@ struct DatasetCommand: ParsableCommand {
     )
 }
 
-/// `--dataset` parsed by name (never guessed from the path).
-func datasetKind(_ name: String) throws -> DatasetKind {
-    guard let kind = DatasetKind(name: name) else {
-        throw ValidationError("unknown --dataset '\(name)' (\(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")))")
-    }
-    return kind
-}
-
 struct DatasetSplits: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "splits",
@@ -32,7 +24,7 @@ struct DatasetSplits: ParsableCommand {
         """
     )
 
-    @Option(help: "cub, oxford, flickr8k or places.") var dataset: String
+    @Option(help: "cub, oxford, flickr8k or places.", transform: datasetKind) var dataset: DatasetKind
     @Option(help: "Dataset root (as the reference's data_dir).") var root: String
     @Option(help: "Places: fraction of the images in the test split.") var testFraction = 0.2
     @Option(help: "Places: seed of the split.") var seed: UInt64 = 0
@@ -40,7 +32,7 @@ struct DatasetSplits: ParsableCommand {
     @Flag(help: "Replace existing split files, keeping each old one as <name>.bak-<yyyyMMdd-HHmmss> beside it.") var force = false
 
     func run() throws {
-        let summary = try SplitFiles.write(kind: datasetKind(dataset), root: URL(fileURLWithPath: root), testFraction: testFraction, seed: seed,
+        let summary = try SplitFiles.write(kind: dataset, root: URL(fileURLWithPath: root), testFraction: testFraction, seed: seed,
                                            testKeys: testKeys.map { URL(fileURLWithPath: $0) }, force: force)
         for backup in summary.backups { print("kept the old split file as \(backup.path)") }
         print("wrote \(summary.train) train and \(summary.test) test keys from \(summary.source)")
@@ -52,13 +44,13 @@ struct DatasetInfo: ParsableCommand {
         commandName: "info",
         abstract: "Counts per split, captions, classes, feature frame statistics and every problem found (exit code 1 if any).")
 
-    @Option(help: "cub, oxford, flickr8k, places or spoken-flowers.") var dataset: String
+    @Option(help: "cub, oxford, flickr8k, places or spoken-flowers.", transform: datasetKind) var dataset: DatasetKind
     @Option(help: "Dataset root.") var root: String
     @Flag(help: "Print JSON instead of text.") var json = false
     @Flag(help: "Skip decoding every image (faster on big datasets).") var noImageCheck = false
 
     func run() throws {
-        let kind = try datasetKind(dataset)
+        let kind = dataset
         var report: [String: Any] = ["dataset": kind.rawValue, "root": root]
         var problemCount = 0
         for split in DatasetSplit.allCases {

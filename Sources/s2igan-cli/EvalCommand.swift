@@ -84,18 +84,17 @@ func format(_ value: Double) -> String { String(format: "%.6f", value) }
 struct EvalIS: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "is", abstract: "Inception Score of every image under the folder (recursively, sorted).")
     @OptionGroup var options: EvalOptions
-    @Option(help: "reference (torchvision, 1000 classes, splits of ⌊N/10⌋) or fidelity (pytorch-fid network, 1008 classes, no bias).") var variant = "reference"
+    @Option(help: "reference (torchvision, 1000 classes, splits of ⌊N/10⌋) or fidelity (pytorch-fid network, 1008 classes, no bias).") var variant = ISVariant.reference
     @Option(help: "Splits.") var splits = 10
 
     func run() throws {
-        guard ["reference", "fidelity"].contains(variant) else { throw ValidationError("--variant must be reference or fidelity") }
         let sets = try options.imageSets()
-        let metrics = ImageSetMetrics(network: try options.network(variant == "fidelity" ? .fid : .torchvision), batchSize: options.batchSize,
+        let metrics = ImageSetMetrics(network: try options.network(variant == .fidelity ? .fid : .torchvision), batchSize: options.batchSize,
                                       progress: options.progress("images"))
         try options.run(sets) { _, files in
             let score = try metrics.inceptionScore(of: files, splits: splits)
             return ("IS_mean: \(format(score.mean)) IS_std: \(format(score.standardDeviation))",
-                    ["is_mean": score.mean, "is_std": score.standardDeviation, "images": score.images, "variant": variant])
+                    ["is_mean": score.mean, "is_std": score.standardDeviation, "images": score.images, "variant": variant.rawValue])
         }
     }
 }

@@ -26,7 +26,7 @@ struct AudioFeatures: ParsableCommand {
     )
 
     @Option(help: "Dataset layout of ROOT: \(AudioFeatureExtractor.Layout.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var dataset: String?
+    var dataset: AudioFeatureExtractor.Layout?
 
     @Option(help: "Output folder for individual files.")
     var output: String = "."
@@ -42,8 +42,7 @@ struct AudioFeatures: ParsableCommand {
 
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give a dataset root or wav files") }
-        if let dataset {
-            guard AudioFeatureExtractor.Layout(rawValue: dataset) != nil else { throw ValidationError("unknown --dataset '\(dataset)'") }
+        if dataset != nil {
             guard inputs.count == 1 else { throw ValidationError("--dataset takes exactly one root folder") }
         }
         guard LogMelRecipe.sampleRates.contains(sampleRate) else {
@@ -57,8 +56,8 @@ struct AudioFeatures: ParsableCommand {
         recipe.cmvn = !noCMVN
         let extractor = AudioFeatureExtractor(recipe: recipe)
         let groups: [AudioFeatureExtractor.Group]
-        if let dataset, let layout = AudioFeatureExtractor.Layout(rawValue: dataset) {
-            groups = try AudioFeatureExtractor.plan(root: URL(fileURLWithPath: inputs[0]), layout: layout)
+        if let dataset {
+            groups = try AudioFeatureExtractor.plan(root: URL(fileURLWithPath: inputs[0]), layout: dataset)
         } else {
             let folder = URL(fileURLWithPath: output)
             groups = inputs.map { path in
@@ -89,8 +88,8 @@ struct ImageFeatures: ParsableCommand {
         """
     )
 
-    @Option(help: "inception-v3 or fid-inception.")
-    var backbone: String = "inception-v3"
+    @Option(help: "torchvision's ImageNet network or pytorch-fid's FID network.")
+    var backbone = Backbone.inceptionV3
 
     @Option(help: "Weights file (.pth as torchvision / pytorch-fid publish them, or .safetensors).")
     var weights: String?
@@ -105,19 +104,13 @@ struct ImageFeatures: ParsableCommand {
     var output: String
 
     @Option(help: "Input range given to the network: unit ([0, 1], the reference's mAP / R@k scripts) or signed ([−1, 1], its image encoder).")
-    var range: String = "unit"
+    var range = PixelRange.unit
 
     @Option(help: "Images per batch.")
     var batchSize = 50
 
     func run() throws {
-        let variant: InceptionV3.Variant
-        switch backbone {
-        case "inception-v3": variant = .torchvision
-        case "fid-inception": variant = .fid
-        default: throw ValidationError("--backbone must be inception-v3 or fid-inception, got '\(backbone)'")
-        }
-        guard let pixelRange = PixelRange(rawValue: range) else { throw ValidationError("--range must be unit or signed, got '\(range)'") }
+        let variant = backbone.variant
         let model = try InceptionV3(variant: variant)
         if let weights {
             try model.load(weights: URL(fileURLWithPath: weights))
@@ -125,7 +118,7 @@ struct ImageFeatures: ParsableCommand {
             let file = variant == .torchvision ? "inception_v3_google-0cc3c7bd.pth (torchvision)" : "pt_inception-2015-12-05-6726825d.pth (pytorch-fid)"
             throw ValidationError("features image needs real Inception weights: pass --weights \(file); --random-weights only for timing")
         }
-        let extractor = try ImageFeatureExtractor(model: model, range: pixelRange, batchSize: batchSize)
+        let extractor = try ImageFeatureExtractor(model: model, range: range, batchSize: batchSize)
         let files = try ImageFeatureExtractor.imageFiles(in: URL(fileURLWithPath: images))
         guard !files.isEmpty else { throw ValidationError("no .jpg/.jpeg/.png images under '\(images)'") }
         let result = try extractor.features(of: files, progress: ProgressReporter.standardError().callback("images"))

@@ -29,7 +29,7 @@ struct GANTrain: ParsableCommand {
         """
     )
 
-    @Option(help: "cub, oxford, flickr8k, places or spoken-flowers.") var dataset: String
+    @Option(help: "cub, oxford, flickr8k, places or spoken-flowers.", transform: datasetKind) var dataset: DatasetKind
     @Option(help: "Dataset root.") var root: String
     @Option(help: "Folder with speech_embeddings_train.safetensors (or .pickle).") var embeddings: String
     @Option(help: "The SEN run (its image encoder embeds images for the relation supervisor).") var sen: String?
@@ -44,7 +44,7 @@ struct GANTrain: ParsableCommand {
     @Flag(help: "Continue the run in --output from its checkpoint (refused when there is none).") var resume = false
 
     func run() throws {
-        guard let kind = DatasetKind(name: dataset) else { throw ValidationError("unknown dataset '\(dataset)'") }
+        let kind = dataset
         var c = RDGTrainingConfiguration.defaults(for: kind)
         if let config { c = try RDGTrainingConfiguration.load(file: URL(fileURLWithPath: config), base: c) }
         c.dataset = kind.rawValue
@@ -81,9 +81,9 @@ struct GANGenerate: ParsableCommand {
     @Option(help: "netG_<N>.safetensors/.pth, or a folder of them (models/ of a gan train run).") var model: String
     @Option(help: "Folder with speech_embeddings_<split>.safetensors, or an .npy of embeddings [N, D].") var embeddings: String
     @Option(help: "Output folder.") var output: String
-    @Option(help: "Dataset kind (for a split).") var dataset: String?
+    @Option(help: "Dataset kind (for a split).", transform: datasetKind) var dataset: DatasetKind?
     @Option(help: "Dataset root (for a split).") var root: String?
-    @Option(help: "train or test.") var split: String = "test"
+    @Option(help: "The split (with --dataset and --root).") var split = DatasetSplit.test
     @Option(help: "Noise .npy [N, z] for --embeddings FILE.npy.") var noise: String?
     @Option(help: "Images per batch.") var batchSize = 7
     @Option(help: "Seed.") var seed: UInt64 = 100
@@ -105,18 +105,17 @@ struct GANGenerate: ParsableCommand {
             for (epoch, url) in generators {
                 let folder = RDGGeneration.outputFolder(outputURL, epoch: epoch)
                 let rows = try RDGGeneration.generateRows(generatorFile: url, embeddingsFile: URL(fileURLWithPath: embeddings),
-                                                          noiseFile: noise.map { URL(fileURLWithPath: $0) }, folder: folder, seed: seed,
-                                                          deterministic: deterministic, stages: stages)
+                                                           noiseFile: noise.map { URL(fileURLWithPath: $0) }, folder: folder, seed: seed,
+                                                           deterministic: deterministic, stages: stages)
                 print("\(url.lastPathComponent): \(rows) images in \(folder.path)")
             }
             return
         }
-        guard let dataset, let kind = DatasetKind(name: dataset), let root else {
+        guard let dataset, let root else {
             throw ValidationError("a split needs --dataset and --root (or give --embeddings FILE.npy)")
         }
-        guard let splitValue = DatasetSplit(rawValue: split) else { throw ValidationError("--split must be train or test") }
-        let data = try SpokenImageDataset.open(kind: kind, root: URL(fileURLWithPath: root), split: splitValue)
-        let e = try SpeechEmbeddings.read(split: split, in: URL(fileURLWithPath: embeddings))
+        let data = try SpokenImageDataset.open(kind: dataset, root: URL(fileURLWithPath: root), split: split)
+        let e = try SpeechEmbeddings.read(split: split.rawValue, in: URL(fileURLWithPath: embeddings))
         guard e.count == data.count else {
             throw TensorError.file(path: embeddings, reason: "holds embeddings of \(e.count) images, the \(split) split has \(data.count)")
         }
