@@ -50,53 +50,24 @@ struct DatasetInfo: ParsableCommand {
     @Flag(help: "Skip decoding every image (faster on big datasets).") var noImageCheck = false
 
     func run() throws {
-        let kind = dataset
-        var report: [String: Any] = ["dataset": kind.rawValue, "root": root]
-        var problemCount = 0
-        for split in DatasetSplit.allCases {
-            let options = DatasetOptions(skipBadItems: true, checkImages: !noImageCheck)
-            var entry: [String: Any] = [:]
-            do {
-                let data = try SpokenImageDataset.open(kind: kind, root: URL(fileURLWithPath: root), split: split, options: options)
-                let frames = data.items.flatMap(\.captionFrames)
-                entry = ["images": data.count, "captions_per_image": data.captionsPerImage, "captions": frames.count,
-                         "classes": Set(data.items.map(\.classID)).count,
-                         "frames": ["min": frames.min() ?? 0, "max": frames.max() ?? 0,
-                                    "mean": frames.isEmpty ? 0 : Double(frames.reduce(0, +)) / Double(frames.count)],
-                         "problems": data.problems.map(\.description)]
-                problemCount += data.problems.count
-            } catch let error as DatasetError {
-                entry = ["problems": error.problems.map(\.description)]
-                problemCount += error.problems.count
-            } catch {
-                entry = ["problems": ["\(readableDescription(of: error))"]]
-                problemCount += 1
-            }
-            report[split.rawValue] = entry
-        }
-        // The built-in dataset's record of every image's attributes (what the demo's evaluation reads).
-        if kind == .spokenFlowers {
-            do { _ = try SpokenFlowers.readManifest(root: URL(fileURLWithPath: root)) } catch {
-                report["problems"] = ["\(readableDescription(of: error))"]
-                problemCount += 1
-            }
-        }
+        let inspection = DatasetInspection(kind: dataset, root: URL(fileURLWithPath: root), checkImages: !noImageCheck)
         if json {
+            var report = inspection.jsonObject
+            report["root"] = root
             let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("\(kind) dataset at \(root)")
+            print("\(dataset) dataset at \(root)")
             for split in DatasetSplit.allCases {
-                let e = report[split.rawValue] as? [String: Any] ?? [:]
-                if let images = e["images"] as? Int, let f = e["frames"] as? [String: Any] {
-                    print("  \(split): \(images) images, \(e["captions"] ?? 0) captions (\(e["captions_per_image"] ?? 0) per image), "
-                          + "\(e["classes"] ?? 0) classes, frames \(f["min"] ?? 0)–\(f["max"] ?? 0) "
-                          + "(mean \(String(format: "%.1f", f["mean"] as? Double ?? 0)))")
+                guard let r = inspection.splits[split] else { continue }
+                if let images = r.images {
+                    print("  \(split): \(images) images, \(r.captions) captions (\(r.captionsPerImage) per image), \(r.classes) classes, "
+                          + "frames \(r.frames.min)–\(r.frames.max) (mean \(String(format: "%.1f", r.frames.mean)))")
                 }
-                for p in e["problems"] as? [String] ?? [] { print("  \(split) problem: \(p)") }
+                for p in r.problems { print("  \(split) problem: \(p)") }
             }
-            for p in report["problems"] as? [String] ?? [] { print("  problem: \(p)") }
+            for p in inspection.problems { print("  problem: \(p)") }
         }
-        if problemCount > 0 { throw ExitCode(1) }
+        if inspection.problemCount > 0 { throw ExitCode(1) }
     }
 }
