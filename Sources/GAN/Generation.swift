@@ -195,6 +195,25 @@ public enum RDGGeneration {
         }
     }
 
+    /// ``generateSplit(generator:keys:embeddings:folder:batchSize:seed:deterministic:stages:dropLast:progress:)`` with the
+    /// generator read from `generatorFile`: nothing is left in `folder` if it fails, and an error that is not already
+    /// about a file names `embeddingsSource` (where the embeddings were read) and the generator.
+    @discardableResult
+    public static func generateSplit(generatorFile: URL, keys: [String], embeddings: [Tensor], embeddingsSource: URL, folder: URL,
+                                     batchSize: Int = 7, seed: UInt64 = 100, deterministic: Bool = false, stages: Stages = .last,
+                                     dropLast: Bool = true, progress: ((Int, Int) -> Void)? = nil) throws -> Int {
+        let g = try Generator.load(from: generatorFile)
+        do {
+            return try removingOutputOnFailure(folder) {
+                try generateSplit(generator: g, keys: keys, embeddings: embeddings, folder: folder, batchSize: batchSize, seed: seed,
+                                  deterministic: deterministic, stages: stages, dropLast: dropLast, progress: progress)
+            }
+        } catch let error as TensorError {
+            if case .file = error { throw error }
+            throw TensorError.file(path: embeddingsSource.path, reason: "\(readableDescription(of: error)) (generator \(generatorFile.lastPathComponent))")
+        }
+    }
+
     /// The reference's file name of caption `caption` of image `key` at `size` px: `<key>_<size>_sentence<i>.png`
     /// (``GeneratedImageName``, which the evaluations read).
     public static func fileName(key: String, size: Int, caption: Int) -> String {

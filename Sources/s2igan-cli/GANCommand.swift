@@ -4,7 +4,6 @@ import Foundation
 import S2IGANGAN
 import S2IGANSEN
 import S2IGANTensor
-import S2IGANFormats
 
 struct GANCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -120,19 +119,11 @@ struct GANGenerate: ParsableCommand {
             throw TensorError.file(path: embeddings, reason: "holds embeddings of \(e.count) images, the \(split) split has \(data.count)")
         }
         for (epoch, url) in generators {
-            let g = try Generator.load(from: url)
             let folder = RDGGeneration.outputFolder(outputURL, epoch: epoch)
             let started = Date()
-            let count: Int
-            do {
-                count = try removingOutputOnFailure(folder) {
-                    try RDGGeneration.generateSplit(generator: g, keys: data.items.map(\.key), embeddings: e, folder: folder, batchSize: batchSize,
-                                                    seed: seed, deterministic: deterministic, stages: stages, dropLast: !keepLast)
-                }
-            } catch let error as TensorError {
-                if case .file = error { throw error }
-                throw TensorError.file(path: embeddings, reason: "\(readableDescription(of: error)) (generator \(url.lastPathComponent))")
-            }
+            let count = try RDGGeneration.generateSplit(generatorFile: url, keys: data.items.map(\.key), embeddings: e,
+                                                        embeddingsSource: URL(fileURLWithPath: embeddings), folder: folder, batchSize: batchSize,
+                                                        seed: seed, deterministic: deterministic, stages: stages, dropLast: !keepLast)
             print(String(format: "%@: %d images in %@ (%.1f s)", url.lastPathComponent, count, folder.path, Date().timeIntervalSince(started)))
         }
     }

@@ -55,6 +55,33 @@ import Testing
         #expect(try RDGGeneration.generateRows(generatorFile: generatorFile, embeddingsFile: embeddings, folder: output, deterministic: true) == 2)
     }
 
+    /// A split from a generator file: the reference's names, and on bad embeddings an error naming where they came
+    /// from and the generator, with nothing left behind.
+    @Test func splitsFromAGeneratorFileNameTheirSources() throws {
+        let folder = temporaryRoot("split-files")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let generatorFile = folder.appendingPathComponent("netG_7.safetensors")
+        try Self.generator().save(to: generatorFile, metadata: [:])
+        var rng = RandomGenerator(seed: 5)
+        let embeddings = try (0..<3).map { _ in try Tensor.normal([2, 16], using: &rng) }
+        let source = folder.appendingPathComponent("speech_embeddings_test.safetensors")
+        let output = folder.appendingPathComponent("epoch7")
+        let count = try RDGGeneration.generateSplit(generatorFile: generatorFile, keys: ["a/1", "a/2", "b/3"], embeddings: embeddings,
+                                                    embeddingsSource: source, folder: output, batchSize: 2, deterministic: true)
+        #expect(count == 4 && FileManager.default.fileExists(atPath: output.appendingPathComponent("a/2_128_sentence1.png").path))
+        #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent("b/3_128_sentence0.png").path), "the last incomplete batch is dropped")
+        var bad = embeddings
+        bad[1].withUnsafeMutableBufferPointer { $0[0] = .infinity }
+        let failed = folder.appendingPathComponent("failed")
+        let error = #expect(throws: TensorError.self) {
+            try RDGGeneration.generateSplit(generatorFile: generatorFile, keys: ["a/1", "a/2", "b/3"], embeddings: bad, embeddingsSource: source,
+                                            folder: failed, batchSize: 2)
+        }
+        #expect("\(error!)".contains(source.path) && "\(error!)".contains("netG_7.safetensors"), "\(error!)")
+        #expect(!FileManager.default.fileExists(atPath: failed.path))
+    }
+
     @Test func generatorsAreAFileOrAFolderAndTheirOutputFolders() throws {
         let folder = temporaryRoot("rows-generators")
         defer { try? FileManager.default.removeItem(at: folder) }
