@@ -23,6 +23,7 @@ func layerTests(_ folder: String, _ dependencies: [Target.Dependency], fixtures:
 }
 
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
     name: "S2IGAN",
@@ -41,6 +42,7 @@ let package = Package(
         .library(name: "GAN", targets: ["S2IGANGAN"]),
         .library(name: "Evaluation", targets: ["S2IGANEvaluation"]),
         .library(name: "Demo", targets: ["S2IGANDemo"]),
+        .library(name: "Bench", targets: ["S2IGANBench"]),
         .executable(name: "s2igan", targets: ["s2igan-cli"]),
     ],
     dependencies: [
@@ -78,11 +80,14 @@ let package = Package(
                              "S2IGANTensor"]),
         layer("Demo", ["S2IGANGAN", "S2IGANSEN", "S2IGANMetrics", "S2IGANDatasets", "S2IGANAudio",
                        "S2IGANVision", "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor"]),
+        // The benchmarks of `s2igan bench` (their settings are command-line options, hence ArgumentParser).
+        layer("Bench", ["S2IGANGAN", "S2IGANSEN", "S2IGANEvaluation", "S2IGANDatasets", "S2IGANAudio", "S2IGANVision", "S2IGANNN",
+                        "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", argumentParser]),
         .executableTarget(
             name: "s2igan-cli",
-            dependencies: ["CTensorSupport", "S2IGANTensor", "S2IGANFormats", "S2IGANAutograd", "S2IGANNN", "S2IGANAudio",
+            dependencies: ["CTensorSupport", "S2IGANTensor", "S2IGANFormats", "S2IGANAudio",
                            "S2IGANVision", "S2IGANDatasets", "S2IGANMetrics", "S2IGANSEN", "S2IGANGAN", "S2IGANEvaluation",
-                           "S2IGANDemo", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+                           "S2IGANDemo", "S2IGANBench", argumentParser]
         ),
 
         // Fuzzing (Docs/reliability.md): one function per decoder, and the libFuzzer binary / replay driver.
@@ -112,6 +117,7 @@ let package = Package(
                                   "S2IGANTensor", "TestSupport"]),
         layerTests("Demo", ["S2IGANDemo", "S2IGANGAN", "S2IGANSEN", "S2IGANMetrics", "S2IGANDatasets", "S2IGANVision",
                             "S2IGANNN", "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", "TestSupport"], fixtures: false),
+        layerTests("Bench", ["S2IGANBench", "S2IGANTensor", argumentParser], fixtures: false),
         // Runs the built `s2igan` executable as a child process (built by `swift build --build-tests`).
         .testTarget(name: "CLITests", dependencies: ["S2IGANFormats", "S2IGANTensor"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzTests"),

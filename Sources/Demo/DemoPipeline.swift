@@ -177,9 +177,9 @@ public final class DemoPipeline: @unchecked Sendable {
     // MARK: - Stages
 
     func buildDataset() throws {
-        let progress = StepCounter(report: report)
+        let progress = ProgressReporter(lines: report)
         let summary = try SpokenFlowers.build(configuration.dataset, root: dataRoot, workers: configuration.workers) { stage, done, total in
-            progress.step("  \(stage.rawValue)", done, total)
+            progress.report("  \(stage.rawValue)", done, total)
         }
         report("  \(summary.trainImages) train / \(summary.testImages) test images, \(summary.captionsSpoken + summary.captionsKept) spoken captions")
     }
@@ -194,9 +194,9 @@ public final class DemoPipeline: @unchecked Sendable {
 
     func extractEmbeddings() throws {
         let encoder = try SpeechEncoder.load(from: senFolder)
-        let progress = StepCounter(report: report)
+        let progress = ProgressReporter(lines: report)
         try SpeechEmbeddings.extractSplits(encoder: encoder, kind: .spokenFlowers, root: dataRoot, folder: senFolder, workers: configuration.workers) {
-            progress.step("  \($0.rawValue) captions", $1, $2)
+            progress.report("  \($0.rawValue) captions", $1, $2)
         }
     }
 
@@ -262,10 +262,10 @@ public final class DemoPipeline: @unchecked Sendable {
         let test = try SpokenImageDataset.open(kind: .spokenFlowers, root: dataRoot, split: .test)
         let embeddings = try SpeechEmbeddings.read(split: DatasetSplit.test.rawValue, in: senFolder)
         let generator = try Generator.load(from: try generatorFile())
-        let progress = StepCounter(report: report)
+        let progress = ProgressReporter(lines: report)
         let count = try RDGGeneration.generateSplit(generator: generator, keys: test.items.map(\.key), embeddings: embeddings,
                                                     folder: generatedFolder, deterministic: true, stages: .all, dropLast: false) {
-            progress.step("  images", $0, $1)
+            progress.report("  images", $0, $1)
         }
         report("  \(count) images for \(test.count) test images")
     }
@@ -274,24 +274,5 @@ public final class DemoPipeline: @unchecked Sendable {
         let evaluation = try DemoEvaluation.compute(pipeline: self)
         try evaluation.write(to: evaluationFile)
         for line in evaluation.summaryLines() { report("  " + line) }
-    }
-}
-
-/// Progress lines at most every 10 % of a stage.
-final class StepCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last: [String: Int] = [:]
-    let report: @Sendable (String) -> Void
-
-    init(report: @escaping @Sendable (String) -> Void) { self.report = report }
-
-    func step(_ label: String, _ done: Int, _ total: Int) {
-        guard total > 0 else { return }
-        let tenth = done * 10 / total
-        lock.lock()
-        let show = tenth > (last[label] ?? -1)
-        if show { last[label] = tenth }
-        lock.unlock()
-        if show { report("\(label) \(done)/\(total)") }
     }
 }

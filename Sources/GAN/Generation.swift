@@ -130,8 +130,95 @@ public enum RDGGeneration {
         return try outputs.map { try Tensor.concatenate($0, axis: 0) }
     }
 
-    /// The reference's file name of caption `caption` of image `key` at `size` px: `<key>_<size>_sentence<i>.png`.
-    public static func fileName(key: String, size: Int, caption: Int) -> String { "\(key)_\(size)_sentence\(caption).png" }
+    /// The generators at `url`: the file itself (epoch nil), or the `netG_<N>` files of a folder with N in `epochs`
+    /// (see ``generatorFiles(in:epochs:)``). Throws naming `url` when nothing is there.
+    public static func generators(at url: URL, epochs: ClosedRange<Int>? = nil) throws -> [(epoch: Int?, url: URL)] {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
+            throw TensorError.file(path: url.path, reason: "generator: no such file or folder")
+        }
+        guard isFolder.boolValue else { return [(nil, url)] }
+        return try generatorFiles(in: url, epochs: epochs).map { ($0.epoch, $0.url) }
+    }
+
+    /// The folder the images of generator `epoch` go to under `output`: `output/epoch<N>`, or `output` itself for a
+    /// single generator (the layout `s2igan eval` reads back).
+    public static func outputFolder(_ output: URL, epoch: Int?) -> URL {
+        epoch.map { output.appendingPathComponent("epoch\($0)") } ?? output
+    }
+
+    /// The file name of row `row` of given embeddings at `size` px: `<row>_<size>.png`.
+    public static func rowFileName(row: Int, size: Int) -> String { "\(row)_\(size).png" }
+
+    /// One image per row of `embeddings` `[N, D]`, written as `<row>_<size>.png` into `folder` (created; removed
+    /// again if anything fails): `noise` `[N, z]`, or drawn from `seed`; the conditioning noise drawn from
+    /// `seed + 1`, or μ when `deterministic`. Returns the number of rows (the images of each stage written).
+    @discardableResult
+    public static func generateRows(generator g: Generator, embeddings: Tensor, noise: Tensor? = nil, folder: URL, seed: UInt64 = 100,
+                                    deterministic: Bool = false, stages: Stages = .last) throws -> Int {
+        let n = embeddings.shape.first ?? 0
+        let z: Tensor
+        if let noise { z = noise } else {
+            var rng = RandomGenerator(seed: seed)
+            z = try Tensor.normal([n, g.architecture.noiseSize], using: &rng)
+        }
+        var rng = RandomGenerator(seed: seed &+ 1)
+        let epsilon = deterministic ? nil : try Tensor.normal([n, g.architecture.conditionSize], using: &rng)
+        let images = try Self.images(generator: g, embeddings: embeddings, noise: z, epsilon: epsilon)
+        let sizes = g.architecture.imageSizes
+        return try removingOutputOnFailure(folder) {
+            try createFolder(folder)
+            for k in (stages == .all ? Array(sizes.indices) : [sizes.count - 1]) {
+                for (i, picture) in try images[k].images(range: .signed, quantization: .truncate).enumerated() {
+                    try picture.write(to: folder.appendingPathComponent(rowFileName(row: i, size: sizes[k])))
+                }
+            }
+            return n
+        }
+    }
+
+    /// ``generateRows(generator:embeddings:noise:folder:seed:deterministic:stages:)`` on files: the generator file
+    /// (`netG_<N>.safetensors` / `.pth`), the embeddings `.npy` `[N, D]` and optionally a noise `.npy` `[N, z]`. An
+    /// error that is not already about a file names the embeddings file and the generator.
+    @discardableResult
+    public static func generateRows(generatorFile: URL, embeddingsFile: URL, noiseFile: URL? = nil, folder: URL, seed: UInt64 = 100,
+                                    deterministic: Bool = false, stages: Stages = .last) throws -> Int {
+        let g = try Generator.load(from: generatorFile)
+        let embeddings = try NPY.readTensor(embeddingsFile)
+        let noise = try noiseFile.map { try NPY.readTensor($0) }
+        do {
+            return try generateRows(generator: g, embeddings: embeddings, noise: noise, folder: folder, seed: seed, deterministic: deterministic,
+                                    stages: stages)
+        } catch let error as TensorError {
+            if case .file = error { throw error }
+            throw TensorError.file(path: embeddingsFile.path, reason: "\(readableDescription(of: error)) (generator \(generatorFile.lastPathComponent))")
+        }
+    }
+
+    /// ``generateSplit(generator:keys:embeddings:folder:batchSize:seed:deterministic:stages:dropLast:progress:)`` with the
+    /// generator read from `generatorFile`: nothing is left in `folder` if it fails, and an error that is not already
+    /// about a file names `embeddingsSource` (where the embeddings were read) and the generator.
+    @discardableResult
+    public static func generateSplit(generatorFile: URL, keys: [String], embeddings: [Tensor], embeddingsSource: URL, folder: URL,
+                                     batchSize: Int = 7, seed: UInt64 = 100, deterministic: Bool = false, stages: Stages = .last,
+                                     dropLast: Bool = true, progress: ((Int, Int) -> Void)? = nil) throws -> Int {
+        let g = try Generator.load(from: generatorFile)
+        do {
+            return try removingOutputOnFailure(folder) {
+                try generateSplit(generator: g, keys: keys, embeddings: embeddings, folder: folder, batchSize: batchSize, seed: seed,
+                                  deterministic: deterministic, stages: stages, dropLast: dropLast, progress: progress)
+            }
+        } catch let error as TensorError {
+            if case .file = error { throw error }
+            throw TensorError.file(path: embeddingsSource.path, reason: "\(readableDescription(of: error)) (generator \(generatorFile.lastPathComponent))")
+        }
+    }
+
+    /// The reference's file name of caption `caption` of image `key` at `size` px: `<key>_<size>_sentence<i>.png`
+    /// (``GeneratedImageName``, which the evaluations read).
+    public static func fileName(key: String, size: Int, caption: Int) -> String {
+        GeneratedImageName.fileName(key: key, size: size, caption: caption)
+    }
 
     /// The reference's evaluation images for a split: batches of `batchSize` images (the last incomplete batch
     /// dropped, as the reference does), one noise batch per image batch shared by all its captions, the

@@ -1,102 +1,209 @@
 import ArgumentParser
 import Foundation
+import S2IGANBench
 import S2IGANTensor
 
+/// `s2igan bench …`: each command parses its options and runs a benchmark of S2IGANBench, printing its records.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Named performance benchmarks; each prints one JSON object per line on stdout.",
-        subcommands: [GemmBench.self, ConvBench.self, MLPBench.self, ConvNetBench.self, GRUBench.self, MelBench.self, InceptionBench.self, FIDBench.self, LoaderBench.self, SENStepBench.self, GANStepBench.self]
+        subcommands: [GemmBench.self, ConvBench.self, MLPBench.self, ConvNetBench.self, GRUBench.self, MelBench.self, InceptionBench.self,
+                      FIDBench.self, LoaderBench.self, SENStepBench.self, GANStepBench.self]
     )
 }
 
-/// Timing shared by the benchmarks: warm-up, then the median of repeated runs, each repeated until
-/// about `targetSeconds` have been timed (at least `minimumRuns`).
-struct Timing {
-    var targetSeconds = 0.4
-    var minimumRuns = 5
-
-    func median(_ body: () throws -> Void) rethrows -> (milliseconds: Double, runs: Int) {
-        try body()
-        let probeStart = DispatchTime.now().uptimeNanoseconds
-        try body()
-        let probe = Double(DispatchTime.now().uptimeNanoseconds - probeStart) / 1e9
-        let runs = Swift.max(minimumRuns, Swift.min(500, Int(targetSeconds / Swift.max(probe, 1e-6))))
-        var times: [Double] = []
-        for _ in 0..<runs {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-        }
-        times.sort()
-        return (times[times.count / 2], runs)
-    }
-}
-
-/// One JSON line, keys sorted, for scripts to read.
-func printJSON(_ object: [String: Any]) {
-    if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
-       let line = String(data: data, encoding: .utf8) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
-    }
-}
-
-struct BenchOptions: ParsableArguments {
-    @Option(help: "Worker threads (default: all cores).")
-    var threads: Int?
-
-    @Option(help: "Seconds of timed work per configuration.")
-    var seconds: Double = 0.4
-
-    func apply() {
-        if let threads { Parallel.workerCount = threads }
-    }
-
-    var timing: Timing { Timing(targetSeconds: seconds) }
-
-    var context: [String: Any] {
-        ["threads": Parallel.workerCount, "openblas_core": BLAS.coreName ?? "unknown", "lib": "s2igan-swift"]
-    }
-}
+/// Comma-separated integers, e.g. `--batches 32,128`.
+func integers(_ list: String) -> [Int] { list.split(separator: ",").compactMap { Int($0) } }
 
 struct GemmBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemm",
         abstract: "Single-precision matrix products (the shapes of shared/bench/01_gemm.py): square 256–2048 and im2col-shaped."
     )
-
     @OptionGroup var options: BenchOptions
+    @Option(help: "Comma-separated MxNxK shapes to run instead of the defaults.") var shapes: String?
 
-    @Option(help: "Comma-separated MxNxK shapes to run instead of the defaults.")
-    var shapes: String?
-
-    static let defaultShapes: [(Int, Int, Int, String)] = [
-        (256, 256, 256, "square"), (512, 512, 512, "square"), (1024, 1024, 1024, "square"), (2048, 2048, 2048, "square"),
-        (32, 65536, 576, "skinny"), (64, 65536, 576, "skinny"), (64, 16384, 1152, "skinny"), (64, 16384, 1440, "skinny"),
-        (128, 4096, 1152, "skinny"), (128, 4096, 1728, "skinny"), (128, 4096, 1024, "skinny"), (128, 4096, 576, "skinny"),
-        (256, 4096, 2304, "skinny"), (512, 4096, 4608, "skinny"), (512, 6144, 4096, "skinny"), (1024, 1536, 9216, "skinny"),
-    ]
+    func validate() throws { if let shapes { _ = try GemmBenchmark.shapes(parsing: shapes) } }
 
     func run() throws {
         options.apply()
-        var list = Self.defaultShapes
-        if let shapes {
-            list = try shapes.split(separator: ",").map { spec in
-                let parts = spec.split(separator: "x").compactMap { Int($0) }
-                guard parts.count == 3, parts.allSatisfy({ $0 > 0 }) else {
-                    throw ValidationError("--shapes: '\(spec)' is not MxNxK with positive sizes")
-                }
-                return (parts[0], parts[1], parts[2], "custom")
-            }
-        }
-        var rng = RandomGenerator(seed: 0)
-        for (m, n, k, kind) in list {
-            let a = try Tensor.uniform([m, k], low: -1, high: 1, using: &rng)
-            let b = try Tensor.uniform([k, n], low: -1, high: 1, using: &rng)
-            let t = try options.timing.median { _ = try Tensor.matmul(a, b) }
-            var row = options.context
-            row.merge(["bench": "gemm", "kind": kind, "M": m, "N": n, "K": k, "ms_median": t.milliseconds, "iters": t.runs,
-                       "gflops_median": 2.0 * Double(m) * Double(n) * Double(k) / (t.milliseconds * 1e6)]) { $1 }
-            printJSON(row)
-        }
+        try GemmBenchmark(shapes: shapes.map(GemmBenchmark.shapes(parsing:)) ?? GemmBenchmark.defaultShapes, timing: options.timing).run(printJSON)
+    }
+}
+
+extension Conv2dAlgorithm: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let value = Self.allCases.first(where: { "\($0)" == argument }) else { return nil }
+        self = value
+    }
+
+    public static var allValueStrings: [String] { allCases.map { "\($0)" } }
+}
+
+struct ConvBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conv",
+        abstract: "The convolutions of the S2IGAN discriminators (4×4 stride 2) and generator (3×3), forward and both backward kernels."
+    )
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Batch size (the reference trains with 24).") var batch = 24
+    @Option(help: "Comma-separated case names to run (default: all).") var only: String?
+    @Option(help: "The forward and input-gradient algorithm (winograd runs only the 3×3 stride-1 cases).")
+    var algorithm = Conv2dAlgorithm.automatic
+
+    func benchmark() throws -> ConvBenchmark {
+        try ConvBenchmark(batch: batch, only: only.map { Set($0.split(separator: ",").map(String.init)) }, algorithm: algorithm, timing: options.timing)
+    }
+
+    func validate() throws { _ = try benchmark() }
+
+    func run() throws {
+        options.apply()
+        try benchmark().run(printJSON)
+    }
+}
+
+struct MLPBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlp",
+        abstract: "Forward + backward + Adam step of an MLP (2048→1024→1024→150, ReLU, cross-entropy), batch 128; also the same step written directly on Tensor kernels, to measure the tape's overhead."
+    )
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Batch size.") var batch = 128
+
+    func validate() throws { _ = try MLPBenchmark(batch: batch) }
+
+    func run() throws {
+        options.apply()
+        try MLPBenchmark(batch: batch, timing: options.timing).run(printJSON)
+    }
+}
+
+struct ConvNetBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convnet",
+        abstract: "Forward + backward + Adam step of a D_NET64-shaped stack (4×4 stride-2 Conv2d, BatchNorm2d, LeakyReLU 0.2; 4×4 stride-4 logit), batch 24 at 64 px, BCE loss."
+    )
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Batch size.") var batch = 24
+    @Option(help: "Image size (a multiple of 64).") var size = 64
+
+    func validate() throws { _ = try ConvNetBenchmark(batch: batch, size: size) }
+
+    func run() throws {
+        options.apply()
+        try ConvNetBenchmark(batch: batch, size: size, timing: options.timing).run(printJSON)
+    }
+}
+
+struct GRUBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gru",
+        abstract: "The SEN's GRU (input 128, hidden 512, 2 layers, bidirectional) over padded batches with lengths 75–175, forward and forward+backward."
+    )
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Comma-separated batch sizes.") var batches = "32,128"
+
+    func validate() throws { _ = try GRUBenchmark(batches: integers(batches)) }
+
+    func run() throws {
+        options.apply()
+        try GRUBenchmark(batches: integers(batches), timing: options.timing).run(printJSON)
+    }
+}
+
+struct MelBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mel",
+        abstract: "Log-mel features: a 5 s utterance at 22 050 Hz (ms per utterance), and a tree of wav files read, featurised and written (files per second)."
+    )
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Number of wav files in the tree (3 s each, 10 captions per image folder).") var files = 1000
+
+    func validate() throws { _ = try MelBenchmark(files: files) }
+
+    func run() throws {
+        options.apply()
+        try MelBenchmark(files: files, timing: options.timing).run(printJSON)
+    }
+}
+
+struct InceptionBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inception",
+        abstract: "Inception-v3 forward for FID / IS: 256 px images in [−1, 1] → ImageNet normalisation → bilinear 299 → trunk → pooled features and softmax over the 1000 logits (batch 50, random weights)."
+    )
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Images per batch.") var batch = 50
+    @Option(help: "Also time the backward pass to the input (as the relation supervisor needs) with this batch size; 0 skips it.")
+    var backwardBatch = 0
+
+    func validate() throws { _ = try InceptionBenchmark(batch: batch, backwardBatch: backwardBatch) }
+
+    func run() throws {
+        options.apply()
+        try InceptionBenchmark(batch: batch, backwardBatch: backwardBatch, timing: options.timing).run(printJSON)
+    }
+}
+
+struct FIDBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fid",
+        abstract: "FID statistics end to end from PNG files (decode → 299 → FID Inception → mean/covariance), images per second; writes the images first if the folder has none."
+    )
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Folder of images (created with --count synthetic 256 × 256 PNGs if it holds none).") var images: String
+    @Option(help: "Number of synthetic images to write when the folder is empty.") var count = 200
+    @Option(help: "Images per batch (pytorch-fid's default is 50).") var batch = 50
+    @Option(help: "Timed runs over the whole folder (the median is reported).") var runs = 1
+
+    func benchmark() throws -> FIDBenchmark {
+        try FIDBenchmark(images: URL(fileURLWithPath: images), count: count, batch: batch, runs: runs)
+    }
+
+    func validate() throws { _ = try benchmark() }
+
+    func run() throws {
+        options.apply()
+        try benchmark().run(printJSON)
+    }
+}
+
+struct LoaderBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loader",
+        abstract: "SEN batches from a generated Oxford-layout tree (500×375 JPEGs, 10 captions each): items/s with decoding and 256 px transforms."
+    )
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Images in the generated tree.") var images = 96
+    @Option(help: "Batch size.") var batch = 32
+    @Option(help: "Loader threads.") var workers = 2
+
+    func validate() throws { _ = try LoaderBenchmark(images: images, batch: batch, workers: workers) }
+
+    func run() throws {
+        options.apply()
+        try LoaderBenchmark(images: images, batch: batch, workers: workers, timing: options.timing).run(printJSON)
+    }
+}
+
+struct GANStepBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gan-step",
+        abstract: "One RDG training iteration at the reference configuration (or fewer stages), with or without the relation supervisor; prints ms per iteration and peak memory."
+    )
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Generator stages (1–3).") var stages = 3
+    @Option(help: "Batch size.") var batch = 24
+    @Flag(help: "Without the relation supervisor (and its Inception-v3 embedder).") var noRs = false
+    @Option(help: "Timed iterations (after one warm-up).") var iters = 3
+
+    func benchmark() throws -> GANStepBenchmark { try GANStepBenchmark(stages: stages, batch: batch, relation: !noRs, iterations: iters) }
+
+    func validate() throws { _ = try benchmark() }
+
+    func run() throws {
+        options.apply()
+        try benchmark().run(printJSON)
     }
 }

@@ -12,14 +12,6 @@ struct DatasetCommand: ParsableCommand {
     )
 }
 
-/// `--dataset` parsed by name (never guessed from the path).
-func datasetKind(_ name: String) throws -> DatasetKind {
-    guard let kind = DatasetKind(name: name) else {
-        throw ValidationError("unknown --dataset '\(name)' (\(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")))")
-    }
-    return kind
-}
-
 struct DatasetSplits: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "splits",
@@ -32,7 +24,7 @@ struct DatasetSplits: ParsableCommand {
         """
     )
 
-    @Option(help: "cub, oxford, flickr8k or places.") var dataset: String
+    @Option(help: "cub, oxford, flickr8k or places.", transform: datasetKind) var dataset: DatasetKind
     @Option(help: "Dataset root (as the reference's data_dir).") var root: String
     @Option(help: "Places: fraction of the images in the test split.") var testFraction = 0.2
     @Option(help: "Places: seed of the split.") var seed: UInt64 = 0
@@ -40,7 +32,7 @@ struct DatasetSplits: ParsableCommand {
     @Flag(help: "Replace existing split files, keeping each old one as <name>.bak-<yyyyMMdd-HHmmss> beside it.") var force = false
 
     func run() throws {
-        let summary = try SplitFiles.write(kind: datasetKind(dataset), root: URL(fileURLWithPath: root), testFraction: testFraction, seed: seed,
+        let summary = try SplitFiles.write(kind: dataset, root: URL(fileURLWithPath: root), testFraction: testFraction, seed: seed,
                                            testKeys: testKeys.map { URL(fileURLWithPath: $0) }, force: force)
         for backup in summary.backups { print("kept the old split file as \(backup.path)") }
         print("wrote \(summary.train) train and \(summary.test) test keys from \(summary.source)")
@@ -52,59 +44,30 @@ struct DatasetInfo: ParsableCommand {
         commandName: "info",
         abstract: "Counts per split, captions, classes, feature frame statistics and every problem found (exit code 1 if any).")
 
-    @Option(help: "cub, oxford, flickr8k, places or spoken-flowers.") var dataset: String
+    @Option(help: "cub, oxford, flickr8k, places or spoken-flowers.", transform: datasetKind) var dataset: DatasetKind
     @Option(help: "Dataset root.") var root: String
     @Flag(help: "Print JSON instead of text.") var json = false
     @Flag(help: "Skip decoding every image (faster on big datasets).") var noImageCheck = false
 
     func run() throws {
-        let kind = try datasetKind(dataset)
-        var report: [String: Any] = ["dataset": kind.rawValue, "root": root]
-        var problemCount = 0
-        for split in DatasetSplit.allCases {
-            let options = DatasetOptions(skipBadItems: true, checkImages: !noImageCheck)
-            var entry: [String: Any] = [:]
-            do {
-                let data = try SpokenImageDataset.open(kind: kind, root: URL(fileURLWithPath: root), split: split, options: options)
-                let frames = data.items.flatMap(\.captionFrames)
-                entry = ["images": data.count, "captions_per_image": data.captionsPerImage, "captions": frames.count,
-                         "classes": Set(data.items.map(\.classID)).count,
-                         "frames": ["min": frames.min() ?? 0, "max": frames.max() ?? 0,
-                                    "mean": frames.isEmpty ? 0 : Double(frames.reduce(0, +)) / Double(frames.count)],
-                         "problems": data.problems.map(\.description)]
-                problemCount += data.problems.count
-            } catch DatasetError.split(let report) {
-                entry = ["problems": report.problems.map(\.description)]
-                problemCount += report.problems.count
-            } catch {
-                entry = ["problems": ["\(readableDescription(of: error))"]]
-                problemCount += 1
-            }
-            report[split.rawValue] = entry
-        }
-        // The built-in dataset's record of every image's attributes (what the demo's evaluation reads).
-        if kind == .spokenFlowers {
-            do { _ = try SpokenFlowers.readManifest(root: URL(fileURLWithPath: root)) } catch {
-                report["problems"] = ["\(readableDescription(of: error))"]
-                problemCount += 1
-            }
-        }
+        let inspection = DatasetInspection(kind: dataset, root: URL(fileURLWithPath: root), checkImages: !noImageCheck)
         if json {
+            var report = inspection.jsonObject
+            report["root"] = root
             let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("\(kind) dataset at \(root)")
+            print("\(dataset) dataset at \(root)")
             for split in DatasetSplit.allCases {
-                let e = report[split.rawValue] as? [String: Any] ?? [:]
-                if let images = e["images"] as? Int, let f = e["frames"] as? [String: Any] {
-                    print("  \(split): \(images) images, \(e["captions"] ?? 0) captions (\(e["captions_per_image"] ?? 0) per image), "
-                          + "\(e["classes"] ?? 0) classes, frames \(f["min"] ?? 0)–\(f["max"] ?? 0) "
-                          + "(mean \(String(format: "%.1f", f["mean"] as? Double ?? 0)))")
+                guard let r = inspection.splits[split] else { continue }
+                if let images = r.images {
+                    print("  \(split): \(images) images, \(r.captions) captions (\(r.captionsPerImage) per image), \(r.classes) classes, "
+                          + "frames \(r.frames.min)–\(r.frames.max) (mean \(String(format: "%.1f", r.frames.mean)))")
                 }
-                for p in e["problems"] as? [String] ?? [] { print("  \(split) problem: \(p)") }
+                for p in r.problems { print("  \(split) problem: \(p)") }
             }
-            for p in report["problems"] as? [String] ?? [] { print("  problem: \(p)") }
+            for p in inspection.problems { print("  problem: \(p)") }
         }
-        if problemCount > 0 { throw ExitCode(1) }
+        if inspection.problemCount > 0 { throw ExitCode(1) }
     }
 }

@@ -26,14 +26,11 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Output folder.") var output = "demo-output"
     @Option(help: "Minutes the whole demo may take (the RDG gets what the other stages leave).") var budget: Double = 15
     @Option(help: "Threads (default: all cores).") var threads: Int?
-    @Option(help: "Stop after this stage: dataset, sen, embeddings, gan, generate, evaluate or report.") var through = "report"
+    @Option(help: "Stop after this stage.") var through = DemoPipeline.Stage.report
     @Flag(help: "A demo small enough for a smoke test (4 classes, one epoch each; minutes).") var tiny = false
     @Flag(help: "Delete the output folder's earlier demo first.") var fresh = false
 
     func run() throws {
-        guard let last = DemoPipeline.Stage(rawValue: through) else {
-            throw ValidationError("--through must be one of \(DemoPipeline.Stage.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         let workers = threads ?? Parallel.coreCount
         var c = tiny ? DemoConfiguration.tiny(workers: workers) : DemoConfiguration.standard(workers: workers)
         c.budgetMinutes = budget
@@ -44,7 +41,7 @@ struct DemoCommand: ParsableCommand {
             print(String(format: "%7.1fs  ", Date().timeIntervalSince(started)) + line)
         }
         print("s2igan demo → \(url.path) (budget \(DemoPipeline.duration(c.budgetMinutes * 60)), \(workers) threads)")
-        if let evaluation = try pipeline.run(through: last) {
+        if let evaluation = try pipeline.run(through: through) {
             if let colour = evaluation.score(.color) {
                 print(String(format: "petal colour of generated %d px images: %.1f %% of %d test captions (chance %.1f %%)",
                              evaluation.imageSizes.last ?? 0, 100 * (colour.generated.last ?? 0), colour.captions, 100 * colour.uniformChance))
@@ -126,12 +123,11 @@ struct EvalFlowers: ParsableCommand {
     @Option(help: "Folder of generated images.") var generated: String
     @Option(parsing: .upToNextOption, help: "Image sizes to measure.") var sizes: [Int] = [64, 128, 256]
     @Option(help: "Write the results to this JSON file.") var json: String?
-    @Option(help: "test, or train (the training captions: was the conditioning learned at all).") var split = "test"
+    @Option(help: "The split (train: the training captions, was the conditioning learned at all).") var split = DatasetSplit.test
 
     func run() throws {
-        guard let splitValue = DatasetSplit(rawValue: split) else { throw ValidationError("--split must be train or test") }
         let evaluation = try DemoEvaluation.compute(dataRoot: URL(fileURLWithPath: root), senRun: URL(fileURLWithPath: sen),
-                                                    generated: URL(fileURLWithPath: generated), imageSizes: sizes, sen: nil, split: splitValue)
+                                                    generated: URL(fileURLWithPath: generated), imageSizes: sizes, sen: nil, split: split)
         for line in evaluation.summaryLines() { print(line) }
         if let json { try evaluation.write(to: URL(fileURLWithPath: json)) }
     }

@@ -76,9 +76,7 @@ struct EvalOptions: ParsableArguments {
         }
     }
 
-    func progress(_ label: String) -> (Int, Int) -> Void {
-        { done, total in FileHandle.standardError.write(Data("\r\(label) \(done)/\(total)\(done == total ? "\n" : "")".utf8)) }
-    }
+    func progress(_ label: String) -> (Int, Int) -> Void { ProgressReporter.standardError().callback(label) }
 }
 
 func format(_ value: Double) -> String { String(format: "%.6f", value) }
@@ -86,18 +84,17 @@ func format(_ value: Double) -> String { String(format: "%.6f", value) }
 struct EvalIS: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "is", abstract: "Inception Score of every image under the folder (recursively, sorted).")
     @OptionGroup var options: EvalOptions
-    @Option(help: "reference (torchvision, 1000 classes, splits of ⌊N/10⌋) or fidelity (pytorch-fid network, 1008 classes, no bias).") var variant = "reference"
+    @Option(help: "reference (torchvision, 1000 classes, splits of ⌊N/10⌋) or fidelity (pytorch-fid network, 1008 classes, no bias).") var variant = ISVariant.reference
     @Option(help: "Splits.") var splits = 10
 
     func run() throws {
-        guard ["reference", "fidelity"].contains(variant) else { throw ValidationError("--variant must be reference or fidelity") }
         let sets = try options.imageSets()
-        let metrics = ImageSetMetrics(network: try options.network(variant == "fidelity" ? .fid : .torchvision), batchSize: options.batchSize,
+        let metrics = ImageSetMetrics(network: try options.network(variant == .fidelity ? .fid : .torchvision), batchSize: options.batchSize,
                                       progress: options.progress("images"))
         try options.run(sets) { _, files in
             let score = try metrics.inceptionScore(of: files, splits: splits)
             return ("IS_mean: \(format(score.mean)) IS_std: \(format(score.standardDeviation))",
-                    ["is_mean": score.mean, "is_std": score.standardDeviation, "images": score.images, "variant": variant])
+                    ["is_mean": score.mean, "is_std": score.standardDeviation, "images": score.images, "variant": variant.rawValue])
         }
     }
 }
@@ -195,24 +192,10 @@ struct EvalMAP: ParsableCommand {
     }
 
     func queryFeatureMatrix(_ truth: [String], metrics: ImageSetMetrics) throws -> Tensor {
-        if let queryFeatures {
-            let folder = URL(fileURLWithPath: queryFeatures)
-            let rows = try truth.map { name -> Tensor in
-                let stem = name.split(separator: ".").dropLast().joined(separator: ".")
-                let url = folder.appendingPathComponent((stem.isEmpty ? name : stem) + ".npy")
-                let t = try NPY.readTensor(url)
-                guard t.count == InceptionV3.featureWidth else { throw TensorError.file(path: url.path, reason: "query features \(t.shape), expected (1, 2048)") }
-                return try t.reshaped([1, InceptionV3.featureWidth])
-            }
-            return try Tensor.concatenate(rows, axis: 0)
-        }
+        if let queryFeatures { return try ImageSetMetrics.precomputedFeatures(of: truth, in: URL(fileURLWithPath: queryFeatures)) }
         guard let realImages else { throw ValidationError("give --query-features or --real-images") }
-        if let queryCache, let cached = try? NPY.readTensor(URL(fileURLWithPath: queryCache)), cached.shape == [truth.count, InceptionV3.featureWidth] {
-            return cached
-        }
-        let features = try metrics.features(of: truth.map { URL(fileURLWithPath: realImages).appendingPathComponent($0) }, range: .unit)
-        if let queryCache { try NPY.write(features, to: URL(fileURLWithPath: queryCache)) }
-        return features
+        return try metrics.features(of: truth.map { URL(fileURLWithPath: realImages).appendingPathComponent($0) }, range: .unit,
+                                    cache: queryCache.map { URL(fileURLWithPath: $0) })
     }
 }
 
@@ -235,10 +218,9 @@ struct EvalRecall: ParsableCommand {
         let keys = try EvaluationLists.read(URL(fileURLWithPath: list))
         let metrics = ImageSetMetrics(network: try options.network(.torchvision), batchSize: options.batchSize, progress: options.progress("images"))
         let queries = try metrics.realImageFeatures(of: keys.map { URL(fileURLWithPath: realImages).appendingPathComponent($0 + ".jpg") })
-        let owners = keys.indices.flatMap { Array(repeating: $0, count: captions) }
         try options.run { folder in
-            let files = keys.flatMap { key in (0..<captions).map { folder.appendingPathComponent("\(key)_256_sentence\($0).png") } }
-            let r = try Retrieval.recallAtK(queries: queries, gallery: metrics.features(of: files, range: .unit), owners: owners)
+            let gallery = ImageSetMetrics.recallGallery(keys: keys, captions: captions, in: folder)
+            let r = try Retrieval.recallAtK(queries: queries, gallery: metrics.features(of: gallery.files, range: .unit), owners: gallery.owners)
             let ks = [1, 5, 10, 50]
             return (zip(ks, r).map { "R@\($0): \(format($1))" }.joined(separator: " "),
                     ["recall_at": Dictionary(uniqueKeysWithValues: zip(ks.map(String.init), r))])

@@ -12,21 +12,6 @@ struct Features: ParsableCommand {
     )
 }
 
-/// Progress on stderr: a rewritten line on a terminal, a line every 10 % otherwise.
-struct Progress: Sendable {
-    let label: String
-    let terminal = isatty(STDERR_FILENO) == 1
-
-    func report(_ done: Int, _ total: Int) {
-        let step = Swift.max(1, total / 10)
-        if terminal {
-            FileHandle.standardError.write(Data("\r\(label) \(done)/\(total)\(done == total ? "\n" : "")".utf8))
-        } else if done % step == 0 || done == total {
-            FileHandle.standardError.write(Data("\(label) \(done)/\(total)\n".utf8))
-        }
-    }
-}
-
 struct AudioFeatures: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audio",
@@ -41,7 +26,7 @@ struct AudioFeatures: ParsableCommand {
     )
 
     @Option(help: "Dataset layout of ROOT: \(AudioFeatureExtractor.Layout.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var dataset: String?
+    var dataset: AudioFeatureExtractor.Layout?
 
     @Option(help: "Output folder for individual files.")
     var output: String = "."
@@ -57,8 +42,7 @@ struct AudioFeatures: ParsableCommand {
 
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give a dataset root or wav files") }
-        if let dataset {
-            guard AudioFeatureExtractor.Layout(rawValue: dataset) != nil else { throw ValidationError("unknown --dataset '\(dataset)'") }
+        if dataset != nil {
             guard inputs.count == 1 else { throw ValidationError("--dataset takes exactly one root folder") }
         }
         guard LogMelRecipe.sampleRates.contains(sampleRate) else {
@@ -72,8 +56,8 @@ struct AudioFeatures: ParsableCommand {
         recipe.cmvn = !noCMVN
         let extractor = AudioFeatureExtractor(recipe: recipe)
         let groups: [AudioFeatureExtractor.Group]
-        if let dataset, let layout = AudioFeatureExtractor.Layout(rawValue: dataset) {
-            groups = try AudioFeatureExtractor.plan(root: URL(fileURLWithPath: inputs[0]), layout: layout)
+        if let dataset {
+            groups = try AudioFeatureExtractor.plan(root: URL(fileURLWithPath: inputs[0]), layout: dataset)
         } else {
             let folder = URL(fileURLWithPath: output)
             groups = inputs.map { path in
@@ -81,8 +65,7 @@ struct AudioFeatures: ParsableCommand {
                 return .init(output: folder.appendingPathComponent(url.deletingPathExtension().lastPathComponent + ".npy"), inputs: [url])
             }
         }
-        let progress = Progress(label: "features")
-        let report = extractor.run(groups) { progress.report($0, $1) }
+        let report = extractor.run(groups, progress: ProgressReporter.standardError().callback("features"))
         let recomputed = report.recomputed > 0 ? " (\(report.recomputed) recomputed: made with other settings or captions, or with no record of them)" : ""
         print("wrote \(report.written)\(recomputed), skipped \(report.skipped) complete, failed \(report.failures.count) of \(groups.count) output(s)")
         if !report.failures.isEmpty {
@@ -105,8 +88,8 @@ struct ImageFeatures: ParsableCommand {
         """
     )
 
-    @Option(help: "inception-v3 or fid-inception.")
-    var backbone: String = "inception-v3"
+    @Option(help: "torchvision's ImageNet network or pytorch-fid's FID network.")
+    var backbone = Backbone.inceptionV3
 
     @Option(help: "Weights file (.pth as torchvision / pytorch-fid publish them, or .safetensors).")
     var weights: String?
@@ -121,19 +104,13 @@ struct ImageFeatures: ParsableCommand {
     var output: String
 
     @Option(help: "Input range given to the network: unit ([0, 1], the reference's mAP / R@k scripts) or signed ([−1, 1], its image encoder).")
-    var range: String = "unit"
+    var range = PixelRange.unit
 
     @Option(help: "Images per batch.")
     var batchSize = 50
 
     func run() throws {
-        let variant: InceptionV3.Variant
-        switch backbone {
-        case "inception-v3": variant = .torchvision
-        case "fid-inception": variant = .fid
-        default: throw ValidationError("--backbone must be inception-v3 or fid-inception, got '\(backbone)'")
-        }
-        guard let pixelRange = PixelRange(rawValue: range) else { throw ValidationError("--range must be unit or signed, got '\(range)'") }
+        let variant = backbone.variant
         let model = try InceptionV3(variant: variant)
         if let weights {
             try model.load(weights: URL(fileURLWithPath: weights))
@@ -141,11 +118,10 @@ struct ImageFeatures: ParsableCommand {
             let file = variant == .torchvision ? "inception_v3_google-0cc3c7bd.pth (torchvision)" : "pt_inception-2015-12-05-6726825d.pth (pytorch-fid)"
             throw ValidationError("features image needs real Inception weights: pass --weights \(file); --random-weights only for timing")
         }
-        let extractor = try ImageFeatureExtractor(model: model, range: pixelRange, batchSize: batchSize)
+        let extractor = try ImageFeatureExtractor(model: model, range: range, batchSize: batchSize)
         let files = try ImageFeatureExtractor.imageFiles(in: URL(fileURLWithPath: images))
         guard !files.isEmpty else { throw ValidationError("no .jpg/.jpeg/.png images under '\(images)'") }
-        let progress = Progress(label: "images")
-        let result = try extractor.features(of: files) { progress.report($0, $1) }
+        let result = try extractor.features(of: files, progress: ProgressReporter.standardError().callback("images"))
         guard !result.used.isEmpty else {
             // Nothing to write: an empty feature file would look like a finished run.
             throw TensorError.file(path: images, reason: "none of the \(files.count) image(s) could be read (first: \(result.failures.first?.1 ?? "unknown"))")

@@ -4,7 +4,6 @@ import Foundation
 import S2IGANGAN
 import S2IGANSEN
 import S2IGANTensor
-import S2IGANFormats
 
 struct GANCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,7 +28,7 @@ struct GANTrain: ParsableCommand {
         """
     )
 
-    @Option(help: "cub, oxford, flickr8k, places or spoken-flowers.") var dataset: String
+    @Option(help: "cub, oxford, flickr8k, places or spoken-flowers.", transform: datasetKind) var dataset: DatasetKind
     @Option(help: "Dataset root.") var root: String
     @Option(help: "Folder with speech_embeddings_train.safetensors (or .pickle).") var embeddings: String
     @Option(help: "The SEN run (its image encoder embeds images for the relation supervisor).") var sen: String?
@@ -44,7 +43,7 @@ struct GANTrain: ParsableCommand {
     @Flag(help: "Continue the run in --output from its checkpoint (refused when there is none).") var resume = false
 
     func run() throws {
-        guard let kind = DatasetKind(name: dataset) else { throw ValidationError("unknown dataset '\(dataset)'") }
+        let kind = dataset
         var c = RDGTrainingConfiguration.defaults(for: kind)
         if let config { c = try RDGTrainingConfiguration.load(file: URL(fileURLWithPath: config), base: c) }
         c.dataset = kind.rawValue
@@ -81,9 +80,9 @@ struct GANGenerate: ParsableCommand {
     @Option(help: "netG_<N>.safetensors/.pth, or a folder of them (models/ of a gan train run).") var model: String
     @Option(help: "Folder with speech_embeddings_<split>.safetensors, or an .npy of embeddings [N, D].") var embeddings: String
     @Option(help: "Output folder.") var output: String
-    @Option(help: "Dataset kind (for a split).") var dataset: String?
+    @Option(help: "Dataset kind (for a split).", transform: datasetKind) var dataset: DatasetKind?
     @Option(help: "Dataset root (for a split).") var root: String?
-    @Option(help: "train or test.") var split: String = "test"
+    @Option(help: "The split (with --dataset and --root).") var split = DatasetSplit.test
     @Option(help: "Noise .npy [N, z] for --embeddings FILE.npy.") var noise: String?
     @Option(help: "Images per batch.") var batchSize = 7
     @Option(help: "Seed.") var seed: UInt64 = 100
@@ -93,72 +92,38 @@ struct GANGenerate: ParsableCommand {
     @Option(help: "With a folder of generators: the first epoch N of netG_<N> to use.") var firstEpoch = 0
     @Option(help: "With a folder of generators: the last epoch N of netG_<N> to use.") var lastEpoch = Int.max
 
+    func validate() throws {
+        guard firstEpoch <= lastEpoch else { throw ValidationError("--first-epoch \(firstEpoch) is after --last-epoch \(lastEpoch)") }
+    }
+
     func run() throws {
-        let modelURL = URL(fileURLWithPath: model), outputURL = URL(fileURLWithPath: output)
-        var files: [(epoch: String, url: URL)] = []
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: modelURL.path, isDirectory: &isFolder) else {
-            throw TensorError.file(path: modelURL.path, reason: "generator: no such file or folder")
-        }
-        if isFolder.boolValue {
-            guard firstEpoch <= lastEpoch else { throw TensorError.invalidArgument("gan generate: --first-epoch \(firstEpoch) is after --last-epoch \(lastEpoch)") }
-            files = try RDGGeneration.generatorFiles(in: modelURL, epochs: firstEpoch...lastEpoch).map { (String($0.epoch), $0.url) }
-        } else {
-            files = [("", modelURL)]
-        }
+        let outputURL = URL(fileURLWithPath: output)
+        let generators = try RDGGeneration.generators(at: URL(fileURLWithPath: model), epochs: firstEpoch...lastEpoch)
         let stages: RDGGeneration.Stages = allStages ? .all : .last
         if embeddings.hasSuffix(".npy") {
-            let e = try NPY.readTensor(URL(fileURLWithPath: embeddings))
-            for (epoch, url) in files {
-                let g = try Generator.load(from: url)
-                let z: Tensor
-                if let noise { z = try NPY.readTensor(URL(fileURLWithPath: noise)) } else {
-                    var rng = RandomGenerator(seed: seed)
-                    z = try Tensor.normal([e.shape.first ?? 0, g.architecture.noiseSize], using: &rng)
-                }
-                var rng = RandomGenerator(seed: seed &+ 1)
-                let epsilon = deterministic ? nil : try Tensor.normal([e.shape.first ?? 0, g.architecture.conditionSize], using: &rng)
-                let images: [Tensor]
-                do { images = try RDGGeneration.images(generator: g, embeddings: e, noise: z, epsilon: epsilon) } catch {
-                    throw TensorError.file(path: embeddings, reason: "\(readableDescription(of: error)) (generator \(url.lastPathComponent))")
-                }
-                let folder = epoch.isEmpty ? outputURL : outputURL.appendingPathComponent("epoch\(epoch)")
-                let sizes = g.architecture.imageSizes
-                try removingOutputOnFailure(folder) {
-                    try createFolder(folder)
-                    for k in (stages == .all ? Array(sizes.indices) : [sizes.count - 1]) {
-                        for (i, picture) in try images[k].images(range: .signed, quantization: .truncate).enumerated() {
-                            try picture.write(to: folder.appendingPathComponent("\(i)_\(sizes[k]).png"))
-                        }
-                    }
-                }
-                print("\(url.lastPathComponent): \(e.shape[0]) images in \(folder.path)")
+            for (epoch, url) in generators {
+                let folder = RDGGeneration.outputFolder(outputURL, epoch: epoch)
+                let rows = try RDGGeneration.generateRows(generatorFile: url, embeddingsFile: URL(fileURLWithPath: embeddings),
+                                                           noiseFile: noise.map { URL(fileURLWithPath: $0) }, folder: folder, seed: seed,
+                                                           deterministic: deterministic, stages: stages)
+                print("\(url.lastPathComponent): \(rows) images in \(folder.path)")
             }
             return
         }
-        guard let dataset, let kind = DatasetKind(name: dataset), let root else {
+        guard let dataset, let root else {
             throw ValidationError("a split needs --dataset and --root (or give --embeddings FILE.npy)")
         }
-        guard let splitValue = DatasetSplit(rawValue: split) else { throw ValidationError("--split must be train or test") }
-        let data = try SpokenImageDataset.open(kind: kind, root: URL(fileURLWithPath: root), split: splitValue)
-        let e = try SpeechEmbeddings.read(split: split, in: URL(fileURLWithPath: embeddings))
+        let data = try SpokenImageDataset.open(kind: dataset, root: URL(fileURLWithPath: root), split: split)
+        let e = try SpeechEmbeddings.read(split: split.rawValue, in: URL(fileURLWithPath: embeddings))
         guard e.count == data.count else {
             throw TensorError.file(path: embeddings, reason: "holds embeddings of \(e.count) images, the \(split) split has \(data.count)")
         }
-        for (epoch, url) in files {
-            let g = try Generator.load(from: url)
-            let folder = epoch.isEmpty ? outputURL : outputURL.appendingPathComponent("epoch\(epoch)")
+        for (epoch, url) in generators {
+            let folder = RDGGeneration.outputFolder(outputURL, epoch: epoch)
             let started = Date()
-            let count: Int
-            do {
-                count = try removingOutputOnFailure(folder) {
-                    try RDGGeneration.generateSplit(generator: g, keys: data.items.map(\.key), embeddings: e, folder: folder, batchSize: batchSize,
-                                                    seed: seed, deterministic: deterministic, stages: stages, dropLast: !keepLast)
-                }
-            } catch let error as any S2IGANError {
-                if error.filePath != nil { throw error }
-                throw TensorError.file(path: embeddings, reason: "\(readableDescription(of: error)) (generator \(url.lastPathComponent))")
-            }
+            let count = try RDGGeneration.generateSplit(generatorFile: url, keys: data.items.map(\.key), embeddings: e,
+                                                        embeddingsSource: URL(fileURLWithPath: embeddings), folder: folder, batchSize: batchSize,
+                                                        seed: seed, deterministic: deterministic, stages: stages, dropLast: !keepLast)
             print(String(format: "%@: %d images in %@ (%.1f s)", url.lastPathComponent, count, folder.path, Date().timeIntervalSince(started)))
         }
     }

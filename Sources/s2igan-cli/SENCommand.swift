@@ -28,7 +28,7 @@ struct SENTrain: ParsableCommand {
         """
     )
 
-    @Option(help: "cub, oxford, flickr8k, places or spoken-flowers.") var dataset: String
+    @Option(help: "cub, oxford, flickr8k, places or spoken-flowers.", transform: datasetKind) var dataset: DatasetKind
     @Option(help: "Dataset root.") var root: String
     @Option(help: "Output folder.") var output: String
     @Option(help: "YAML configuration read over the dataset's defaults.") var config: String?
@@ -37,16 +37,16 @@ struct SENTrain: ParsableCommand {
     @Option(name: .customLong("lr"), help: "Base learning rate.") var learningRate: Float?
     @Option(help: "Validate every N epochs.") var validateEvery: Int?
     @Option(help: "Seed.") var seed: UInt64?
-    @Option(help: "inception or convolutional.") var imageEncoder: String?
+    @Option(help: "The image encoder.") var imageEncoder: SENTrainingConfiguration.ImageEncoderKind?
     @Option(help: "Cached augmented views per image (0: augment at every visit).") var imageViews: Int?
-    @Option(help: "random (the reference) or center crops for validation.") var validationImages: String?
+    @Option(help: "Crops of the validation images (random: the reference).") var validationImages: SENTrainingConfiguration.ValidationImages?
     @Option(help: "torchvision Inception-v3 weights (.pth or .safetensors).") var inceptionWeights: String?
     @Option(help: "Background threads preparing batches.") var workers: Int?
     @Option(help: "Stop after this many epochs in this call (resume later).") var stopAfter: Int?
     @Flag(help: "Continue the run in --output from its checkpoint (refused when there is none).") var resume = false
 
     func run() throws {
-        guard let kind = DatasetKind(name: dataset) else { throw ValidationError("unknown dataset '\(dataset)'") }
+        let kind = dataset
         var c = SENTrainingConfiguration.defaults(for: kind)
         if let config { c = try SENTrainingConfiguration.load(file: URL(fileURLWithPath: config), base: c) }
         c.dataset = kind.rawValue
@@ -55,19 +55,9 @@ struct SENTrain: ParsableCommand {
         if let learningRate { c.learningRate = learningRate }
         if let validateEvery { c.validateEvery = validateEvery }
         if let seed { c.seed = seed }
-        if let imageEncoder {
-            guard let value = SENTrainingConfiguration.ImageEncoderKind(rawValue: imageEncoder) else {
-                throw ValidationError("--image-encoder must be inception or convolutional")
-            }
-            c.imageEncoder = value
-        }
+        if let imageEncoder { c.imageEncoder = imageEncoder }
         if let imageViews { c.imageViews = imageViews }
-        if let validationImages {
-            guard let value = SENTrainingConfiguration.ValidationImages(rawValue: validationImages) else {
-                throw ValidationError("--validation-images must be random or center")
-            }
-            c.validationImages = value
-        }
+        if let validationImages { c.validationImages = validationImages }
         if let inceptionWeights { c.inceptionWeights = inceptionWeights }
         if let workers { c.workers = workers }
         let started = Date()
@@ -93,18 +83,17 @@ struct SENExtract: ParsableCommand {
         """
     )
 
-    @Option(help: "cub, oxford, flickr8k, places or spoken-flowers.") var dataset: String
+    @Option(help: "cub, oxford, flickr8k, places or spoken-flowers.", transform: datasetKind) var dataset: DatasetKind
     @Option(help: "Dataset root.") var root: String
     @Option(help: "Trained speech encoder: folder or file.") var model: String
     @Option(help: "Output folder.") var output: String
     @Option(help: "Parallel threads.") var jobs: Int?
 
     func run() throws {
-        guard let kind = DatasetKind(name: dataset) else { throw ValidationError("unknown dataset '\(dataset)'") }
         let encoder = try SpeechEncoder.load(from: URL(fileURLWithPath: model))
-        let progress = StageProgress()
+        let progress = ProgressReporter.standardError()
         let started = Date()
-        let summary = try SpeechEmbeddings.extractSplits(encoder: encoder, kind: kind, root: URL(fileURLWithPath: root), folder: URL(fileURLWithPath: output),
+        let summary = try SpeechEmbeddings.extractSplits(encoder: encoder, kind: dataset, root: URL(fileURLWithPath: root), folder: URL(fileURLWithPath: output),
                                                          workers: jobs ?? Parallel.coreCount) { split, done, total in
             progress.report("\(split.rawValue) embeddings", done, total)
         }

@@ -33,7 +33,7 @@ struct DatasetSynth: ParsableCommand {
             (classes, imagesPerClass, captionsPerImage, size, seed)
         if let voices { options.voices = voices.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         let started = Date()
-        let progress = StageProgress()
+        let progress = ProgressReporter.standardError()
         let summary = try SpokenFlowers.build(options, root: URL(fileURLWithPath: output), workers: jobs ?? Parallel.coreCount) {
             progress.report($0.rawValue, $1, $2)
         }
@@ -58,10 +58,10 @@ struct DatasetSpeak: ParsableCommand {
         """
     )
 
-    @Option(help: "cub, oxford or generic.") var dataset: String
+    @Option(help: "Where the audio goes under --root (any case).") var dataset: CaptionSpeaker.Layout
     @Option(help: "Dataset root the audio is written under.") var root: String
     @Option(help: "Folder of <key>.txt caption files.") var text: String
-    @Option(help: "espeak-ng or command.") var engine = "espeak-ng"
+    @Option(help: "The speech engine (espeak is espeak-ng).") var engine = EngineChoice.espeakNG
     @Option(help: "Command template for --engine command, e.g. 'mytts --out {wav} --text {text}'.") var command: String?
     @Option(help: "Comma-separated voices (espeak-ng names; default: seven English accents).") var voices: String?
     @Option(help: "Seed of the voice choices.") var seed: UInt64 = 0
@@ -70,26 +70,21 @@ struct DatasetSpeak: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Also write the log-mel features (default) or only the audio.") var features = true
 
     func run() throws {
-        guard let layout = CaptionSpeaker.Layout(rawValue: dataset.lowercased()) else {
-            throw ValidationError("--dataset must be cub, oxford or generic, got '\(dataset)'")
-        }
         let speechEngine: SpeechEngine
         switch engine {
-        case "espeak-ng", "espeak":
+        case .espeakNG, .espeak:
             guard command == nil else { throw ValidationError("--command is only for --engine command") }
             speechEngine = .espeakNG
-        case "command":
+        case .command:
             guard let command else { throw ValidationError("--engine command needs --command TEMPLATE") }
             speechEngine = .command(command)
-        default:
-            throw ValidationError("--engine must be espeak-ng or command, got '\(engine)'")
         }
         var palette = VoicePalette.english
         if let voices { palette.voices = voices.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         let speaker = CaptionSpeaker(synthesizer: SpeechSynthesizer(engine: speechEngine, timeout: timeout), palette: palette, seed: seed)
         let captions = try CaptionSpeaker.readCaptions(textFolder: URL(fileURLWithPath: text))
-        let progress = StageProgress()
-        let report = try speaker.run(captions, root: URL(fileURLWithPath: root), layout: layout, workers: jobs ?? Parallel.coreCount,
+        let progress = ProgressReporter.standardError()
+        let report = try speaker.run(captions, root: URL(fileURLWithPath: root), layout: dataset, workers: jobs ?? Parallel.coreCount,
                                      features: features) { progress.report($0.rawValue, $1, $2) }
         print("spoke \(report.written) caption(s), kept \(report.skipped), failed \(report.failures.count) of \(captions.count)"
               + (features ? "; wrote \(report.featuresWritten) feature file(s)" : ""))
@@ -97,18 +92,5 @@ struct DatasetSpeak: ParsableCommand {
             for failure in report.failures { FileHandle.standardError.write(Data("failed: \(failure)\n".utf8)) }
             throw ExitCode(1)
         }
-    }
-}
-
-/// ``Progress`` for a job of several stages, each with its own count.
-final class StageProgress: @unchecked Sendable {
-    private let lock = NSLock()
-    private var current: (stage: String, progress: Progress)?
-
-    func report(_ stage: String, _ done: Int, _ total: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        if current?.stage != stage { current = (stage, Progress(label: stage)) }
-        current?.progress.report(done, total)
     }
 }

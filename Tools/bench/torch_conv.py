@@ -30,7 +30,7 @@ def parse():
     return p.parse_args()
 
 
-# name, in channels, out channels, input size, kernel, stride, padding (as Sources/s2igan-cli/ConvBench.swift)
+# name, in channels, out channels, input size, kernel, stride, padding (as Sources/Bench/ConvBenchmark.swift)
 CASES = [
     ("d64_conv1", 3, 64, 64, 4, 2, 1), ("d64_conv2", 64, 128, 32, 4, 2, 1), ("d64_conv3", 128, 256, 16, 4, 2, 1),
     ("d64_conv4", 256, 512, 8, 4, 2, 1), ("d128_conv1", 3, 64, 128, 4, 2, 1), ("d256_conv1", 3, 64, 256, 4, 2, 1),

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import S2IGANGAN
-import S2IGANNN
 import S2IGANSEN
 import S2IGANTensor
 import S2IGANVision
@@ -9,25 +8,25 @@ import S2IGANVision
 import Glibc
 #endif
 
-/// One full RDG training iteration (three D updates, the RS update, the G update, the moving average) with
-/// random weights and inputs, the shapes of shared/bench/04_rdg_gan.py.
-struct GANStepBench: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "gan-step",
-        abstract: "One RDG training iteration at the reference configuration (or fewer stages), with or without the relation supervisor; prints ms per iteration and peak memory."
-    )
+/// One full RDG training iteration through ``RDGTrainingStep`` (three D updates, the RS update, the G update,
+/// the moving average) with random weights and inputs, the shapes of `shared/bench/04_rdg_gan.py`.
+public struct GANStepBenchmark {
+    public var stages: Int
+    public var batch: Int
+    /// With the relation supervisor (and its Inception-v3 embedder).
+    public var relation: Bool
+    /// Timed iterations after one warm-up.
+    public var iterations: Int
 
-    @OptionGroup var options: BenchOptions
+    public init(stages: Int = 3, batch: Int = 24, relation: Bool = true, iterations: Int = 3) throws {
+        guard (1...3).contains(stages) else { throw ValidationError("--stages must be 1, 2 or 3, got \(stages)") }
+        guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
+        (self.stages, self.batch, self.relation, self.iterations) = (stages, batch, relation, max(1, iterations))
+    }
 
-    @Option(help: "Generator stages (1–3).") var stages = 3
-    @Option(help: "Batch size.") var batch = 24
-    @Flag(help: "Without the relation supervisor (and its Inception-v3 embedder).") var noRs = false
-    @Option(help: "Timed iterations (after one warm-up).") var iters = 3
-
-    func run() throws {
-        options.apply()
+    /// One "rdg_gan_step" record with the median iteration's phase times and the process's peak memory.
+    public func run(_ emit: (BenchmarkRecord) -> Void) throws {
         let a = RDGArchitecture(stages: stages)
-        let relation = !noRs
         let networks = try RDGNetworks(architecture: a, relation: relation, seed: 0)
         var embedder: RelationEmbedder?
         if relation {
@@ -45,7 +44,7 @@ struct GANStepBench: ParsableCommand {
         let z = try Tensor.normal([batch, a.noiseSize], using: &rng), epsilon = try Tensor.normal([batch, a.conditionSize], using: &rng)
         try step.run(data, noise: z, epsilon: epsilon)
         var runs: [(ms: Double, phases: RDGPhaseTimes)] = []
-        for _ in 0..<max(1, iters) {
+        for _ in 0..<iterations {
             let start = DispatchTime.now().uptimeNanoseconds
             try step.run(data, noise: z, epsilon: epsilon)
             runs.append((Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6, step.lastPhaseTimes))
@@ -55,10 +54,10 @@ struct GANStepBench: ParsableCommand {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let ms = times[times.count / 2]
-        var row = options.context
+        var row = benchmarkContext()
         row.merge(["bench": "rdg_gan_step", "branches": stages, "batch": batch, "rs": relation, "ms_median": ms, "iters": times.count,
                    "img_per_s": Double(batch) / (ms / 1000), "peak_rss_gib": Double(usage.ru_maxrss) / 1_048_576,
                    "phases_ms": median.milliseconds]) { $1 }
-        printJSON(row)
+        emit(row)
     }
 }

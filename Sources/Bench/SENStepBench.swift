@@ -8,8 +8,8 @@ import S2IGANTensor
 /// `shared/bench/02_sen_speech.py`: the speech encoder at its reference size, the image projection on
 /// 2048-d features, the 150-class classifier, and the step that training runs (``SENTrainingStep``: matching +
 /// distinctive loss, backward, Adam with the CUB configuration's β 0.95, 0.999 and coupled weight decay 1e-3).
-struct SENStepBench: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct SENStepBench: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "sen-step",
         abstract: "One SEN training step (CUB configuration, cached Inception features) at the given batch sizes, captions padded to --frames with lengths uniform in 40–100 % of it."
     )
@@ -19,7 +19,9 @@ struct SENStepBench: ParsableCommand {
     @Option(help: "Padded caption length in frames (the longest caption).") var frames = 1024
     @Option(help: "Timed steps per batch size (after one warm-up step).") var iters = 3
 
-    func run() throws {
+    public init() {}
+
+    public func run() throws {
         options.apply()
         let sizes = batches.split(separator: ",").compactMap { Int($0) }
         guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 1 }) else { throw ValidationError("--batches: give batch sizes above 1") }

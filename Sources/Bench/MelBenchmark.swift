@@ -1,21 +1,23 @@
 import ArgumentParser
-import S2IGANAudio
 import Foundation
-import S2IGANTensor
+import S2IGANAudio
 import S2IGANFormats
+import S2IGANTensor
 
-/// The audio front end: one utterance, and a tree of wav files end to end.
-struct MelBench: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "mel",
-        abstract: "Log-mel features: a 5 s utterance at 22 050 Hz (ms per utterance), and a tree of wav files read, featurised and written (files per second)."
-    )
+/// The audio front end: log-mel features of one 5 s utterance at 22 050 Hz, and a CUB-layout tree of 3 s wav
+/// files read, featurised and written by ``AudioFeatureExtractor`` (as `s2igan features audio` runs it).
+public struct MelBenchmark {
+    /// wav files in the tree (10 captions per image folder); 0 skips the tree.
+    public var files: Int
+    public var timing: Timing
 
-    @OptionGroup var options: BenchOptions
-    @Option(help: "Number of wav files in the tree (3 s each, 10 captions per image folder).") var files = 1000
+    public init(files: Int = 1000, timing: Timing = Timing()) throws {
+        guard files >= 0 else { throw ValidationError("--files must not be negative, got \(files)") }
+        (self.files, self.timing) = (files, timing)
+    }
 
     /// A deterministic speech-like test signal: three partials under a 4 Hz envelope, plus a little noise.
-    static func signal(seconds: Double, rate: Int, seed: UInt64) -> [Float] {
+    public static func signal(seconds: Double, rate: Int, seed: UInt64) -> [Float] {
         var rng = RandomGenerator(seed: seed)
         return (0..<Int(seconds * Double(rate))).map { i in
             let t = Double(i) / Double(rate)
@@ -25,18 +27,19 @@ struct MelBench: ParsableCommand {
         }
     }
 
-    func run() throws {
-        options.apply()
+    /// The "utterance_5s" record, then (with files) the "tree" record; the tree is written to and removed from
+    /// the temporary folder. A file the extractor fails on is an error.
+    public func run(_ emit: (BenchmarkRecord) -> Void) throws {
         let recipe = LogMelRecipe()
         let utterance = Self.signal(seconds: 5, rate: 22_050, seed: 1)
-        let single = try options.timing.median { _ = try recipe.features(utterance) }
-        var row = options.context
+        let single = try timing.median { _ = try recipe.features(utterance) }
+        var row = benchmarkContext()
         row.merge(["bench": "mel", "case": "utterance_5s", "ms_median": single.milliseconds, "iters": single.runs,
                    "realtime_factor": 5000 / single.milliseconds]) { $1 }
-        printJSON(row)
+        emit(row)
 
         guard files > 0 else { return }
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("s2igan-mel-bench-\(getpid())")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("s2igan-mel-bench-\(getpid())-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         for i in 0..<files {
             let folder = root.appendingPathComponent("CUB_200_2011/audio/001.Bench/image_\(i / 10)")
@@ -48,9 +51,11 @@ struct MelBench: ParsableCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         let report = AudioFeatureExtractor(recipe: recipe).run(groups)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        guard report.failures.isEmpty else { throw ValidationError("bench tree: \(report.failures.count) failures") }
-        var tree = options.context
+        if let failure = report.failures.first {
+            throw TensorError.file(path: failure.output.path, reason: "bench tree: \(report.failures.count) failure(s), first: \(failure.reason)")
+        }
+        var tree = benchmarkContext()
         tree.merge(["bench": "mel", "case": "tree", "files": files, "seconds": seconds, "files_per_second": Double(files) / seconds]) { $1 }
-        printJSON(tree)
+        emit(tree)
     }
 }
