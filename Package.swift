@@ -111,7 +111,7 @@ let package = Package(
                    fixtures: false),
         layerTests("SEN", ["S2IGANSEN", "S2IGANTraining", "S2IGANMetrics", "S2IGANDatasets", "S2IGANVision", "S2IGANNN", "S2IGANAutograd",
                            "S2IGANFormats", "S2IGANTensor", "TestSupport"]),
-        layerTests("GAN", ["S2IGANGAN", "S2IGANSEN", "S2IGANDatasets", "S2IGANVision", "S2IGANNN", "S2IGANAutograd",
+        layerTests("GAN", ["S2IGANGAN", "S2IGANTraining", "S2IGANSEN", "S2IGANDatasets", "S2IGANVision", "S2IGANNN", "S2IGANAutograd",
                            "S2IGANFormats", "S2IGANTensor", "TestSupport"]),
         layerTests("Evaluation", ["S2IGANEvaluation", "S2IGANMetrics", "S2IGANVision", "S2IGANNN", "S2IGANFormats",
                                   "S2IGANTensor", "TestSupport"]),

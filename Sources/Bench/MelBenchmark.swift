@@ -52,7 +52,7 @@ public struct MelBenchmark {
         let report = AudioFeatureExtractor(recipe: recipe).run(groups)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         if let failure = report.failures.first {
-            throw TensorError.file(path: failure.output.path, reason: "bench tree: \(report.failures.count) failure(s), first: \(failure.reason)")
+            throw AudioError.file(path: failure.output.path, reason: "bench tree: \(report.failures.count) failure(s), first: \(failure.reason)")
         }
         var tree = benchmarkContext()
         tree.merge(["bench": "mel", "case": "tree", "files": files, "seconds": seconds, "files_per_second": Double(files) / seconds]) { $1 }

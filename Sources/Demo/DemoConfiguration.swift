@@ -118,18 +118,18 @@ public struct DemoConfiguration: Sendable, Equatable, Codable {
 
     /// Checks the parts; throws naming the first bad value.
     public func validate() throws {
-        guard budgetMinutes > 0, budgetMinutes.isFinite else { throw TensorError.invalidArgument("demo: the budget must be a positive number of minutes") }
+        guard budgetMinutes > 0, budgetMinutes.isFinite else { throw DemoError.invalidConfiguration("demo: the budget must be a positive number of minutes") }
         guard ganMinimumEpochs >= 1, ganMinimumEpochs <= gan.epochs else {
-            throw TensorError.invalidArgument("demo: gan_minimum_epochs must be between 1 and the RDG's epochs (\(gan.epochs))")
+            throw DemoError.invalidConfiguration("demo: gan_minimum_epochs must be between 1 and the RDG's epochs (\(gan.epochs))")
         }
         if let shares = stageShares {
             guard shares.count == gan.architecture.stages, shares.allSatisfy({ $0 >= 0 && $0.isFinite }),
                   abs(shares.reduce(0, +) - 1) < 1e-6 else {
-                throw TensorError.invalidArgument("demo: stage_shares must give one non-negative share per RDG stage (\(gan.architecture.stages)) summing to 1, got \(shares)")
+                throw DemoError.invalidConfiguration("demo: stage_shares must give one non-negative share per RDG stage (\(gan.architecture.stages)) summing to 1, got \(shares)")
             }
         }
         guard reportSamples >= 1, workers >= 1, reserveSeconds >= 0 else {
-            throw TensorError.invalidArgument("demo: report_samples and workers must be at least 1, reserve_seconds not negative")
+            throw DemoError.invalidConfiguration("demo: report_samples and workers must be at least 1, reserve_seconds not negative")
         }
         try sen.validate()
         try gan.validate()

@@ -87,7 +87,7 @@ public struct DemoEvaluation: Sendable, Equatable, Codable {
 
     public static func read(from url: URL) throws -> DemoEvaluation {
         do { return try JSONDecoder().decode(DemoEvaluation.self, from: readFileBytes(url)) } catch let error as any S2IGANError { throw error } catch {
-            throw TensorError.file(path: url.path, reason: "not a demo evaluation (\(readableDescription(of: error)))")
+            throw DemoError.file(path: url.path, reason: "not a demo evaluation (\(readableDescription(of: error)))")
         }
     }
 
@@ -131,13 +131,13 @@ public struct DemoEvaluation: Sendable, Equatable, Codable {
     /// from whether it carries over to the held-out classes).
     public static func compute(dataRoot: URL, senRun: URL, generated: URL, imageSizes sizes: [Int], sen: DemoPipeline.SENSummary?,
                                split: DatasetSplit = .test) throws -> DemoEvaluation {
-        guard !sizes.isEmpty else { throw TensorError.invalidArgument("demo evaluation: no image sizes given") }
+        guard !sizes.isEmpty else { throw DemoError.invalidInput("demo evaluation: no image sizes given") }
         let manifest = try SpokenFlowers.readManifest(root: dataRoot)
         let test = try SpokenImageDataset.open(kind: .spokenFlowers, root: dataRoot, split: split)
         let flowers = Dictionary(manifest.images.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let embeddings = try SpeechEmbeddings.read(split: split.rawValue, in: senRun)
         guard embeddings.count == test.count else {
-            throw TensorError.file(path: senRun.path, reason: "holds \(split.rawValue) embeddings of \(embeddings.count) images, the split has \(test.count)")
+            throw DemoError.file(path: senRun.path, reason: "holds \(split.rawValue) embeddings of \(embeddings.count) images, the split has \(test.count)")
         }
 
         // Every test caption: its flower, its text, its speech embedding.
@@ -145,14 +145,14 @@ public struct DemoEvaluation: Sendable, Equatable, Codable {
         var speechRows: [Tensor] = []
         for (i, item) in test.items.enumerated() {
             guard let image = flowers[item.key] else {
-                throw TensorError.file(path: dataRoot.appendingPathComponent(SpokenFlowers.manifestName).path, reason: "no entry for image \(item.key)")
+                throw DemoError.file(path: dataRoot.appendingPathComponent(SpokenFlowers.manifestName).path, reason: "no entry for image \(item.key)")
             }
             for c in 0..<min(embeddings[i].shape[0], image.captions.count) {
                 pairs.append((item.key, c, image, i))
                 speechRows.append(try embeddings[i].slice(axis: 0, start: c, end: c + 1))
             }
         }
-        guard !pairs.isEmpty else { throw TensorError.invalidArgument("demo evaluation: the \(split.rawValue) split has no captions") }
+        guard !pairs.isEmpty else { throw DemoError.invalidInput("demo evaluation: the \(split.rawValue) split has no captions") }
 
         // Measurements: generated images at every size, real images once per test image.
         var measuredGenerated = [[MeasuredFlower]](repeating: [], count: sizes.count)

@@ -98,10 +98,10 @@ public final class DemoPipeline: @unchecked Sendable {
         if FileManager.default.fileExists(atPath: url.path) {
             let saved: State
             do { saved = try JSONDecoder().decode(State.self, from: Data(contentsOf: url)) } catch {
-                throw TensorError.file(path: url.path, reason: "not a demo state file (\(readableDescription(of: error)))")
+                throw DemoError.file(path: url.path, reason: "not a demo state file (\(readableDescription(of: error)))")
             }
             guard saved.configuration == configuration else {
-                throw TensorError.file(path: url.path, reason: "this folder holds a demo of another configuration (\(Self.difference(saved.configuration, configuration))); "
+                throw DemoError.file(path: url.path, reason: "this folder holds a demo of another configuration (\(Self.difference(saved.configuration, configuration))); "
                                        + "use another --output or --fresh")
             }
             state = saved

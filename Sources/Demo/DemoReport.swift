@@ -57,7 +57,7 @@ public enum DemoReport {
         return try (0..<n).map { s in
             let item = test.items[s * test.count / n]
             guard let image = images[item.key], !image.captions.isEmpty else {
-                throw TensorError.file(path: p.dataRoot.path, reason: "the manifest has no captions for test image \(item.key)")
+                throw DemoError.file(path: p.dataRoot.path, reason: "the manifest has no captions for test image \(item.key)")
             }
             let c = s % image.captions.count
             let generated = sizes.map { "generated/" + RDGGeneration.fileName(key: item.key, size: $0, caption: c) }
@@ -94,7 +94,7 @@ public enum DemoReport {
         let text = String(decoding: try readFileBytes(url), as: UTF8.self)
         return try text.split(separator: "\n").map { line in
             do { return try JSONDecoder().decode(T.self, from: Data(line.utf8)) } catch {
-                throw TensorError.file(path: url.path, reason: "unreadable log line (\(readableDescription(of: error)))")
+                throw DemoError.file(path: url.path, reason: "unreadable log line (\(readableDescription(of: error)))")
             }
         }
     }

@@ -49,7 +49,7 @@ public struct LinePlot: Sendable {
     /// The chart.
     /// - Throws: for a canvas under 32 × 32 pixels.
     public func render() throws -> RGBImage {
-        guard width >= 32, height >= 32 else { throw TensorError.invalidArgument("line plot: \(width) × \(height) is below 32 × 32 pixels") }
+        guard width >= 32, height >= 32 else { throw DemoError.invalidConfiguration("line plot: \(width) × \(height) is below 32 × 32 pixels") }
         var canvas = try Canvas(width: width, height: height, background: .white)
         let left = 8.0, right = Double(width) - 8, top = 8.0, bottom = Double(height) - 8
         let r = range

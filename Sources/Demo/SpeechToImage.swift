@@ -16,7 +16,7 @@ public final class SpeechToImage: @unchecked Sendable {
 
     public init(encoder: SpeechEncoder, generator: Generator, encoderSource: URL, generatorSource: URL) throws {
         guard encoder.configuration.embeddingSize == generator.architecture.speechEmbeddingSize else {
-            throw TensorError.invalidArgument("the speech encoder (\(encoderSource.path)) embeds to \(encoder.configuration.embeddingSize) dimensions, "
+            throw DemoError.invalidConfiguration("the speech encoder (\(encoderSource.path)) embeds to \(encoder.configuration.embeddingSize) dimensions, "
                                               + "the generator (\(generatorSource.path)) expects \(generator.architecture.speechEmbeddingSize)")
         }
         (self.encoder, self.generator, self.encoderSource, self.generatorSource) = (encoder, generator, encoderSource, generatorSource)
@@ -28,8 +28,8 @@ public final class SpeechToImage: @unchecked Sendable {
     public convenience init(model folder: URL?, sen: URL? = nil, generator: URL? = nil) throws {
         let fm = FileManager.default
         func exists(_ url: URL) -> Bool { fm.fileExists(atPath: url.path) }
-        if let folder, !exists(folder) { throw TensorError.file(path: folder.path, reason: "model: no such folder") }
-        let missing = TensorError.invalidArgument("give --model (a demo output folder) or both --sen and --generator")
+        if let folder, !exists(folder) { throw DemoError.file(path: folder.path, reason: "model: no such folder") }
+        let missing = DemoError.invalidConfiguration("give --model (a demo output folder) or both --sen and --generator")
         guard let senURL = sen ?? folder.map({ f in [f.appendingPathComponent("sen"), f].first { exists($0.appendingPathComponent("models")) } ?? f }) else {
             throw missing
         }

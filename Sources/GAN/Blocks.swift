@@ -60,7 +60,7 @@ enum RDGBlocks {
     static func conditioned(_ block: Sequential, _ x: Variable, condition: Variable) throws -> Variable {
         guard let conv = block.layers.first as? Conv2d, conv.stride == 1, conv.padding.height == conv.padding.width,
               conv.dilation == 1, conv.groups == 1 else {
-            throw TensorError.invalidArgument("conditioned block: the first layer must be a stride-1 convolution with equal padding")
+            throw GANError.invalidConfiguration("conditioned block: the first layer must be a stride-1 convolution with equal padding")
         }
         let joint = try Variable.conv2d(x, constantChannels: condition, weight: conv.weight, bias: conv.bias, padding: conv.padding.height)
         return try block.layers.dropFirst().reduce(joint) { try $1($0) }

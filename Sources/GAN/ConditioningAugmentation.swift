@@ -26,7 +26,7 @@ public final class ConditioningAugmentation: Module {
         let (mu, logVariance) = try distribution(embedding)
         guard let epsilon else { return (mu, mu, logVariance) }
         guard epsilon.shape == mu.shape else {
-            throw TensorError.shapeMismatch("conditioning augmentation: noise \(epsilon.shape), expected \(mu.shape)")
+            throw GANError.shapeMismatch("conditioning augmentation: noise \(epsilon.shape), expected \(mu.shape)")
         }
         return (try mu + (logVariance * 0.5).exp() * Variable(epsilon), mu, logVariance)
     }

@@ -22,7 +22,7 @@ public class Discriminator: Module {
 
     public init(imageSize: Int, width: Int = 64, conditionSize: Int = 128) throws {
         guard [64, 128, 256].contains(imageSize), width > 0, conditionSize > 0 else {
-            throw TensorError.invalidArgument("discriminator: image size must be 64, 128 or 256 (got \(imageSize)) and widths positive")
+            throw GANError.invalidConfiguration("discriminator: image size must be 64, 128 or 256 (got \(imageSize)) and widths positive")
         }
         let w = width
         img_code_s16 = try RDGBlocks.encodeBy16(w)
@@ -41,7 +41,7 @@ public class Discriminator: Module {
     /// The `[B, 8w, 4, 4]` image code.
     public func code(_ images: Variable) throws -> Variable {
         guard images.rank == 4, images.shape[1] == 3, images.shape[2] == imageSize, images.shape[3] == imageSize else {
-            throw TensorError.shapeMismatch("discriminator \(imageSize): images \(images.shape), expected [B, 3, \(imageSize), \(imageSize)]")
+            throw GANError.shapeMismatch("discriminator \(imageSize): images \(images.shape), expected [B, 3, \(imageSize), \(imageSize)]")
         }
         var x = try img_code_s16(images)
         for block in [img_code_s32, img_code_s64, img_code_s32_1, img_code_s64_1, img_code_s64_2] {
@@ -55,7 +55,7 @@ public class Discriminator: Module {
         let x = try code(images)
         let batch = x.shape[0]
         guard condition.rank == 2, condition.shape[0] == batch else {
-            throw TensorError.shapeMismatch("discriminator \(imageSize): condition \(condition.shape) for \(batch) images")
+            throw GANError.shapeMismatch("discriminator \(imageSize): condition \(condition.shape) for \(batch) images")
         }
         let joint = try RDGBlocks.conditioned(jointConv, x, condition: condition)
         return (try logits(joint).reshaped([batch]), try uncond_logits(x).reshaped([batch]))
@@ -85,7 +85,7 @@ extension Discriminator {
         case 0: return try Discriminator64(width: w, conditionSize: c)
         case 1: return try Discriminator128(width: w, conditionSize: c)
         case 2: return try Discriminator256(width: w, conditionSize: c)
-        default: throw TensorError.invalidArgument("discriminator: there is no stage \(index)")
+        default: throw GANError.invalidInput("discriminator: there is no stage \(index)")
         }
     }
 }

@@ -12,7 +12,7 @@ extension RDGArchitecture {
     public init(generatorStateDict s: [String: Tensor]) throws {
         guard let ca = s["ca_net.fc.weight"], ca.rank == 2, let fc = s["h_net1.fc.0.weight"], fc.rank == 2,
               let image = s["img_net1.img.0.weight"], image.rank == 4 else {
-            throw TensorError.invalidArgument("generator weights: missing ca_net.fc.weight, h_net1.fc.0.weight or img_net1.img.0.weight")
+            throw GANError.invalidConfiguration("generator weights: missing ca_net.fc.weight, h_net1.fc.0.weight or img_net1.img.0.weight")
         }
         let condition = ca.shape[0] / 4
         let stages = s.keys.contains { $0.hasPrefix("h_net3.") } ? 3 : s.keys.contains { $0.hasPrefix("h_net2.") } ? 2 : 1
@@ -44,7 +44,7 @@ extension Generator {
             case "pth", "pt":
                 for (name, array) in try TorchCheckpoint.read(url).stateDict() { state[name] = array.tensor() }
             default:
-                throw TensorError.invalidArgument("unknown extension '.\(url.pathExtension)' (expected .safetensors or .pth)")
+                throw GANError.invalidConfiguration("unknown extension '.\(url.pathExtension)' (expected .safetensors or .pth)")
             }
             // The weights decide the sizes: an architecture in the metadata that disagrees with them is refused
             // before anything is built (a lying width would otherwise allocate for it).
@@ -52,7 +52,7 @@ extension Generator {
             if let architecture {
                 let differences = architecture.generatorDifferences(from: fromWeights)
                 guard differences.isEmpty else {
-                    throw TensorError.file(path: url.path, reason: "generator: the metadata's architecture does not match the weights: "
+                    throw GANError.file(path: url.path, reason: "generator: the metadata's architecture does not match the weights: "
                                            + differences.joined(separator: ", "))
                 }
             }
@@ -62,7 +62,7 @@ extension Generator {
             return generator
         } catch let error as any S2IGANError {
             if error.filePath != nil { throw error }
-            throw TensorError.file(path: url.path, reason: "generator: \(error)")
+            throw GANError.file(path: url.path, reason: "generator: \(error)")
         }
     }
 }
@@ -83,13 +83,13 @@ public enum RDGGeneration {
             return (n, folder.appendingPathComponent(name))
         }.sorted { ($0.epoch, $0.url.path) < ($1.epoch, $1.url.path) }
         guard !all.isEmpty else {
-            throw TensorError.file(path: folder.path, reason: "no netG_<epoch>.safetensors or .pth in the folder (has the RDG been trained?)")
+            throw GANError.file(path: folder.path, reason: "no netG_<epoch>.safetensors or .pth in the folder (has the RDG been trained?)")
         }
         guard let epochs else { return all }
         let chosen = all.filter { epochs.contains($0.epoch) }
         guard !chosen.isEmpty else {
             let range = epochs.upperBound == .max ? "≥ \(epochs.lowerBound)" : "\(epochs.lowerBound)…\(epochs.upperBound)"
-            throw TensorError.file(path: folder.path, reason: "no netG_<epoch> with epoch \(range) (it has \(all.map { String($0.epoch) }.joined(separator: ", ")))")
+            throw GANError.file(path: folder.path, reason: "no netG_<epoch> with epoch \(range) (it has \(all.map { String($0.epoch) }.joined(separator: ", ")))")
         }
         return chosen
     }
@@ -99,12 +99,12 @@ public enum RDGGeneration {
     public static func images(generator g: Generator, embeddings: Tensor, noise: Tensor, epsilon: Tensor?, batchSize: Int = 32) throws -> [Tensor] {
         let n = embeddings.shape.first ?? 0
         guard embeddings.rank == 2, noise.rank == 2, noise.shape[0] == n, n > 0 else {
-            throw TensorError.shapeMismatch("generation: \(embeddings.shape) embeddings and \(noise.shape) noise (need [N, D] and [N, z])")
+            throw GANError.shapeMismatch("generation: \(embeddings.shape) embeddings and \(noise.shape) noise (need [N, D] and [N, z])")
         }
         for (name, tensor) in [("embeddings", embeddings), ("noise", noise)] + (epsilon.map { [("conditioning noise", $0)] } ?? []) {
             let bad = tensor.nonFiniteRows
             guard bad.isEmpty else {
-                throw TensorError.invalidArgument("generation: \(name) row(s) \(bad.prefix(5).map(String.init).joined(separator: ", ")) hold NaN or infinite values")
+                throw GANError.invalidInput("generation: \(name) row(s) \(bad.prefix(5).map(String.init).joined(separator: ", ")) hold NaN or infinite values")
             }
         }
         var outputs: [[Tensor]] = Array(repeating: [], count: g.architecture.stages)
@@ -119,7 +119,7 @@ public enum RDGGeneration {
                 guard bad.isEmpty else {
                     // Solid black images would be written otherwise: the embeddings are far outside what the generator
                     // learnt (or its weights overflow on them).
-                    throw TensorError.invalidArgument("generation: the \(g.architecture.imageSizes[k]) px images of row(s) "
+                    throw GANError.invalidConfiguration("generation: the \(g.architecture.imageSizes[k]) px images of row(s) "
                         + "\(bad.prefix(5).map { String($0 + start) }.joined(separator: ", ")) are not finite (embedding norm "
                         + String(format: "%.3g", try Double(embeddings.slice(axis: 0, start: start + bad[0], end: start + bad[0] + 1).scalars.reduce(0) { $0 + $1 * $1 }).squareRoot())
                         + "; SEN embeddings are unit vectors)")
@@ -135,7 +135,7 @@ public enum RDGGeneration {
     public static func generators(at url: URL, epochs: ClosedRange<Int>? = nil) throws -> [(epoch: Int?, url: URL)] {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
-            throw TensorError.file(path: url.path, reason: "generator: no such file or folder")
+            throw GANError.file(path: url.path, reason: "generator: no such file or folder")
         }
         guard isFolder.boolValue else { return [(nil, url)] }
         return try generatorFiles(in: url, epochs: epochs).map { ($0.epoch, $0.url) }
@@ -189,9 +189,9 @@ public enum RDGGeneration {
         do {
             return try generateRows(generator: g, embeddings: embeddings, noise: noise, folder: folder, seed: seed, deterministic: deterministic,
                                     stages: stages)
-        } catch let error as TensorError {
-            if case .file = error { throw error }
-            throw TensorError.file(path: embeddingsFile.path, reason: "\(readableDescription(of: error)) (generator \(generatorFile.lastPathComponent))")
+        } catch let error as any S2IGANError {
+            if error.filePath != nil { throw error }
+            throw GANError.file(path: embeddingsFile.path, reason: "\(readableDescription(of: error)) (generator \(generatorFile.lastPathComponent))")
         }
     }
 
@@ -208,9 +208,9 @@ public enum RDGGeneration {
                 try generateSplit(generator: g, keys: keys, embeddings: embeddings, folder: folder, batchSize: batchSize, seed: seed,
                                   deterministic: deterministic, stages: stages, dropLast: dropLast, progress: progress)
             }
-        } catch let error as TensorError {
-            if case .file = error { throw error }
-            throw TensorError.file(path: embeddingsSource.path, reason: "\(readableDescription(of: error)) (generator \(generatorFile.lastPathComponent))")
+        } catch let error as any S2IGANError {
+            if error.filePath != nil { throw error }
+            throw GANError.file(path: embeddingsSource.path, reason: "\(readableDescription(of: error)) (generator \(generatorFile.lastPathComponent))")
         }
     }
 
@@ -230,12 +230,12 @@ public enum RDGGeneration {
                                      seed: UInt64 = 100, deterministic: Bool = false, stages: Stages = .last, dropLast: Bool = true,
                                      progress: ((Int, Int) -> Void)? = nil) throws -> Int {
         guard keys.count == embeddings.count, !keys.isEmpty else {
-            throw TensorError.invalidArgument("generation: \(keys.count) keys for \(embeddings.count) embedding sets")
+            throw GANError.invalidInput("generation: \(keys.count) keys for \(embeddings.count) embedding sets")
         }
         let a = g.architecture
         let captions = embeddings.map { $0.shape[0] }.min() ?? 0
         let batches = dropLast ? keys.count / batchSize : (keys.count + batchSize - 1) / batchSize
-        guard batches > 0 else { throw TensorError.invalidArgument("generation: \(keys.count) images make no full batch of \(batchSize)") }
+        guard batches > 0 else { throw GANError.invalidInput("generation: \(keys.count) images make no full batch of \(batchSize)") }
         var rng = RandomGenerator(seed: seed)
         var written: [URL] = []
         // A failure half-way (a full disk, non-finite images) takes back what this call wrote.

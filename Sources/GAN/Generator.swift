@@ -59,7 +59,7 @@ public final class ImageHead: Module {
     /// The image before its tanh (the convolution's output), plus `previous` (a pre-tanh image of half the
     /// size, upsampled ×2 nearest) when given; returns the sum and its tanh.
     func drawing(_ h: Variable, over previous: Variable?) throws -> (preActivation: Variable, image: Variable) {
-        guard let convolution = img.layers.first else { throw TensorError.invalidArgument("image head without layers") }
+        guard let convolution = img.layers.first else { throw GANError.invalidConfiguration("image head without layers") }
         var pre = try convolution(h)
         if let previous { pre = try pre + previous.upsampledNearest(scale: 2) }
         return (pre, pre.tanh())
@@ -109,11 +109,11 @@ public final class Generator: Module {
         let a = architecture
         let active = stages ?? a.stages
         guard (1...a.stages).contains(active) else {
-            throw TensorError.invalidArgument("generator: cannot run \(active) of its \(a.stages) stages")
+            throw GANError.invalidInput("generator: cannot run \(active) of its \(a.stages) stages")
         }
         guard noise.rank == 2, noise.shape[1] == a.noiseSize, embedding.rank == 2, embedding.shape[1] == a.speechEmbeddingSize,
               noise.shape[0] == embedding.shape[0] else {
-            throw TensorError.shapeMismatch("generator: noise \(noise.shape) and embedding \(embedding.shape), expected [B, \(a.noiseSize)] and [B, \(a.speechEmbeddingSize)]")
+            throw GANError.shapeMismatch("generator: noise \(noise.shape) and embedding \(embedding.shape), expected [B, \(a.noiseSize)] and [B, \(a.speechEmbeddingSize)]")
         }
         let (c, mu, logVariance) = try ca_net(a.embeddingScale == 1 ? embedding : embedding * a.embeddingScale, epsilon: epsilon)
         var h = try h_net1(condition: c, noise: noise)

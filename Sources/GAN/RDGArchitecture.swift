@@ -103,7 +103,7 @@ public struct RDGArchitecture: Sendable, Equatable, Codable {
 
     /// Throws a message naming the first unusable value.
     public func validate() throws {
-        func fail(_ message: String) -> TensorError { TensorError.invalidArgument("RDG architecture: \(message)") }
+        func fail(_ message: String) -> GANError { GANError.invalidConfiguration("RDG architecture: \(message)") }
         guard (1...3).contains(stages) else { throw fail("stages must be 1, 2 or 3, got \(stages)") }
         for (key, value) in sizes {
             let limit = Self.limits[key.rawValue] ?? Int.max

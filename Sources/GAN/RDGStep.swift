@@ -66,7 +66,7 @@ public enum RDGColourConsistency {
     public static func statistics(_ images: Variable) throws -> (mean: Variable, covariance: Variable) {
         let shape = images.value.shape
         guard shape.count == 4, shape[2] * shape[3] > 0 else {
-            throw TensorError.shapeMismatch("colour statistics of \(shape) (need [B, C, H, W] images)")
+            throw GANError.shapeMismatch("colour statistics of \(shape) (need [B, C, H, W] images)")
         }
         let pixels = try images.reshaped([shape[0], shape[1], shape[2] * shape[3]])
         let mean = try pixels.mean(axes: [2], keepDims: true)
@@ -195,10 +195,10 @@ public final class RDGTrainingStep {
                 betas: (Float, Float) = (0.5, 0.999), averageDecay: Float = 0.999) throws {
         let dRate = discriminatorLearningRate ?? learningRate
         guard discriminators.count == generator.architecture.stages else {
-            throw TensorError.invalidArgument("RDG: \(discriminators.count) discriminators for \(generator.architecture.stages) generator stages")
+            throw GANError.invalidConfiguration("RDG: \(discriminators.count) discriminators for \(generator.architecture.stages) generator stages")
         }
         if losses.relation > 0 && (relationSupervisor == nil || embedder == nil) {
-            throw TensorError.invalidArgument("RDG: the relation loss needs a relation supervisor and an image embedder")
+            throw GANError.invalidConfiguration("RDG: the relation loss needs a relation supervisor and an image embedder")
         }
         (self.generator, self.discriminators, self.relationSupervisor, self.embedder, self.losses) =
             (generator, discriminators, relationSupervisor, embedder, losses)
@@ -220,7 +220,7 @@ public final class RDGTrainingStep {
         let stages = batch.real.count
         let n = batch.count
         guard (1...allStages).contains(stages), batch.wrong.count == stages else {
-            throw TensorError.shapeMismatch("RDG batch: \(batch.real.count) real and \(batch.wrong.count) wrong scales for a generator of \(allStages) stages")
+            throw GANError.shapeMismatch("RDG batch: \(batch.real.count) real and \(batch.wrong.count) wrong scales for a generator of \(allStages) stages")
         }
         let idle = [Float](repeating: 0, count: allStages - stages)
         let ones = try Tensor.ones([n]), zeros = try Tensor.zeros([n])

@@ -76,24 +76,24 @@ public final class RDGTrainer: @unchecked Sendable {
         trainSet = try SpokenImageDataset.open(kind: kind, root: root, split: .train, options: DatasetOptions(captionsPerImage: c.captionsPerImage))
         embeddings = try SpeechEmbeddings.read(split: "train", in: folder)
         guard embeddings.count == trainSet.count else {
-            throw TensorError.file(path: folder.path, reason: "holds embeddings of \(embeddings.count) images, the train split has \(trainSet.count)")
+            throw GANError.file(path: folder.path, reason: "holds embeddings of \(embeddings.count) images, the train split has \(trainSet.count)")
         }
         guard embeddings[0].shape[1] == c.architecture.speechEmbeddingSize else {
-            throw TensorError.file(path: folder.path, reason: "embeddings are \(embeddings[0].shape[1])-d, the configuration expects speech_embedding_size \(c.architecture.speechEmbeddingSize)")
+            throw GANError.file(path: folder.path, reason: "embeddings are \(embeddings[0].shape[1])-d, the configuration expects speech_embedding_size \(c.architecture.speechEmbeddingSize)")
         }
         guard trainSet.count >= c.batchSize else {
-            throw TensorError.invalidArgument("RDG: the train split has \(trainSet.count) images, fewer than one batch of \(c.batchSize)")
+            throw GANError.invalidInput("RDG: the train split has \(trainSet.count) images, fewer than one batch of \(c.batchSize)")
         }
         let relation = c.losses.relation > 0
         var embedder: RelationEmbedder?
         if relation {
             guard let senRun else {
-                throw TensorError.invalidArgument("RDG: the relation supervisor embeds images with the SEN's image encoder: give the SEN run (--sen), or set losses.relation: 0")
+                throw GANError.invalidConfiguration("RDG: the relation supervisor embeds images with the SEN's image encoder: give the SEN run (--sen), or set losses.relation: 0")
             }
             let encoder = try SENModel.loadImageEncoder(fromRun: senRun, inceptionWeights: inceptionWeights,
                                                         randomProjection: c.relationProjection == .random)
             guard encoder.embeddingSize == c.architecture.relationEmbeddingSize else {
-                throw TensorError.file(path: senRun.path, reason: "its image encoder gives \(encoder.embeddingSize)-d embeddings, the configuration expects relation_embedding_size \(c.architecture.relationEmbeddingSize)")
+                throw GANError.file(path: senRun.path, reason: "its image encoder gives \(encoder.embeddingSize)-d embeddings, the configuration expects relation_embedding_size \(c.architecture.relationEmbeddingSize)")
             }
             embedder = RelationEmbedder(encoder: encoder)
         }
@@ -175,7 +175,7 @@ public final class RDGTrainer: @unchecked Sendable {
     public func secondsPerIteration(stages: Int, iterations: Int = 2) throws -> Double {
         let c = configuration
         guard (1...c.architecture.stages).contains(stages), iterations >= 1 else {
-            throw TensorError.invalidArgument("RDG: cannot time \(iterations) iterations of \(stages) of \(c.architecture.stages) stages")
+            throw GANError.invalidConfiguration("RDG: cannot time \(iterations) iterations of \(stages) of \(c.architecture.stages) stages")
         }
         let probe = try RDGNetworks(architecture: c.architecture, relation: networks.relation != nil, seed: c.seed &+ 1)
         let timed = try RDGTrainingStep(generator: probe.generator, discriminators: probe.discriminators, relationSupervisor: probe.relation,

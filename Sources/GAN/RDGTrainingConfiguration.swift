@@ -81,14 +81,14 @@ public struct RDGTrainingConfiguration: TrainingRunConfiguration {
     /// The dataset this configuration names.
     public var datasetKind: DatasetKind {
         get throws {
-            guard let kind = DatasetKind(name: dataset) else { throw TensorError.invalidArgument("config: unknown dataset '\(dataset)'") }
+            guard let kind = DatasetKind(name: dataset) else { throw GANError.invalidConfiguration("config: unknown dataset '\(dataset)'") }
             return kind
         }
     }
 
     /// Checks ranges; throws naming the first bad value.
     public func validate() throws {
-        func check(_ ok: Bool, _ message: String) throws { if !ok { throw TensorError.invalidArgument("config: \(message)") } }
+        func check(_ ok: Bool, _ message: String) throws { if !ok { throw GANError.invalidConfiguration("config: \(message)") } }
         _ = try datasetKind
         try architecture.validate()
         try check(batchSize >= 2 && batchSize <= 65_536, "batch_size must be between 2 (BatchNorm needs a batch) and 65536, got \(batchSize)")

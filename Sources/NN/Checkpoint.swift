@@ -21,7 +21,7 @@ public enum TrainingCheckpoint {
         }
         for (key, optimizer) in optimizers {
             guard !key.contains(".") else {
-                throw TensorError.invalidArgument("checkpoint: optimiser name '\(key)' must not contain '.'")
+                throw NNError.invalidConfiguration("checkpoint: optimiser name '\(key)' must not contain '.'")
             }
             let state = try optimizer.stateDict()
             for (name, array) in state.arrays { file.arrays["optimizer.\(key).\(name)"] = array }
@@ -51,7 +51,7 @@ public enum TrainingCheckpoint {
             for (name, array) in file.arrays where name.hasPrefix(prefix) { state.arrays[String(name.dropFirst(prefix.count))] = array }
             for (name, value) in file.metadata where name.hasPrefix(prefix) { state.metadata[String(name.dropFirst(prefix.count))] = value }
             guard !state.metadata.isEmpty else {
-                throw TensorError.file(path: url.path, reason: "checkpoint has no state for optimiser '\(key)'")
+                throw NNError.file(path: url.path, reason: "checkpoint has no state for optimiser '\(key)'")
             }
             try optimizer.load(stateDict: state)
         }
@@ -59,7 +59,7 @@ public enum TrainingCheckpoint {
             var state = SafeTensorsFile()
             for (name, array) in file.arrays where name.hasPrefix("average.") { state.arrays[name] = array }
             for (name, value) in file.metadata where name.hasPrefix("average.") { state.metadata[String(name.dropFirst("average.".count))] = value }
-            guard !state.arrays.isEmpty else { throw TensorError.file(path: url.path, reason: "checkpoint has no parameter average") }
+            guard !state.arrays.isEmpty else { throw NNError.file(path: url.path, reason: "checkpoint has no parameter average") }
             try average.load(stateDict: state)
         }
         try model.load(stateDict: modelState, source: url.path)

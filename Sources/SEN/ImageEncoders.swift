@@ -57,7 +57,7 @@ public final class InceptionImageEncoder: Module, SENImageEncoder {
 
     public func prepare(_ images: [RGBImage]) throws -> Tensor {
         guard let trunk = backbone?.network else {
-            throw TensorError.invalidArgument("image encoder: preparing images needs the Inception-v3 weights (--inception-weights)")
+            throw SENError.invalidConfiguration("image encoder: preparing images needs the Inception-v3 weights (--inception-weights)")
         }
         let batch = try Tensor.batch(images, range: .signed)
         return try GradientMode.withoutGradient { try trunk.pooledFeatures(Variable(batch)).value }
@@ -70,7 +70,7 @@ public final class InceptionImageEncoder: Module, SENImageEncoder {
     /// Bilinear resize to 299 and the trunk's pooled features (spec 3.4).
     public func prepareDifferentiably(_ images: Variable) throws -> Variable {
         guard let trunk = backbone?.network else {
-            throw TensorError.invalidArgument("image encoder: embedding images needs the Inception-v3 weights (--inception-weights)")
+            throw SENError.invalidConfiguration("image encoder: embedding images needs the Inception-v3 weights (--inception-weights)")
         }
         return try trunk.pooledFeatures(images)
     }
@@ -91,7 +91,7 @@ public final class ConvImageEncoder: Module, SENImageEncoder {
     public init(inputSize: Int = 64, channels: [Int] = [32, 64, 128, 256], embeddingSize: Int = 1024) throws {
         let downsampling = 1 << channels.count
         guard !channels.isEmpty, channels.allSatisfy({ $0 > 0 }), inputSize >= downsampling, inputSize % downsampling == 0 else {
-            throw TensorError.invalidArgument("ConvImageEncoder: input size \(inputSize) must be a multiple of \(downsampling) (2 per convolution)")
+            throw SENError.invalidConfiguration("ConvImageEncoder: input size \(inputSize) must be a multiple of \(downsampling) (2 per convolution)")
         }
         var layers: [any Layer] = []
         var previous = 3
@@ -121,7 +121,7 @@ public final class ConvImageEncoder: Module, SENImageEncoder {
     /// resize otherwise); differentiable.
     public func prepareDifferentiably(_ images: Variable) throws -> Variable {
         guard images.rank == 4, images.shape[1] == 3, images.shape[2] == images.shape[3] else {
-            throw TensorError.shapeMismatch("image encoder: images \(images.shape), expected [B, 3, S, S]")
+            throw SENError.shapeMismatch("image encoder: images \(images.shape), expected [B, 3, S, S]")
         }
         let size = images.shape[2]
         if size == inputSize { return images }
@@ -138,7 +138,7 @@ public final class SENClassifier: Module {
     public let L1: Linear
 
     public init(embeddingSize: Int = 1024, classes: Int) throws {
-        guard classes > 0 else { throw TensorError.invalidArgument("classifier: needs at least one class, got \(classes)") }
+        guard classes > 0 else { throw SENError.invalidConfiguration("classifier: needs at least one class, got \(classes)") }
         L1 = try Linear(embeddingSize, classes)
         super.init()
         L1.weight.value = try Initialization.xavierUniform(L1.weight.shape)

@@ -25,7 +25,7 @@ public struct ImageViewCache: Sendable {
 
     public init(inputs: Tensor, views: Int) throws {
         guard views >= 1, inputs.rank >= 2, inputs.shape[0] % views == 0 else {
-            throw TensorError.shapeMismatch("image view cache: \(inputs.shape) does not hold \(views) views per image")
+            throw SENError.shapeMismatch("image view cache: \(inputs.shape) does not hold \(views) views per image")
         }
         (self.inputs, self.views) = (inputs, views)
     }
@@ -52,7 +52,7 @@ public struct ImageViewCache: Sendable {
     public static func build(dataset: SpokenImageDataset, encoder: any SENImageEncoder, settings: Settings, batchSize: Int = 32,
                              workers: Int = 2, progress: (Int, Int) -> Void = { _, _ in }) throws -> ImageViewCache {
         let views = settings.views, total = dataset.count * views
-        guard views >= 1, total > 0 else { throw TensorError.invalidArgument("image view cache: no images or views") }
+        guard views >= 1, total > 0 else { throw SENError.invalidInput("image view cache: no images or views") }
         let width = settings.inputShape.reduce(1, *)
         var storage = [Float](repeating: 0, count: total * width)
         let augment = settings.mode == .augmented
@@ -72,7 +72,7 @@ public struct ImageViewCache: Sendable {
             if let error = failure.value { throw error }
             let prepared = try encoder.prepare(images.value.map { $0! })
             guard prepared.shape == [range.count] + settings.inputShape else {
-                throw TensorError.shapeMismatch("image view cache: prepared \(prepared.shape), expected [\(range.count)] + \(settings.inputShape)")
+                throw SENError.shapeMismatch("image view cache: prepared \(prepared.shape), expected [\(range.count)] + \(settings.inputShape)")
             }
             prepared.scalars.withUnsafeBufferPointer { source in
                 storage.withUnsafeMutableBufferPointer { target in

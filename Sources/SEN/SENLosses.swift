@@ -15,7 +15,7 @@ public enum SENLosses {
     ///   - gamma: the smoothing factor γ3 (10).
     public static func matching(image: Variable, speech: Variable, classIDs: [Int], gamma: Float = 10) throws -> Variable {
         guard image.shape.count == 2, image.shape == speech.shape, classIDs.count == image.shape[0] else {
-            throw TensorError.shapeMismatch("matching loss: image \(image.shape), speech \(speech.shape) and \(classIDs.count) class ids")
+            throw SENError.shapeMismatch("matching loss: image \(image.shape), speech \(speech.shape) and \(classIDs.count) class ids")
         }
         let b = classIDs.count
         let dots = try Variable.matmul(image, speech, transposeB: true)

@@ -64,12 +64,12 @@ extension SENModel {
             do {
                 configuration = try YAMLDecoder().decode(SENTrainingConfiguration.self, from: String(contentsOf: config, encoding: .utf8))
             } catch {
-                throw TensorError.file(path: config.path, reason: "SEN run configuration: \(readableDescription(of: error))")
+                throw SENError.file(path: config.path, reason: "SEN run configuration: \(readableDescription(of: error))")
             }
         }
         let candidates = ["models/" + imageFile, "models/best_image_model.pth", imageFile, "best_image_model.pth"].map { folder.appendingPathComponent($0) }
         guard let weights = candidates.first(where: { fm.fileExists(atPath: $0.path) }) else {
-            throw TensorError.file(path: folder.path, reason: "SEN run: no models/best_image_model.safetensors or .pth")
+            throw SENError.file(path: folder.path, reason: "SEN run: no models/best_image_model.safetensors or .pth")
         }
         let state: [String: Tensor]
         if weights.pathExtension == "safetensors" {
@@ -86,7 +86,7 @@ extension SENModel {
             let recorded = configuration?.inceptionWeights.map { URL(fileURLWithPath: $0) }
             guard let backboneWeights = inceptionWeights ?? recorded.flatMap({ fm.fileExists(atPath: $0.path) ? $0 : nil }) else {
                 let note = recorded.map { " (its config.yml names \($0.path), which is not there)" } ?? ""
-                throw TensorError.invalidArgument("the SEN run at \(folder.path) embeds images with Inception-v3: give the torchvision weights (--inception-weights)\(note)")
+                throw SENError.invalidConfiguration("the SEN run at \(folder.path) embeds images with Inception-v3: give the torchvision weights (--inception-weights)\(note)")
             }
             let size = state["L1.weight"]?.shape.first ?? configuration?.speechEncoder.embeddingSize ?? 1024
             encoder = try InceptionImageEncoder(embeddingSize: size, backbone: FrozenBackbone(weights: backboneWeights))
@@ -107,13 +107,13 @@ extension SpeechEncoder {
     public static func load(from url: URL) throws -> SpeechEncoder {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
-            throw TensorError.file(path: url.path, reason: "speech encoder: no such file or folder")
+            throw SENError.file(path: url.path, reason: "speech encoder: no such file or folder")
         }
         var file = url
         if isFolder.boolValue {
             let candidates = ["models/best_audio_model.safetensors", "models/best_audio_model.pth", "best_audio_model.safetensors", "best_audio_model.pth"]
             guard let found = candidates.map({ url.appendingPathComponent($0) }).first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
-                throw TensorError.file(path: url.path, reason: "speech encoder: the folder has no models/best_audio_model.safetensors or .pth")
+                throw SENError.file(path: url.path, reason: "speech encoder: the folder has no models/best_audio_model.safetensors or .pth")
             }
             file = found
         }
@@ -125,13 +125,13 @@ extension SpeechEncoder {
             for (name, array) in contents.arrays { state[name] = array.tensor() }
             if let json = contents.metadata["speech_encoder"] {
                 do { configuration = try JSONDecoder().decode(SpeechEncoderConfiguration.self, from: Data(json.utf8)) } catch {
-                    throw TensorError.file(path: file.path, reason: "speech encoder: unreadable configuration in the metadata (\(readableDescription(of: error)))")
+                    throw SENError.file(path: file.path, reason: "speech encoder: unreadable configuration in the metadata (\(readableDescription(of: error)))")
                 }
             }
         case "pth", "pt", "bin", "ckpt", "tar":
             for (name, array) in try TorchCheckpoint.read(file).stateDict() { state[name] = array.tensor() }
         default:
-            throw TensorError.file(path: file.path, reason: "speech encoder: unknown extension '.\(file.pathExtension)' (expected .safetensors or .pth)")
+            throw SENError.file(path: file.path, reason: "speech encoder: unknown extension '.\(file.pathExtension)' (expected .safetensors or .pth)")
         }
         for prefix in ["model.speech.", "speech."] where state.keys.contains(where: { $0.hasPrefix(prefix) }) {
             state = Dictionary(uniqueKeysWithValues: state.compactMap { $0.key.hasPrefix(prefix) ? (String($0.key.dropFirst(prefix.count)), $0.value) : nil })
@@ -146,7 +146,7 @@ extension SpeechEncoder {
                     let stored = configuration.value(of: key), actual = fromWeights.value(of: key)
                     return stored == actual ? nil : "\(key.rawValue) \(stored) (weights: \(actual))"
                 }
-                throw TensorError.file(path: file.path, reason: "speech encoder: the metadata's configuration does not match the weights: "
+                throw SENError.file(path: file.path, reason: "speech encoder: the metadata's configuration does not match the weights: "
                                        + differences.joined(separator: ", "))
             }
             let encoder = try SpeechEncoder(fromWeights)
@@ -155,7 +155,7 @@ extension SpeechEncoder {
             return encoder
         } catch let error as any S2IGANError {
             if error.filePath != nil { throw error }
-            throw TensorError.file(path: file.path, reason: "\(error)")
+            throw SENError.file(path: file.path, reason: "\(error)")
         }
     }
 }

@@ -86,19 +86,19 @@ public final class SENTrainer: @unchecked Sendable {
         trainSet = try SpokenImageDataset.open(kind: kind, root: root, split: .train, options: options)
         testSet = try SpokenImageDataset.open(kind: kind, root: root, split: .test, options: options)
         guard trainSet.count >= c.batchSize else {
-            throw TensorError.invalidArgument("SEN: the train split has \(trainSet.count) images, fewer than one batch of \(c.batchSize)")
+            throw SENError.invalidInput("SEN: the train split has \(trainSet.count) images, fewer than one batch of \(c.batchSize)")
         }
         let minimum = c.speechEncoder.minimumFrames
         for item in trainSet.items + testSet.items {
             if let shortest = item.captionFrames.min(), shortest < minimum {
-                throw TensorError.file(path: item.features.path, reason: "a caption has \(shortest) frames; the speech encoder needs at least \(minimum)")
+                throw SENError.file(path: item.features.path, reason: "a caption has \(shortest) frames; the speech encoder needs at least \(minimum)")
             }
         }
         captionsPerImage = c.captionsPerImage ?? trainSet.captionsPerImage
         var backbone: FrozenBackbone?
         if c.imageEncoder == .inception {
             guard let weights = c.inceptionWeights else {
-                throw TensorError.invalidArgument("SEN: the inception image encoder needs the torchvision Inception-v3 weights (inception_weights / --inception-weights); without them use image_encoder: convolutional")
+                throw SENError.invalidConfiguration("SEN: the inception image encoder needs the torchvision Inception-v3 weights (inception_weights / --inception-weights); without them use image_encoder: convolutional")
             }
             backbone = try FrozenBackbone(weights: URL(fileURLWithPath: weights))
         }
@@ -193,7 +193,7 @@ public final class SENTrainer: @unchecked Sendable {
             let choice = rng.nextInt(below: captionsPerImage)
             let all = try trainSet.captions(of: item)
             guard choice < all.count else {
-                throw TensorError.file(path: item.features.path, reason: "caption \(choice) requested, the file holds \(all.count)")
+                throw SENError.file(path: item.features.path, reason: "caption \(choice) requested, the file holds \(all.count)")
             }
             captions.append(all[choice])
             if let cache = trainViews {

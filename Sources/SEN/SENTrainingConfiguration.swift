@@ -139,7 +139,7 @@ public struct SENTrainingConfiguration: TrainingRunConfiguration {
     /// The dataset this configuration names.
     public var datasetKind: DatasetKind {
         get throws {
-            guard let kind = DatasetKind(name: dataset) else { throw TensorError.invalidArgument("config: unknown dataset '\(dataset)'") }
+            guard let kind = DatasetKind(name: dataset) else { throw SENError.invalidConfiguration("config: unknown dataset '\(dataset)'") }
             return kind
         }
     }
@@ -157,7 +157,7 @@ public struct SENTrainingConfiguration: TrainingRunConfiguration {
 
     /// Checks ranges; throws naming the first bad value.
     public func validate() throws {
-        func check(_ ok: Bool, _ message: String) throws { if !ok { throw TensorError.invalidArgument("config: \(message)") } }
+        func check(_ ok: Bool, _ message: String) throws { if !ok { throw SENError.invalidConfiguration("config: \(message)") } }
         _ = try datasetKind
         try check(batchSize >= 2, "batch_size must be at least 2 (the matching loss contrasts pairs), got \(batchSize)")
         try check(learningRate > 0 && learningRate.isFinite, "learning_rate must be positive, got \(learningRate)")
@@ -180,6 +180,6 @@ public struct SENTrainingConfiguration: TrainingRunConfiguration {
         try check((8...1024).contains(convolutionalInputSize), "conv_input_size must be between 8 and 1024, got \(convolutionalInputSize)")
         try check(!convolutionalChannels.isEmpty && convolutionalChannels.count <= 16 && convolutionalChannels.allSatisfy { (1...8192).contains($0) },
                   "conv_channels must be 1 to 16 widths between 1 and 8192, got \(convolutionalChannels)")
-        do { try speechEncoder.validate() } catch { throw TensorError.invalidArgument("config: \(readableDescription(of: error))") }
+        do { try speechEncoder.validate() } catch { throw SENError.invalidConfiguration("config: \(readableDescription(of: error))") }
     }
 }

@@ -24,7 +24,7 @@ public enum SpeechEmbeddings {
                 let embedded: Tensor
                 do { embedded = try shared.value.embed(captions) } catch let error as any S2IGANError {
                     if error.filePath != nil { throw error }
-                    throw TensorError.file(path: item.features.path, reason: "\(readableDescription(of: error))")
+                    throw SENError.file(path: item.features.path, reason: "\(readableDescription(of: error))")
                 }
                 results.update { $0[i] = embedded }
                 var finished = 0
@@ -68,7 +68,7 @@ public enum SpeechEmbeddings {
     /// `s2igan convert` writes them) and the image keys as JSON in the metadata (`keys`).
     public static func writeSafeTensors(_ embeddings: [Tensor], keys: [String], to url: URL) throws {
         guard keys.count == embeddings.count else {
-            throw TensorError.invalidArgument("speech embeddings: \(embeddings.count) arrays for \(keys.count) keys")
+            throw SENError.invalidInput("speech embeddings: \(embeddings.count) arrays for \(keys.count) keys")
         }
         var tensors: [String: Tensor] = [:]
         for (i, e) in embeddings.enumerated() { tensors["\(i)"] = e }
@@ -88,7 +88,7 @@ public enum SpeechEmbeddings {
             let file = try SafeTensorsFile.read(safetensors)
             embeddings = try (0..<file.arrays.count).map { i in
                 guard file.arrays["\(i)"] != nil else {
-                    throw TensorError.file(path: safetensors.path, reason: "speech embeddings: no tensor '\(i)' (expected \"0\" … \"\(file.arrays.count - 1)\")")
+                    throw SENError.file(path: safetensors.path, reason: "speech embeddings: no tensor '\(i)' (expected \"0\" … \"\(file.arrays.count - 1)\")")
                 }
                 return try file.tensor("\(i)")
             }
@@ -96,14 +96,14 @@ public enum SpeechEmbeddings {
             source = pickle
             do { embeddings = try PickleReader.read(pickle).tensors() } catch let error as any S2IGANError {
                 if error.filePath != nil { throw error }
-                throw TensorError.file(path: pickle.path, reason: "speech embeddings: \(readableDescription(of: error))")
+                throw SENError.file(path: pickle.path, reason: "speech embeddings: \(readableDescription(of: error))")
             }
         } else {
-            throw TensorError.file(path: folder.path, reason: "no speech_embeddings_\(split).safetensors or .pickle (run s2igan sen extract)")
+            throw SENError.file(path: folder.path, reason: "no speech_embeddings_\(split).safetensors or .pickle (run s2igan sen extract)")
         }
-        guard let width = embeddings.first?.shape.last else { throw TensorError.file(path: source.path, reason: "speech embeddings: the file is empty") }
+        guard let width = embeddings.first?.shape.last else { throw SENError.file(path: source.path, reason: "speech embeddings: the file is empty") }
         for (i, e) in embeddings.enumerated() where e.rank != 2 || e.shape[0] == 0 || e.shape[1] != width || !e.scalars.allSatisfy(\.isFinite) {
-            throw TensorError.file(path: source.path, reason: "speech embeddings: entry \(i) has shape \(e.shape) or non-finite values (expected [captions, \(width)])")
+            throw SENError.file(path: source.path, reason: "speech embeddings: entry \(i) has shape \(e.shape) or non-finite values (expected [captions, \(width)])")
         }
         return embeddings
     }
@@ -118,20 +118,20 @@ public enum SpeechEmbeddings {
         for url in featureFiles {
             for matrix in try SpokenImageDataset.readCaptions(url) { utterances.append((matrix, url)) }
         }
-        guard !utterances.isEmpty else { throw TensorError.invalidArgument("embed: no recordings or feature files given") }
+        guard !utterances.isEmpty else { throw SENError.invalidInput("embed: no recordings or feature files given") }
         let minimum = encoder.configuration.minimumFrames
         var rows: [Tensor] = []
         for (features, url) in utterances {
             guard features.rank == 2, features.shape[1] == encoder.configuration.melBands else {
-                throw TensorError.file(path: url.path, reason: "features \(features.shape) are not (frames, \(encoder.configuration.melBands))")
+                throw SENError.file(path: url.path, reason: "features \(features.shape) are not (frames, \(encoder.configuration.melBands))")
             }
             guard features.shape[0] >= minimum else {
-                throw TensorError.file(path: url.path, reason: "\(features.shape[0]) frames; the speech encoder needs at least \(minimum) (\(minimum * 10) ms)")
+                throw SENError.file(path: url.path, reason: "\(features.shape[0]) frames; the speech encoder needs at least \(minimum) (\(minimum * 10) ms)")
             }
-            guard features.isFinite else { throw TensorError.file(path: url.path, reason: "the features hold NaN or infinite values") }
+            guard features.isFinite else { throw SENError.file(path: url.path, reason: "the features hold NaN or infinite values") }
             let row = try encoder.embed([features])
             guard row.isFinite else {
-                throw TensorError.file(path: url.path, reason: "the speech encoder's embedding of it is not finite (its weights, or values they overflow on)")
+                throw SENError.file(path: url.path, reason: "the speech encoder's embedding of it is not finite (its weights, or values they overflow on)")
             }
             rows.append(row)
         }

@@ -40,13 +40,13 @@ public struct SpeechEncoderConfiguration: Sendable, Equatable, Codable {
     /// trace in the weights, is taken from `stride`).
     public init(stateDict: [String: Tensor], stride: Int = 2) throws {
         func shape(_ name: String) throws -> [Int] {
-            guard let t = stateDict[name] else { throw TensorError.invalidArgument("speech encoder weights: missing '\(name)'") }
+            guard let t = stateDict[name] else { throw SENError.invalidConfiguration("speech encoder weights: missing '\(name)'") }
             return t.shape
         }
         let conv1 = try shape("Conv1.weight"), conv2 = try shape("Conv2.weight"), hh = try shape("rnn.weight_hh_l0")
         let attention = try shape("att.att_heads.0.hidden.weight")
         guard conv1.count == 3, conv2.count == 3, hh.count == 2, attention.count == 2 else {
-            throw TensorError.shapeMismatch("speech encoder weights: Conv1 \(conv1), Conv2 \(conv2), rnn \(hh), attention \(attention) are not a speech encoder's")
+            throw SENError.shapeMismatch("speech encoder weights: Conv1 \(conv1), Conv2 \(conv2), rnn \(hh), attention \(attention) are not a speech encoder's")
         }
         self.init()
         melBands = conv1[1]
@@ -93,7 +93,7 @@ public struct SpeechEncoderConfiguration: Sendable, Equatable, Codable {
 
     /// Throws naming the first size that is not positive, breaks the encoder's shape rules or exceeds ``limits``.
     public func validate() throws {
-        func fail(_ message: String) -> TensorError { TensorError.invalidArgument("speech encoder: \(message)") }
+        func fail(_ message: String) -> SENError { SENError.invalidInput("speech encoder: \(message)") }
         guard convolutionChannels.count == 2 else { throw fail("conv_channels must hold two widths, got \(convolutionChannels)") }
         let sizes = [("mel_bands", melBands), ("conv_channels", convolutionChannels[0]), ("conv_channels", convolutionChannels[1]),
                      ("kernel_size", kernelSize), ("stride", stride), ("hidden_size", hiddenSize), ("layers", recurrentLayers),
@@ -192,11 +192,11 @@ public final class SpeechEncoder: Module {
     public func callAsFunction(_ features: Variable, lengths: [Int]) throws -> Variable {
         let c = configuration
         guard features.shape.count == 3, features.shape[2] == c.melBands, lengths.count == features.shape[0] else {
-            throw TensorError.shapeMismatch("SpeechEncoder: input \(features.shape) with \(lengths.count) lengths, expected [B, T, \(c.melBands)] and B lengths")
+            throw SENError.shapeMismatch("SpeechEncoder: input \(features.shape) with \(lengths.count) lengths, expected [B, T, \(c.melBands)] and B lengths")
         }
         let frames = features.shape[1]
         guard let shortest = lengths.min(), shortest >= c.minimumFrames, lengths.allSatisfy({ $0 <= frames }) else {
-            throw TensorError.invalidArgument("SpeechEncoder: lengths \(lengths) must be in \(c.minimumFrames)…\(frames) frames")
+            throw SENError.invalidInput("SpeechEncoder: lengths \(lengths) must be in \(c.minimumFrames)…\(frames) frames")
         }
         var x = try features.transposed(1, 2)
         x = try bnorm2(Conv2(bnorm1(Conv1(x))))
@@ -217,7 +217,7 @@ public final class SpeechEncoder: Module {
         defer { train(wasTraining) }
         return try GradientMode.withoutGradient {
             let rows = try utterances.map { u -> Tensor in
-                guard u.rank == 2 else { throw TensorError.shapeMismatch("SpeechEncoder: utterance \(u.shape) is not [frames, bands]") }
+                guard u.rank == 2 else { throw SENError.shapeMismatch("SpeechEncoder: utterance \(u.shape) is not [frames, bands]") }
                 return try self(Variable(u.reshaped([1] + u.shape)), lengths: [u.shape[0]]).value
             }
             return try Tensor.concatenate(rows, axis: 0)

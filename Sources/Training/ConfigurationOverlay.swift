@@ -12,7 +12,7 @@ public enum ConfigurationOverlay {
     /// absent from the encoded base (optionals that are `nil`) and may still be set. Every error names `source`.
     public static func apply<T: Codable>(_ text: String, over base: T, source: String, optionalKeys: Set<String> = [],
                                          validate: (T) throws -> Void = { _ in }) throws -> T {
-        func fail(_ message: String) -> TensorError { TensorError.file(path: source, reason: "config: \(message)") }
+        func fail(_ message: String) -> TrainingError { TrainingError.file(path: source, reason: "config: \(message)") }
         let overlay: Node?
         do { overlay = try Yams.compose(yaml: text) } catch { throw fail("not valid YAML (\(readableDescription(of: error)))") }
         guard let overlay else { return base }
@@ -41,7 +41,7 @@ public enum ConfigurationOverlay {
         } catch {
             throw fail("\(readableDescription(of: error))")
         }
-        do { try validate(result) } catch { throw TensorError.file(path: source, reason: readableDescription(of: error)) }
+        do { try validate(result) } catch { throw TrainingError.file(path: source, reason: readableDescription(of: error)) }
         return result
     }
 
@@ -50,7 +50,7 @@ public enum ConfigurationOverlay {
                                          validate: (T) throws -> Void = { _ in }) throws -> T {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw TensorError.file(path: url.path, reason: "config: cannot read (\(readableDescription(of: error)))")
+            throw TrainingError.file(path: url.path, reason: "config: cannot read (\(readableDescription(of: error)))")
         }
         return try apply(text, over: base, source: url.path, optionalKeys: optionalKeys, validate: validate)
     }

@@ -1,6 +1,8 @@
+import S2IGANTensor
+
 /// A loss that became NaN or infinite. Training steps throw it before any optimiser steps with the value, and
 /// ``TrainingRun`` turns it into the error that stops the run, naming the epoch and the iteration.
-public struct NonFiniteLoss: Error, CustomStringConvertible, Equatable, Sendable {
+public struct NonFiniteLoss: S2IGANError, Equatable, Sendable {
     /// Which loss ("discriminator 0", "generator", "SEN").
     public var name: String
     public var value: Float

@@ -15,7 +15,7 @@ public enum ResumeGuard {
         let exists = FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory)
         guard exists, isDirectory.boolValue, FileManager.default.fileExists(atPath: url.path) else {
             let what = !exists ? "does not exist" : isDirectory.boolValue ? "holds no \(url.lastPathComponent)" : "is a file, not a run folder"
-            throw TensorError.file(path: folder.path, reason: "cannot resume: the folder \(what), so there is no \(run) to continue; drop --resume to start a new run")
+            throw TrainingError.file(path: folder.path, reason: "cannot resume: the folder \(what), so there is no \(run) to continue; drop --resume to start a new run")
         }
         return try removeStaleTemporaryFiles(in: folder, includingSubfolders: true)
     }
@@ -24,7 +24,7 @@ public enum ResumeGuard {
     /// `run` is the run with its article ("an RDG training run").
     public static func requireNoRun(at url: URL, run: String) throws {
         guard !FileManager.default.fileExists(atPath: url.path) else {
-            throw TensorError.file(path: url.deletingLastPathComponent().path,
+            throw TrainingError.file(path: url.deletingLastPathComponent().path,
                                    reason: "already holds \(run) (\(url.lastPathComponent)); resume it or choose another folder")
         }
     }

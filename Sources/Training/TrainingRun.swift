@@ -100,10 +100,10 @@ public final class TrainingRun<Configuration: TrainingRunConfiguration, Record: 
     /// A checkpoint resumes only under the configuration it was made with, up to the settings a resume may change.
     func checkResumable(_ metadata: [String: String]) throws {
         guard let json = metadata["config"], let stored = try? JSONDecoder().decode(Configuration.self, from: Data(json.utf8)) else {
-            throw TensorError.file(path: checkpoint.path, reason: "checkpoint: no readable configuration")
+            throw TrainingError.file(path: checkpoint.path, reason: "checkpoint: no readable configuration")
         }
         guard stored.adoptingResumableSettings(of: configuration) == configuration else {
-            throw TensorError.file(path: checkpoint.path, reason: "checkpoint was made with another configuration; resume with the same settings (see \(Self.configurationFile) beside it)")
+            throw TrainingError.file(path: checkpoint.path, reason: "checkpoint was made with another configuration; resume with the same settings (see \(Self.configurationFile) beside it)")
         }
     }
 
@@ -118,7 +118,7 @@ public final class TrainingRun<Configuration: TrainingRunConfiguration, Record: 
                 record = try train(epoch, progress)
             } catch let error as NonFiniteLoss {
                 let kept = records.last.map { "the checkpoint of epoch \($0.epoch) is kept" } ?? "no epoch had finished, so there is no checkpoint"
-                throw TensorError.invalidArgument("\(name) stopped at epoch \(epoch), iteration \(progress.iteration): \(error); \(kept); a lower learning rate may help")
+                throw TrainingError.stopped("\(name) stopped at epoch \(epoch), iteration \(progress.iteration): \(error); \(kept); a lower learning rate may help")
             }
             record.epoch = epoch
             records.append(record)

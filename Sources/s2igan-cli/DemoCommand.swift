@@ -91,7 +91,7 @@ struct SayCommand: ParsableCommand {
         } else {
             throw ValidationError("give the text to say or --wav FILE")
         }
-        guard let last = images.last else { throw TensorError.invalidArgument("say: the generator produced no image") }
+        guard let last = images.last else { throw CommandError.failed("say: the generator produced no image") }
         try createFolder(target.deletingLastPathComponent())
         try last.write(to: target)
         print("\(last.width) × \(last.height) image in \(target.path) (generator \(system.generatorSource.lastPathComponent))")

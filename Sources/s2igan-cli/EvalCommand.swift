@@ -37,7 +37,7 @@ struct EvalOptions: ParsableArguments {
         guard let weights else { throw ValidationError("--weights is needed: \(expected)") }
         let url = URL(fileURLWithPath: weights)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw TensorError.file(path: url.path, reason: "no such weights file; expected \(expected)")
+            throw CommandError.file(path: url.path, reason: "no such weights file; expected \(expected)")
         }
         let model = try InceptionV3(variant: variant)
         try model.load(weights: url)

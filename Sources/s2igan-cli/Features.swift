@@ -124,7 +124,7 @@ struct ImageFeatures: ParsableCommand {
         let result = try extractor.features(of: files, progress: ProgressReporter.standardError().callback("images"))
         guard !result.used.isEmpty else {
             // Nothing to write: an empty feature file would look like a finished run.
-            throw TensorError.file(path: images, reason: "none of the \(files.count) image(s) could be read (first: \(result.failures.first?.1 ?? "unknown"))")
+            throw CommandError.file(path: images, reason: "none of the \(files.count) image(s) could be read (first: \(result.failures.first?.1 ?? "unknown"))")
         }
         let outputURL = URL(fileURLWithPath: output)
         try NPY.write(result.features, to: outputURL)

@@ -116,7 +116,7 @@ struct GANGenerate: ParsableCommand {
         let data = try SpokenImageDataset.open(kind: dataset, root: URL(fileURLWithPath: root), split: split)
         let e = try SpeechEmbeddings.read(split: split.rawValue, in: URL(fileURLWithPath: embeddings))
         guard e.count == data.count else {
-            throw TensorError.file(path: embeddings, reason: "holds embeddings of \(e.count) images, the \(split) split has \(data.count)")
+            throw CommandError.file(path: embeddings, reason: "holds embeddings of \(e.count) images, the \(split) split has \(data.count)")
         }
         for (epoch, url) in generators {
             let folder = RDGGeneration.outputFolder(outputURL, epoch: epoch)

@@ -113,7 +113,7 @@ import S2IGANVision
         // Another configuration is refused with the file named.
         var other = c
         other.budgetMinutes = 2
-        #expect(throws: TensorError.self) { try DemoPipeline(configuration: other, output: root) }
+        #expect(throws: DemoError.self) { try DemoPipeline(configuration: other, output: root) }
 
         // Speech in, image out with the trained model.
         let system = try SpeechToImage(model: root)
@@ -122,7 +122,7 @@ import S2IGANVision
         #expect(images.map(\.width) == [64, 128])
         #expect(fm.fileExists(atPath: wav.path))
         #expect(try system.images(wav: wav) == images, "the same recording and seed give the same image")
-        #expect(throws: TensorError.self) { try SpeechToImage(model: root.appendingPathComponent("missing")) }
+        #expect(throws: DemoError.self) { try SpeechToImage(model: root.appendingPathComponent("missing")) }
     }
 
     /// Reopening an interrupted demo removes what a killed atomic write left under its folder (its own state
@@ -158,9 +158,9 @@ import S2IGANVision
         #expect(c.ganEpochs(secondsLeft: 1e6, epochSeconds: 50) == c.ganMaximumEpochs)
         c.ganMinimumEpochs = 3
         #expect(c.ganEpochs(secondsLeft: -5, epochSeconds: 50) == 3)
-        #expect(throws: TensorError.self) { var bad = c; bad.budgetMinutes = 0; try bad.validate() }
-        #expect(throws: TensorError.self) { var bad = c; bad.stageShares = [0.5, 0.6, 0]; try bad.validate() }
-        #expect(throws: TensorError.self) { var bad = c; bad.stageShares = [1]; try bad.validate() }
+        #expect(throws: DemoError.self) { var bad = c; bad.budgetMinutes = 0; try bad.validate() }
+        #expect(throws: DemoError.self) { var bad = c; bad.stageShares = [0.5, 0.6, 0]; try bad.validate() }
+        #expect(throws: DemoError.self) { var bad = c; bad.stageShares = [1]; try bad.validate() }
     }
 
     /// A progressive plan: the later phases get their shares of the time, the first the rest; at least one
@@ -197,7 +197,7 @@ import S2IGANVision
         #expect(blank.red == 255 && blank.green == 255 && blank.blue == 255, "\(blank)")
         let drawn = image[78, 43]
         #expect(drawn.blue > 200 && drawn.red < 80, "\(drawn)")
-        #expect(throws: TensorError.self) { try LinePlot(series: [], width: 10, height: 10).render() }
+        #expect(throws: DemoError.self) { try LinePlot(series: [], width: 10, height: 10).render() }
     }
 
     @Test func reportLinksArePercentEncodedPaths() {

@@ -37,7 +37,7 @@ import S2IGANVision
         #expect(try metrics.features(of: absent, range: .unit, cache: cache).isIdentical(to: stored))
         // Three files against a cache of two: the network runs (and names the missing image).
         let three = absent + [folder.appendingPathComponent("c.png")]
-        #expect(throws: TensorError.self) { try metrics.features(of: three, range: .unit, cache: cache) }
+        #expect(throws: EvaluationError.self) { try metrics.features(of: three, range: .unit, cache: cache) }
         let image = folder.appendingPathComponent("real.png")
         try RGBImage(width: 80, height: 80, pixels: (0..<(80 * 80 * 3)).map { UInt8($0 % 251) }).write(to: image)
         let computed = try metrics.features(of: [image], range: .unit, cache: cache)

@@ -47,10 +47,10 @@ let fixtures = FixtureFolder(besides: #filePath)
         let two = try Generator(RDGArchitecture(stages: 2, generatorWidth: 16))
         #expect(two.h_net3 == nil && two.img_net3 == nil && two.h_net2 != nil)
         #expect(!two.stateDict().contains { $0.0.hasPrefix("h_net3") })
-        #expect(throws: TensorError.self) { try Generator(RDGArchitecture(stages: 4)) }
-        #expect(throws: TensorError.self) { try Generator(RDGArchitecture(generatorWidth: 6)) }
-        #expect(throws: TensorError.self) { try Discriminator(imageSize: 96) }
-        #expect(throws: TensorError.self) { try Generator(RDGArchitecture(stages: 1, generatorWidth: 8, embeddingScale: 0)) }
+        #expect(throws: GANError.self) { try Generator(RDGArchitecture(stages: 4)) }
+        #expect(throws: GANError.self) { try Generator(RDGArchitecture(generatorWidth: 6)) }
+        #expect(throws: GANError.self) { try Discriminator(imageSize: 96) }
+        #expect(throws: GANError.self) { try Generator(RDGArchitecture(stages: 1, generatorWidth: 8, embeddingScale: 0)) }
     }
 
     /// `embedding_scale` multiplies the speech embedding before conditioning augmentation and nothing else: a
@@ -73,7 +73,7 @@ let fixtures = FixtureFolder(besides: #filePath)
         #expect(a.mu.value.scalars != c.mu.value.scalars)
         let first = try plain(noise: Variable(z), embedding: Variable(e), epsilon: nil, stages: 1)
         #expect(first.images.count == 1 && first.images[0].value.scalars == c.images[0].value.scalars)
-        #expect(throws: TensorError.self) { try plain(noise: Variable(z), embedding: Variable(e), epsilon: nil, stages: 3) }
+        #expect(throws: GANError.self) { try plain(noise: Variable(z), embedding: Variable(e), epsilon: nil, stages: 3) }
         var json = String(decoding: try JSONEncoder().encode(scaledArchitecture), as: UTF8.self)
         #expect(try JSONDecoder().decode(RDGArchitecture.self, from: Data(json.utf8)) == scaledArchitecture)
         json = json.replacingOccurrences(of: #""embedding_scale":4,"#, with: "").replacingOccurrences(of: #","embedding_scale":4"#, with: "")

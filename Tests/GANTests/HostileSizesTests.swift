@@ -4,6 +4,7 @@ import Testing
 import S2IGANDatasets
 @testable import S2IGANGAN
 import S2IGANTensor
+import S2IGANTraining
 
 /// A generator file or a configuration that lies about sizes is refused before anything is built.
 @Suite struct HostileSizesTests {
@@ -22,7 +23,7 @@ import S2IGANTensor
             if width == 8 {
                 #expect(try Generator.load(from: url).architecture == Self.small)
             } else {
-                let message = "\((#expect(throws: TensorError.self) { try Generator.load(from: url) })!)"
+                let message = "\((#expect(throws: GANError.self) { try Generator.load(from: url) })!)"
                 #expect(message.contains(name) && message.contains("generator_width \(width) (weights: 8)"), "\(message)")
             }
         }
@@ -31,12 +32,12 @@ import S2IGANTensor
     @Test func configurationSizesHaveBounds() throws {
         var huge = Self.small
         huge.generatorWidth = 100_000_000
-        #expect("\((#expect(throws: TensorError.self) { try Generator(huge) })!)".contains("generator_width must be between 1 and 256"))
+        #expect("\((#expect(throws: GANError.self) { try Generator(huge) })!)".contains("generator_width must be between 1 and 256"))
         huge = Self.small
         huge.residualBlocks = -1
-        #expect(throws: TensorError.self) { try Generator(huge) }
+        #expect(throws: GANError.self) { try Generator(huge) }
         let base = RDGTrainingConfiguration.defaults(for: .spokenFlowers)
-        let error = #expect(throws: TensorError.self) {
+        let error = #expect(throws: TrainingError.self) {
             try RDGTrainingConfiguration.load(yaml: "architecture:\n  generator_width: 100000000\n", base: base, source: "g.yml")
         }
         #expect("\(error!)".contains("g.yml") && "\(error!)".contains("generator_width must be between 1 and 256, got 100000000"), "\(error!)")
@@ -53,11 +54,11 @@ import S2IGANTensor
         #expect(try RDGGeneration.images(generator: g, embeddings: e, noise: z, epsilon: nil).allSatisfy(\.isFinite))
         var nan = e
         nan.withUnsafeMutableBufferPointer { $0[20] = .nan }
-        let error = #expect(throws: TensorError.self) { try RDGGeneration.images(generator: g, embeddings: nan, noise: z, epsilon: nil) }
+        let error = #expect(throws: GANError.self) { try RDGGeneration.images(generator: g, embeddings: nan, noise: z, epsilon: nil) }
         #expect("\(error!)".contains("embeddings row(s) 1 hold NaN or infinite values"), "\(error!)")
         // ×10³⁰: the conditioning's log-variance overflows exp, and the sampled condition is infinite.
         let epsilon = try Tensor.normal([3, 4], using: &rng)
-        let huge = #expect(throws: TensorError.self) { try RDGGeneration.images(generator: g, embeddings: e * 1e30, noise: z, epsilon: epsilon) }
+        let huge = #expect(throws: GANError.self) { try RDGGeneration.images(generator: g, embeddings: e * 1e30, noise: z, epsilon: epsilon) }
         #expect("\(huge!)".contains("are not finite"), "\(huge!)")
     }
 }

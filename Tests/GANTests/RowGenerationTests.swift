@@ -46,7 +46,7 @@ import Testing
         let embeddings = folder.appendingPathComponent("e.npy")
         try NPY.write(try Tensor(shape: [2, 16], scalars: [.nan] + Array(repeating: 0.1, count: 31)), to: embeddings)
         let output = folder.appendingPathComponent("out")
-        let error = #expect(throws: TensorError.self) {
+        let error = #expect(throws: GANError.self) {
             try RDGGeneration.generateRows(generatorFile: generatorFile, embeddingsFile: embeddings, folder: output)
         }
         #expect("\(error!)".contains(embeddings.path) && "\(error!)".contains("netG_4.safetensors") && "\(error!)".contains("NaN"), "\(error!)")
@@ -74,7 +74,7 @@ import Testing
         var bad = embeddings
         bad[1].withUnsafeMutableBufferPointer { $0[0] = .infinity }
         let failed = folder.appendingPathComponent("failed")
-        let error = #expect(throws: TensorError.self) {
+        let error = #expect(throws: GANError.self) {
             try RDGGeneration.generateSplit(generatorFile: generatorFile, keys: ["a/1", "a/2", "b/3"], embeddings: bad, embeddingsSource: source,
                                             folder: failed, batchSize: 2)
         }

@@ -4,6 +4,7 @@ import Foundation
 import S2IGANNN
 import S2IGANSEN
 import S2IGANTensor
+import S2IGANTraining
 import TestSupport
 import Testing
 import S2IGANVision
@@ -36,7 +37,7 @@ import S2IGANFormats
         #expect(c.architecture.stages == 2 && c.architecture.generatorWidth == 64 && c.losses.relationLabels == .fourClass && c.captionsPerImage == 3)
         for (text, fragment) in [("architecture:\n  stage: 2\n", "architecture.stage"), ("epoch: 3\n", "epoch"),
                                  ("architecture:\n  stages: 5\n", "stages"), ("batch_size: 1\n", "batch_size"), ("- 1\n", "mapping")] {
-            let error = #expect(throws: TensorError.self) { try RDGTrainingConfiguration.load(yaml: text, base: base, source: "x.yml") }
+            let error = #expect(throws: TrainingError.self) { try RDGTrainingConfiguration.load(yaml: text, base: base, source: "x.yml") }
             #expect("\(error.map { "\($0)" } ?? "")".contains(fragment), "\(text)")
             #expect("\(error.map { "\($0)" } ?? "")".contains("x.yml"))
         }
@@ -149,7 +150,7 @@ struct TinyRDGSetup {
         let whole = temporaryRoot("rdg-whole"), split = temporaryRoot("rdg-split")
         try setup.trainer(TinyRDGSetup.configuration(), output: whole).run()
         try setup.trainer(TinyRDGSetup.configuration(), output: split).run(stopAfter: 1)
-        #expect(throws: TensorError.self) { try setup.trainer(TinyRDGSetup.configuration(), output: split).run() }
+        #expect(throws: GANError.self) { try setup.trainer(TinyRDGSetup.configuration(), output: split).run() }
         try setup.trainer(TinyRDGSetup.configuration(), output: split).run(resume: true)
         let a = try SafeTensorsFile.read(whole.appendingPathComponent(RDGTrainer.checkpointFile))
         let b = try SafeTensorsFile.read(split.appendingPathComponent(RDGTrainer.checkpointFile))
@@ -157,7 +158,7 @@ struct TinyRDGSetup {
         for name in a.names { #expect(a.arrays[name] == b.arrays[name], "\(name)") }
         var other = TinyRDGSetup.configuration()
         other.batchSize = 6
-        #expect(throws: TensorError.self) { try setup.trainer(other, output: split).run(resume: true) }
+        #expect(throws: GANError.self) { try setup.trainer(other, output: split).run(resume: true) }
     }
 
     /// `resume` without a run to continue is refused naming the folder (missing, or without a checkpoint), and
@@ -217,7 +218,7 @@ struct TinyRDGSetup {
         for bad in [[0], [1, 2], [2, 0], [0, -1]] {
             var b = c
             b.stageStartEpochs = bad
-            #expect(throws: TensorError.self, "\(bad)") { try b.validate() }
+            #expect(throws: GANError.self, "\(bad)") { try b.validate() }
         }
     }
 
@@ -225,9 +226,9 @@ struct TinyRDGSetup {
         let setup = try Self.setup.get()
         var c = TinyRDGSetup.configuration()
         c.architecture.speechEmbeddingSize = 64
-        #expect(throws: TensorError.self) { try setup.trainer(c, output: temporaryRoot("rdg-bad")) }
+        #expect(throws: GANError.self) { try setup.trainer(c, output: temporaryRoot("rdg-bad")) }
         let noRelation = TinyRDGSetup.configuration()
-        #expect(throws: TensorError.self) {
+        #expect(throws: GANError.self) {
             try RDGTrainer(configuration: noRelation, root: setup.root, embeddings: setup.embeddings, senRun: nil, inceptionWeights: nil,
                            output: temporaryRoot("rdg-bad"))
         }
@@ -357,7 +358,7 @@ struct TinyRDGSetup {
         let previous = try Tensor.uniform([2, 3, 2, 2], low: -1, high: 1, using: &rng)
         let check = try GradientCheck.check(inputs: [x]) { v in try RDGColourConsistency.loss(v[0], previous: Variable(previous)) }
         #expect(check.passed, "\(check)")
-        #expect(throws: TensorError.self) { try RDGColourConsistency.statistics(Variable(try Tensor.zeros([2, 3, 4]))) }
+        #expect(throws: GANError.self) { try RDGColourConsistency.statistics(Variable(try Tensor.zeros([2, 3, 4]))) }
     }
 
     /// In an iteration the term is off by default (parity), and when on it is the sum over consecutive stage pairs,

@@ -5,6 +5,7 @@ import Testing
 import S2IGANDatasets
 import S2IGANNN
 import S2IGANTensor
+import S2IGANTraining
 import S2IGANFormats
 
 /// Sizes read from files and configurations are checked before anything is built: a lie is an error naming the
@@ -27,7 +28,7 @@ import S2IGANFormats
         try encoder.save(to: good, metadata: ["speech_encoder": json])
         #expect(try SpeechEncoder.load(from: good).configuration == Self.small)
         try encoder.save(to: lying, metadata: ["speech_encoder": json.replacingOccurrences(of: "\"hidden_size\":7", with: "\"hidden_size\":1000000000")])
-        let message = "\((#expect(throws: TensorError.self) { try SpeechEncoder.load(from: lying) })!)"
+        let message = "\((#expect(throws: SENError.self) { try SpeechEncoder.load(from: lying) })!)"
         #expect(message.contains("lying.safetensors"))
         #expect(message.contains("hidden_size 1000000000 (weights: 7)"))
     }
@@ -35,15 +36,15 @@ import S2IGANFormats
     @Test func configurationSizesHaveBounds() throws {
         var huge = Self.small
         huge.hiddenSize = 100_000_000
-        #expect("\((#expect(throws: TensorError.self) { try SpeechEncoder(huge) })!)".contains("hidden_size must be between 1 and 4096"))
+        #expect("\((#expect(throws: SENError.self) { try SpeechEncoder(huge) })!)".contains("hidden_size must be between 1 and 4096"))
         huge = Self.small
         huge.convolutionChannels = [6]
-        #expect(throws: TensorError.self) { try SpeechEncoder(huge) }
+        #expect(throws: SENError.self) { try SpeechEncoder(huge) }
         let base = SENTrainingConfiguration.defaults(for: .spokenFlowers)
         for (yaml, expected) in [("speech_encoder:\n  hidden_size: 100000000\n", "hidden_size must be between 1 and 4096, got 100000000"),
                                  ("image_views: 1000000\n", "image_views must be between 0 and 64, got 1000000"),
                                  ("batch_size: 9223372036854775807\n", "batch_size must be at most 65536")] {
-            let error = #expect(throws: TensorError.self) { try SENTrainingConfiguration.load(yaml: yaml, base: base, source: "big.yml") }
+            let error = #expect(throws: SENError.self) { try SENTrainingConfiguration.load(yaml: yaml, base: base, source: "big.yml") }
             #expect("\(error!)".contains(expected), "\(error!)")
             #expect("\(error!)".contains("big.yml"), "\(error!)")
         }

@@ -4,6 +4,7 @@ import Foundation
 import S2IGANMetrics
 import S2IGANNN
 import S2IGANTensor
+import S2IGANTraining
 import TestSupport
 import Testing
 @testable import S2IGANSEN
@@ -69,7 +70,7 @@ func tinyConfiguration(epochs: Int = 12) -> SENTrainingConfiguration {
         c.tiedBest = nil
         #expect(!c.isNewBest(1, over: 1))
         #expect(try SENTrainingConfiguration.load(yaml: "tied_best: last", base: .defaults(for: .cub)).tiedBest == .last)
-        #expect(throws: TensorError.self) { try SENTrainingConfiguration.load(yaml: "tied_best: middle", base: .defaults(for: .cub)) }
+        #expect(throws: TrainingError.self) { try SENTrainingConfiguration.load(yaml: "tied_best: middle", base: .defaults(for: .cub)) }
         var json = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(SENTrainingConfiguration.defaults(for: .cub))) as! [String: Any]
         json["tied_best"] = nil
         let old = try JSONDecoder().decode(SENTrainingConfiguration.self, from: try JSONSerialization.data(withJSONObject: json))
@@ -122,7 +123,7 @@ func tinyConfiguration(epochs: Int = 12) -> SENTrainingConfiguration {
         let encoder = try SpeechEncoder(c)
         let inferred = try SpeechEncoderConfiguration(stateDict: Dictionary(uniqueKeysWithValues: encoder.stateDict()))
         #expect(inferred == c)
-        #expect(throws: TensorError.self) { _ = try SpeechEncoderConfiguration(stateDict: [:]) }
+        #expect(throws: SENError.self) { _ = try SpeechEncoderConfiguration(stateDict: [:]) }
     }
 }
 
@@ -355,7 +356,7 @@ func tinyConfiguration(epochs: Int = 12) -> SENTrainingConfiguration {
         let out = try encoder(Variable(Tensor.normal([5, 3, 32, 32], using: &rng)))
         #expect(out.shape == [5, 10])
         #expect(try out.value.square().sum(axes: [1]).scalars.allSatisfy { abs($0 - 1) < 1e-5 })
-        #expect(throws: TensorError.self) { _ = try ConvImageEncoder(inputSize: 30, channels: [4, 8]) }
+        #expect(throws: SENError.self) { _ = try ConvImageEncoder(inputSize: 30, channels: [4, 8]) }
         // Only `features.*` and `L1.*` are in the state dict; the classifier keeps the reference's `L1` name.
         #expect(encoder.stateDictKeys.allSatisfy { $0.hasPrefix("features.") || $0.hasPrefix("L1.") })
         #expect(try SENClassifier(embeddingSize: 10, classes: 3).stateDictKeys == ["L1.weight", "L1.bias"])

@@ -113,9 +113,9 @@ let fixtures = FixtureFolder(besides: #filePath)
     @Test func tooShortOrMisshapenInputIsAnError() throws {
         let encoder = try SpeechEncoder(Self.reduced)
         let x = Variable(try Tensor.zeros([2, 20, 40]))
-        #expect(throws: TensorError.self) { try encoder(x, lengths: [20, 15]) }
-        #expect(throws: TensorError.self) { try encoder(x, lengths: [21, 16]) }
-        #expect(throws: TensorError.self) { try encoder(Variable(try Tensor.zeros([2, 20, 39])), lengths: [20, 16]) }
+        #expect(throws: SENError.self) { try encoder(x, lengths: [20, 15]) }
+        #expect(throws: SENError.self) { try encoder(x, lengths: [21, 16]) }
+        #expect(throws: SENError.self) { try encoder(Variable(try Tensor.zeros([2, 20, 39])), lengths: [20, 16]) }
         #expect(try encoder(x, lengths: [20, 16]).shape == [2, 40])
     }
 
@@ -141,7 +141,7 @@ let fixtures = FixtureFolder(besides: #filePath)
         try unmasked.backward()
         expectClose(try #require(v2.grad), try t("loss2.grad.v"), rtol: 1e-4, atol: 1e-6, "grad v unmasked")
         expectClose(try #require(s2.grad), try t("loss2.grad.s"), rtol: 1e-4, atol: 1e-6, "grad s unmasked")
-        #expect(throws: TensorError.self) { try SENLosses.matching(image: v, speech: s, classIDs: [1, 2]) }
+        #expect(throws: SENError.self) { try SENLosses.matching(image: v, speech: s, classIDs: [1, 2]) }
     }
 
     @Test func referenceAdamMatchesPyTorch() throws {

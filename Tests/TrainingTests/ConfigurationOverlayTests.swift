@@ -40,7 +40,7 @@ struct OverlaidConfiguration: Codable, Equatable {
                               ("- 1\n- 2", "config: the top level must be a mapping of keys to values"),
                               ("inner:\n  width: many", "config:"),
                               ("inner:\n  width: 0", "width must be at least 1, got 0")] {
-            #expect(throws: TensorError.self, "\(text)") { try apply(text) }
+            #expect(throws: TrainingError.self, "\(text)") { try apply(text) }
             #expect { try apply(text) } throws: { "\($0)".contains(words) && "\($0)".contains("x.yml") }
         }
     }
