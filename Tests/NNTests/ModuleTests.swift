@@ -121,7 +121,7 @@ final class Outer: Module {
             }
         }
         let interop = FixtureFolder(besides: #filePath).directory.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("TensorTests/Fixtures/interop")
+            .appendingPathComponent("FormatsTests/Fixtures/interop")
         let expected = try SafeTensorsFile.read(interop.appendingPathComponent("state_expected.safetensors"))
         for (file, key) in [("state_zip.pth", nil), ("state_legacy.pth", nil), ("nested_zip.pth", "state_dict")] as [(String, String?)] {
             let net = try Net()
