@@ -143,15 +143,17 @@ public final class AttentionHead: Module {
 /// The reference's `multi_attention` wrapper (one head), kept for its parameter names
 /// (`att.att_heads.0.hidden.weight`).
 public final class MultiHeadAttentionPooling: Module {
-    public let att_heads: [AttentionHead]
+    public let attentionHeads: [AttentionHead]
+
+    override public class var stateKeys: [String: String] { ["attentionHeads": "att_heads"] }
 
     public init(features: Int, hiddenSize: Int, heads: Int = 1) throws {
-        att_heads = try (0..<heads).map { _ in try AttentionHead(features: features, hiddenSize: hiddenSize) }
+        attentionHeads = try (0..<heads).map { _ in try AttentionHead(features: features, hiddenSize: hiddenSize) }
         super.init()
     }
 
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        let pooled = try att_heads.map { try $0(x) }
+        let pooled = try attentionHeads.map { try $0(x) }
         return pooled.count == 1 ? pooled[0] : try Variable.concatenate(pooled, axis: 1)
     }
 }
@@ -183,7 +185,7 @@ public final class SpeechEncoder: Module {
         att = try MultiHeadAttentionPooling(features: c.embeddingSize, hiddenSize: c.attentionHidden)
         self.configuration = c
         super.init()
-        att.att_heads[0].hidden.weight.value = try Initialization.orthogonal(att.att_heads[0].hidden.weight.shape)
+        att.attentionHeads[0].hidden.weight.value = try Initialization.orthogonal(att.attentionHeads[0].hidden.weight.shape)
     }
 
     /// Embeds a padded batch `[B, T, melBands]` whose utterances have `lengths` frames (any order): unit

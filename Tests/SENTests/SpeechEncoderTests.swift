@@ -45,7 +45,7 @@ let fixtures = FixtureFolder(besides: #filePath)
             #expect(keys.contains(name), "\(name)")
         }
         // The attention's hidden weight is orthogonal: its 128 rows are orthonormal.
-        let w = encoder.att.att_heads[0].hidden.weight.value
+        let w = encoder.att.attentionHeads[0].hidden.weight.value
         let gram = try Tensor.matmul(w, w, transposeB: true)
         let identity = try Tensor(shape: [128, 128], scalars: (0..<(128 * 128)).map { $0 / 128 == $0 % 128 ? 1 : 0 })
         expectClose(gram, identity, rtol: 0, atol: 1e-4, "W Wᵀ")

@@ -110,8 +110,11 @@ public enum InceptionPooling: Sendable, Equatable {
 
 /// 35 × 35 block: 1×1; 1×1 → 5×5; 1×1 → 3×3 → 3×3; pool → 1×1 (`pool_features` channels).
 public final class InceptionA: Module, Layer {
-    public let branch1x1, branch5x5_1, branch5x5_2, branch3x3dbl_1, branch3x3dbl_2, branch3x3dbl_3, branch_pool: BasicConv2d
+    public let branch1x1, branch5x5_1, branch5x5_2, branch3x3dbl_1, branch3x3dbl_2, branch3x3dbl_3, branchPool: BasicConv2d
     public let pooling: InceptionPooling
+
+    /// torchvision's name of the pooled branch.
+    override public class var stateKeys: [String: String] { ["branchPool": "branch_pool"] }
 
     public init(_ inChannels: Int, poolFeatures: Int, pooling: InceptionPooling = .average(countIncludePad: true)) throws {
         branch1x1 = try BasicConv2d(inChannels, 64, kernelSize: 1)
@@ -120,13 +123,13 @@ public final class InceptionA: Module, Layer {
         branch3x3dbl_1 = try BasicConv2d(inChannels, 64, kernelSize: 1)
         branch3x3dbl_2 = try BasicConv2d(64, 96, kernelSize: 3, padding: 1)
         branch3x3dbl_3 = try BasicConv2d(96, 96, kernelSize: 3, padding: 1)
-        branch_pool = try BasicConv2d(inChannels, poolFeatures, kernelSize: 1)
+        branchPool = try BasicConv2d(inChannels, poolFeatures, kernelSize: 1)
         self.pooling = pooling
         super.init()
     }
 
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        let first = try BasicConv2d.sharedInput(x, pointwise: [branch1x1, branch5x5_1, branch3x3dbl_1], pooled: (branch_pool, pooling))
+        let first = try BasicConv2d.sharedInput(x, pointwise: [branch1x1, branch5x5_1, branch3x3dbl_1], pooled: (branchPool, pooling))
         let b = try branch5x5_2(first[1])
         let c = try branch3x3dbl_3(branch3x3dbl_2(first[2]))
         return try Variable.concatenate([first[0], b, c, first[3]], axis: 1)
@@ -158,8 +161,11 @@ public final class InceptionC: Module, Layer {
     public let branch1x1: BasicConv2d
     public let branch7x7_1, branch7x7_2, branch7x7_3: BasicConv2d
     public let branch7x7dbl_1, branch7x7dbl_2, branch7x7dbl_3, branch7x7dbl_4, branch7x7dbl_5: BasicConv2d
-    public let branch_pool: BasicConv2d
+    public let branchPool: BasicConv2d
     public let pooling: InceptionPooling
+
+    /// torchvision's name of the pooled branch.
+    override public class var stateKeys: [String: String] { ["branchPool": "branch_pool"] }
 
     public init(_ inChannels: Int, channels7x7 c7: Int, pooling: InceptionPooling = .average(countIncludePad: true)) throws {
         branch1x1 = try BasicConv2d(inChannels, 192, kernelSize: 1)
@@ -171,13 +177,13 @@ public final class InceptionC: Module, Layer {
         branch7x7dbl_3 = try BasicConv2d(c7, c7, kernelSize: IntPair(1, 7), padding: IntPair(0, 3))
         branch7x7dbl_4 = try BasicConv2d(c7, c7, kernelSize: IntPair(7, 1), padding: IntPair(3, 0))
         branch7x7dbl_5 = try BasicConv2d(c7, 192, kernelSize: IntPair(1, 7), padding: IntPair(0, 3))
-        branch_pool = try BasicConv2d(inChannels, 192, kernelSize: 1)
+        branchPool = try BasicConv2d(inChannels, 192, kernelSize: 1)
         self.pooling = pooling
         super.init()
     }
 
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        let first = try BasicConv2d.sharedInput(x, pointwise: [branch1x1, branch7x7_1, branch7x7dbl_1], pooled: (branch_pool, pooling))
+        let first = try BasicConv2d.sharedInput(x, pointwise: [branch1x1, branch7x7_1, branch7x7dbl_1], pooled: (branchPool, pooling))
         let b = try branch7x7_3(branch7x7_2(first[1]))
         let c = try branch7x7dbl_5(branch7x7dbl_4(branch7x7dbl_3(branch7x7dbl_2(first[2]))))
         return try Variable.concatenate([first[0], b, c, first[3]], axis: 1)
@@ -213,8 +219,11 @@ public final class InceptionE: Module, Layer {
     public let branch1x1: BasicConv2d
     public let branch3x3_1, branch3x3_2a, branch3x3_2b: BasicConv2d
     public let branch3x3dbl_1, branch3x3dbl_2, branch3x3dbl_3a, branch3x3dbl_3b: BasicConv2d
-    public let branch_pool: BasicConv2d
+    public let branchPool: BasicConv2d
     public let pooling: InceptionPooling
+
+    /// torchvision's name of the pooled branch.
+    override public class var stateKeys: [String: String] { ["branchPool": "branch_pool"] }
 
     public init(_ inChannels: Int, pooling: InceptionPooling = .average(countIncludePad: true)) throws {
         branch1x1 = try BasicConv2d(inChannels, 320, kernelSize: 1)
@@ -225,13 +234,13 @@ public final class InceptionE: Module, Layer {
         branch3x3dbl_2 = try BasicConv2d(448, 384, kernelSize: 3, padding: 1)
         branch3x3dbl_3a = try BasicConv2d(384, 384, kernelSize: IntPair(1, 3), padding: IntPair(0, 1))
         branch3x3dbl_3b = try BasicConv2d(384, 384, kernelSize: IntPair(3, 1), padding: IntPair(1, 0))
-        branch_pool = try BasicConv2d(inChannels, 192, kernelSize: 1)
+        branchPool = try BasicConv2d(inChannels, 192, kernelSize: 1)
         self.pooling = pooling
         super.init()
     }
 
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        let first = try BasicConv2d.sharedInput(x, pointwise: [branch1x1, branch3x3_1, branch3x3dbl_1], pooled: (branch_pool, pooling))
+        let first = try BasicConv2d.sharedInput(x, pointwise: [branch1x1, branch3x3_1, branch3x3dbl_1], pooled: (branchPool, pooling))
         let b1 = first[1]
         let b = try Variable.concatenate([branch3x3_2a(b1), branch3x3_2b(b1)], axis: 1)
         let c1 = try branch3x3dbl_2(first[2])
