@@ -199,7 +199,7 @@ public final class SENTrainer: @unchecked Sendable {
             var loss = matching
             var distinctive: Float = 0
             if let classifier = model.classifier {
-                let d = try SENLosses.distinctive(classifier: classifier.L1, image: image, speech: speech, labels: batch.labels)
+                let d = try SENLosses.distinctive(classifier: classifier.linear, image: image, speech: speech, labels: batch.labels)
                 distinctive = d.value.scalars[0]
                 loss = try loss + d
             }

@@ -164,22 +164,24 @@ public final class MultiHeadAttentionPooling: Module {
 /// `rnn.weight_ih_l0_reverse`, `att.att_heads.0.hidden.weight`), so its `best_audio_model.pth` loads directly
 /// (the `module.` prefix of `DataParallel` is stripped by ``SENCheckpoints``).
 public final class SpeechEncoder: Module {
-    public let Conv1: Conv1d
+    public let conv1: Conv1d
     public let bnorm1: BatchNorm1d
-    public let Conv2: Conv1d
+    public let conv2: Conv1d
     public let bnorm2: BatchNorm1d
     public let rnn: GRU
     public let att: MultiHeadAttentionPooling
     public let configuration: SpeechEncoderConfiguration
+
+    override public class var stateKeys: [String: String] { ["conv1": "Conv1", "conv2": "Conv2"] }
 
     /// A speech encoder with the reference's initialisation (spec 2.4): PyTorch defaults for the
     /// convolutions, GRU and attention output, an orthogonal attention `hidden` weight.
     public init(_ configuration: SpeechEncoderConfiguration = SpeechEncoderConfiguration()) throws {
         let c = configuration
         try c.validate()
-        Conv1 = try Conv1d(c.melBands, c.convolutionChannels[0], kernelSize: c.kernelSize, stride: c.stride)
+        conv1 = try Conv1d(c.melBands, c.convolutionChannels[0], kernelSize: c.kernelSize, stride: c.stride)
         bnorm1 = try BatchNorm1d(c.convolutionChannels[0])
-        Conv2 = try Conv1d(c.convolutionChannels[0], c.convolutionChannels[1], kernelSize: c.kernelSize, stride: c.stride)
+        conv2 = try Conv1d(c.convolutionChannels[0], c.convolutionChannels[1], kernelSize: c.kernelSize, stride: c.stride)
         bnorm2 = try BatchNorm1d(c.convolutionChannels[1])
         rnn = try GRU(inputSize: c.convolutionChannels[1], hiddenSize: c.hiddenSize, layers: c.recurrentLayers, bidirectional: true)
         att = try MultiHeadAttentionPooling(features: c.embeddingSize, hiddenSize: c.attentionHidden)
@@ -201,7 +203,7 @@ public final class SpeechEncoder: Module {
             throw TensorError.invalidArgument("SpeechEncoder: lengths \(lengths) must be in \(c.minimumFrames)…\(frames) frames")
         }
         var x = try features.transposed(1, 2)
-        x = try bnorm2(Conv2(bnorm1(Conv1(x))))
+        x = try bnorm2(conv2(bnorm1(conv1(x))))
         x = try x.transposed(1, 2)
         let encoded = lengths.map { min(c.encodedLength($0), x.shape[1]) }
         // The GRU's output is zero past each length and as long as the longest encoded utterance.

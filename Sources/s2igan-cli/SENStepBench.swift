@@ -49,7 +49,7 @@ struct SENStepBench: ParsableCommand {
                 adam.zeroGrad()
                 let s = try speech(captions, lengths: lengths), v = try image(features)
                 let loss = try SENLosses.matching(image: v, speech: s, classIDs: classes)
-                    + SENLosses.distinctive(classifier: classifier.L1, image: v, speech: s, labels: classes)
+                    + SENLosses.distinctive(classifier: classifier.linear, image: v, speech: s, labels: classes)
                 try loss.backward()
                 try adam.step()
                 lastLoss = loss.value.scalars[0]
