@@ -124,7 +124,10 @@ private func crc32(of bytes: Data) -> UInt32 {
 /// Ends ZIPFoundation's inflate loop from inside its closures; the caller says why.
 private struct ZipStop: Error {}
 
-private func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16, uppercase: false) }
+private func hex(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+}
 
 /// The archive's central directory walked for bounds before ZIPFoundation reads it. ZIPFoundation 0.9.20 converts
 /// 64-bit offsets to `off_t` unchecked (a trap past `Int64.max`), scans the whole file for the end record, and stops
