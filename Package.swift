@@ -24,6 +24,7 @@ func layerTests(_ folder: String, _ dependencies: [Target.Dependency], fixtures:
 
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let zipFoundation = Target.Dependency.product(name: "ZIPFoundation", package: "ZIPFoundation")
 
 let package = Package(
     name: "S2IGAN",
@@ -49,6 +50,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // C libraries (system-library targets; see scripts/setup.sh for the Debian packages).
@@ -58,13 +60,13 @@ let package = Package(
         systemLibrary("CFFTW", pkgConfig: "fftw3f", apt: "libfftw3-dev"),
         systemLibrary("CJPEG", pkgConfig: "libjpeg", apt: "libjpeg-dev"),
         systemLibrary("CPNG", pkgConfig: "libpng", apt: "libpng-dev"),
-        systemLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
+        systemLibrary("CSystemZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
         .target(name: "CTensorSupport", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
 
         // Layers, bottom up.
         layer("Tensor", ["COpenBLAS", "CLAPACKE", "CTensorSupport"]),
-        layer("Formats", ["S2IGANTensor", "CZlib"]),
+        layer("Formats", ["S2IGANTensor", "CSystemZlib", zipFoundation]),
         layer("Autograd", ["S2IGANTensor"]),
         layer("NN", ["S2IGANAutograd", "S2IGANFormats", "S2IGANTensor"]),
         layer("Metrics", ["S2IGANFormats", "S2IGANTensor"]),

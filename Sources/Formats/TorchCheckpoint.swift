@@ -50,7 +50,8 @@ public struct TorchCheckpoint {
             throw TensorError.file(path: path, reason: "checkpoint: no data.pkl in the archive")
         }
         let folder = String(pickleName.dropLast("data.pkl".count))
-        if let order = try? zip.contents(folder + "byteorder"), String(decoding: order, as: UTF8.self) != "little" {
+        // Older checkpoints have no `byteorder`; when it is there it is read, and so CRC-checked.
+        if zip.names.contains(folder + "byteorder"), String(decoding: try zip.contents(folder + "byteorder"), as: UTF8.self) != "little" {
             throw TensorError.file(path: path, reason: "checkpoint: big-endian checkpoints are not supported")
         }
         let main = try decodeWithPlaceholders(try zip.contents(pickleName), path: path, position: nil)

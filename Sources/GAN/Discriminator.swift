@@ -4,36 +4,43 @@ import S2IGANTensor
 
 /// A stage discriminator (`D_NET64/128/256`, spec 3.3): the image is encoded to `[B, 8w, 4, 4]`; the
 /// conditional head reads `[μ tiled, code]` through a joint 3 × 3 block, the unconditional head the code alone;
-/// both end in a 4 × 4 stride-4 convolution and a sigmoid. Names follow the reference (`img_code_s16`,
+/// both end in a 4 × 4 stride-4 convolution and a sigmoid. State-dict names follow the reference (`img_code_s16`,
 /// `img_code_s32`, `img_code_s32_1`, `img_code_s64`, `img_code_s64_1`, `img_code_s64_2`, `logits`, `jointConv`,
-/// `uncond_logits`), so `netD0/1/2.pth` load directly.
+/// `uncond_logits`; ``stateKeys`` maps the Swift names to them), so `netD0/1/2.pth` load directly.
 public class Discriminator: Module {
-    public let img_code_s16: Sequential
-    public let img_code_s32: Sequential?
-    public let img_code_s64: Sequential?
-    public let img_code_s32_1: Sequential?
-    public let img_code_s64_1: Sequential?
-    public let img_code_s64_2: Sequential?
+    public let imageCode16: Sequential
+    public let imageCode32: Sequential?
+    public let imageCode64: Sequential?
+    public let imageCode32Reduce: Sequential?
+    public let imageCode64Reduce1: Sequential?
+    public let imageCode64Reduce2: Sequential?
     public let logits: Sequential
     public let jointConv: Sequential
-    public let uncond_logits: Sequential
+    public let unconditionalLogits: Sequential
     /// The input size: 64, 128 or 256.
     public let imageSize: Int
+
+    /// The reference's `D_NET` names of the encoder blocks and the unconditional head.
+    override public class var stateKeys: [String: String] {
+        ["imageCode16": "img_code_s16", "imageCode32": "img_code_s32", "imageCode64": "img_code_s64",
+         "imageCode32Reduce": "img_code_s32_1", "imageCode64Reduce1": "img_code_s64_1", "imageCode64Reduce2": "img_code_s64_2",
+         "unconditionalLogits": "uncond_logits"]
+    }
 
     public init(imageSize: Int, width: Int = 64, conditionSize: Int = 128) throws {
         guard [64, 128, 256].contains(imageSize), width > 0, conditionSize > 0 else {
             throw GANError.invalidConfiguration("discriminator: image size must be 64, 128 or 256 (got \(imageSize)) and widths positive")
         }
         let w = width
-        img_code_s16 = try RDGBlocks.encodeBy16(w)
-        img_code_s32 = imageSize >= 128 ? try RDGBlocks.down(8 * w, 16 * w) : nil
-        img_code_s64 = imageSize >= 256 ? try RDGBlocks.down(16 * w, 32 * w) : nil
-        img_code_s32_1 = imageSize == 128 ? try RDGBlocks.leaky3x3(16 * w, 8 * w) : nil
-        img_code_s64_1 = imageSize == 256 ? try RDGBlocks.leaky3x3(32 * w, 16 * w) : nil
-        img_code_s64_2 = imageSize == 256 ? try RDGBlocks.leaky3x3(16 * w, 8 * w) : nil
+        imageCode16 = try RDGBlocks.encodeBy16(w)
+        imageCode32 = imageSize >= 128 ? try RDGBlocks.down(8 * w, 16 * w) : nil
+        imageCode64 = imageSize >= 256 ? try RDGBlocks.down(16 * w, 32 * w) : nil
+        imageCode32Reduce = imageSize == 128 ? try RDGBlocks.leaky3x3(16 * w, 8 * w) : nil
+        imageCode64Reduce1 = imageSize == 256 ? try RDGBlocks.leaky3x3(32 * w, 16 * w) : nil
+        imageCode64Reduce2 = imageSize == 256 ? try RDGBlocks.leaky3x3(16 * w, 8 * w) : nil
         logits = try RDGBlocks.logits(8 * w)
         jointConv = try RDGBlocks.leaky3x3(8 * w + conditionSize, 8 * w)
-        uncond_logits = try RDGBlocks.logits(8 * w)
+        unconditionalLogits = try RDGBlocks.logits(8 * w)
         self.imageSize = imageSize
         super.init()
     }
@@ -43,8 +50,8 @@ public class Discriminator: Module {
         guard images.rank == 4, images.shape[1] == 3, images.shape[2] == imageSize, images.shape[3] == imageSize else {
             throw GANError.shapeMismatch("discriminator \(imageSize): images \(images.shape), expected [B, 3, \(imageSize), \(imageSize)]")
         }
-        var x = try img_code_s16(images)
-        for block in [img_code_s32, img_code_s64, img_code_s32_1, img_code_s64_1, img_code_s64_2] {
+        var x = try imageCode16(images)
+        for block in [imageCode32, imageCode64, imageCode32Reduce, imageCode64Reduce1, imageCode64Reduce2] {
             if let block { x = try block(x) }
         }
         return x
@@ -58,7 +65,7 @@ public class Discriminator: Module {
             throw GANError.shapeMismatch("discriminator \(imageSize): condition \(condition.shape) for \(batch) images")
         }
         let joint = try RDGBlocks.conditioned(jointConv, x, condition: condition)
-        return (try logits(joint).reshaped([batch]), try uncond_logits(x).reshaped([batch]))
+        return (try logits(joint).reshaped([batch]), try unconditionalLogits(x).reshaped([batch]))
     }
 }
 

@@ -67,17 +67,24 @@ public final class ImageHead: Module {
 }
 
 /// The densely stacked generator (`G_NET`, spec 3.2) with its conditioning augmentation. Its state dict has
-/// the reference's names (`ca_net.fc.weight`, `h_net1.fc.0.weight`, …, `img_net3.img.0.weight`), so
-/// `netG_<N>.pth` loads directly; at ``RDGArchitecture/reference`` it has 21 285 776 parameters.
+/// the reference's names through ``stateKeys`` (`ca_net.fc.weight`, `h_net1.fc.0.weight`, …,
+/// `img_net3.img.0.weight`), so `netG_<N>.pth` loads directly; at ``RDGArchitecture/reference`` it has 21 285 776
+/// parameters.
 public final class Generator: Module {
-    public let ca_net: ConditioningAugmentation
-    public let h_net1: InitialStage
-    public let img_net1: ImageHead
-    public let h_net2: NextStage?
-    public let img_net2: ImageHead?
-    public let h_net3: NextStage?
-    public let img_net3: ImageHead?
+    public let conditioning: ConditioningAugmentation
+    public let stage1: InitialStage
+    public let imageHead1: ImageHead
+    public let stage2: NextStage?
+    public let imageHead2: ImageHead?
+    public let stage3: NextStage?
+    public let imageHead3: ImageHead?
     public let architecture: RDGArchitecture
+
+    /// The reference's `G_NET` names of the stages.
+    override public class var stateKeys: [String: String] {
+        ["conditioning": "ca_net", "stage1": "h_net1", "imageHead1": "img_net1", "stage2": "h_net2", "imageHead2": "img_net2",
+         "stage3": "h_net3", "imageHead3": "img_net3"]
+    }
 
     /// What one forward pass returns: the images of every stage (64, 128, 256 px; values in [−1, 1]) and the
     /// conditioning distribution.
@@ -90,13 +97,13 @@ public final class Generator: Module {
     public init(_ architecture: RDGArchitecture = .reference) throws {
         try architecture.validate()
         let a = architecture, w = a.generatorWidth
-        ca_net = try ConditioningAugmentation(speechEmbeddingSize: a.speechEmbeddingSize, conditionSize: a.conditionSize)
-        h_net1 = try InitialStage(inputSize: a.conditionSize + a.noiseSize, width: 16 * w)
-        img_net1 = try ImageHead(width: w)
-        h_net2 = a.stages >= 2 ? try NextStage(width: w, conditionSize: a.conditionSize, residualBlocks: a.residualBlocks) : nil
-        img_net2 = a.stages >= 2 ? try ImageHead(width: w / 2) : nil
-        h_net3 = a.stages >= 3 ? try NextStage(width: w / 2, conditionSize: a.conditionSize, residualBlocks: a.residualBlocks) : nil
-        img_net3 = a.stages >= 3 ? try ImageHead(width: w / 4) : nil
+        conditioning = try ConditioningAugmentation(speechEmbeddingSize: a.speechEmbeddingSize, conditionSize: a.conditionSize)
+        stage1 = try InitialStage(inputSize: a.conditionSize + a.noiseSize, width: 16 * w)
+        imageHead1 = try ImageHead(width: w)
+        stage2 = a.stages >= 2 ? try NextStage(width: w, conditionSize: a.conditionSize, residualBlocks: a.residualBlocks) : nil
+        imageHead2 = a.stages >= 2 ? try ImageHead(width: w / 2) : nil
+        stage3 = a.stages >= 3 ? try NextStage(width: w / 2, conditionSize: a.conditionSize, residualBlocks: a.residualBlocks) : nil
+        imageHead3 = a.stages >= 3 ? try ImageHead(width: w / 4) : nil
         self.architecture = architecture
         super.init()
     }
@@ -115,12 +122,12 @@ public final class Generator: Module {
               noise.shape[0] == embedding.shape[0] else {
             throw GANError.shapeMismatch("generator: noise \(noise.shape) and embedding \(embedding.shape), expected [B, \(a.noiseSize)] and [B, \(a.speechEmbeddingSize)]")
         }
-        let (c, mu, logVariance) = try ca_net(a.embeddingScale == 1 ? embedding : embedding * a.embeddingScale, epsilon: epsilon)
-        var h = try h_net1(condition: c, noise: noise)
+        let (c, mu, logVariance) = try conditioning(a.embeddingScale == 1 ? embedding : embedding * a.embeddingScale, epsilon: epsilon)
+        var h = try stage1(condition: c, noise: noise)
         // With residualImages each refinement stage adds to the previous stage's pre-tanh image.
-        var drawn = try img_net1.drawing(h, over: nil)
+        var drawn = try imageHead1.drawing(h, over: nil)
         var images = [drawn.image]
-        for (stage, head) in [(h_net2, img_net2), (h_net3, img_net3)].prefix(active - 1) {
+        for (stage, head) in [(stage2, imageHead2), (stage3, imageHead3)].prefix(active - 1) {
             guard let stage, let head else { break }
             h = try stage(h, condition: c)
             drawn = try head.drawing(h, over: a.residualImages ? drawn.preActivation : nil)

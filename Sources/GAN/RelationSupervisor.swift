@@ -7,22 +7,25 @@ import S2IGANTensor
 /// logits. It is always run in training mode (batch statistics), as in the reference; 263 044 parameters at the
 /// reference sizes (`netMD.pth` loads directly).
 public final class RelationSupervisor: Module {
-    public let L1: Linear
-    public let L2: Linear
+    public let hidden: Linear
+    public let logits: Linear
     public let b1: BatchNorm1d
+
+    /// The reference's `MD_NET` names of the two linear layers.
+    override public class var stateKeys: [String: String] { ["hidden": "L1", "logits": "L2"] }
 
     public static let relations = 4
 
     public init(embeddingSize: Int = 1024, hiddenSize: Int = 128) throws {
-        L1 = try Linear(2 * embeddingSize, hiddenSize)
-        L2 = try Linear(hiddenSize, Self.relations)
+        hidden = try Linear(2 * embeddingSize, hiddenSize)
+        logits = try Linear(hiddenSize, Self.relations)
         b1 = try BatchNorm1d(hiddenSize)
         super.init()
     }
 
     /// Relation logits `[B, 4]` of the pair (`a`, `b`), each `[B, embeddingSize]`.
     public func callAsFunction(_ a: Variable, _ b: Variable) throws -> Variable {
-        try L2(b1(L1(Variable.concatenate([a, b], axis: 1))).relu())
+        try logits(b1(hidden(Variable.concatenate([a, b], axis: 1))).relu())
     }
 }
 

@@ -13,6 +13,7 @@ public enum TrainingCheckpoint {
     /// Writes the checkpoint atomically.
     public static func save(to url: URL, model: Module, optimizers: [String: any Optimizer] = [:],
                             average: ExponentialMovingAverage? = nil, metadata: [String: String] = [:]) throws {
+        try model.checkStateKeys()
         var file = SafeTensorsFile(metadata: metadata)
         let int64Buffers = Set(model.namedBuffers().filter { $0.1.scalarType == .int64 }.map(\.0))
         for (name, value) in model.stateDict() {

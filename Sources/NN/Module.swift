@@ -26,14 +26,21 @@ public protocol Layer: Module {
 ///
 /// Parameters, buffers and children are found by reflection on stored properties: a property of
 /// type `Variable` is a parameter, `Buffer` a buffer, `Module` a child, and arrays of them are numbered
-/// (`blocks.0.conv.weight`); optionals count when set. Name the properties as the PyTorch module does and
-/// its state dicts load without a translation table. Declare parameters before buffers, in PyTorch's
-/// registration order, so that `stateDict()` lists them in the same order.
+/// (`blocks.0.conv.weight`); optionals count when set. A property's state-dict name is its Swift name, or the
+/// PyTorch name ``stateKeys`` gives it (`conditioning` → `ca_net`), so state dicts of the reference load as they
+/// are while the Swift API keeps Swift names. Declare parameters before buffers, in PyTorch's registration order,
+/// so that `stateDict()` lists them in the same order.
 open class Module {
     /// Whether the module is in training mode (see ``train(_:)``).
     public private(set) var isTraining = true
 
     public init() {}
+
+    /// The state-dict key of each stored property whose Swift name is not PyTorch's, by Swift name
+    /// (`["conditioning": "ca_net"]`). State-dict keys are data that must match checkpoints byte for byte; Swift
+    /// names follow the API guidelines. A subclass lists the renamings of its own properties (adding its superclass's,
+    /// if that has any); ``checkStateKeys()`` refuses a name that is no stored property and two members under one key.
+    open class var stateKeys: [String: String] { [:] }
 
     /// The child modules with their names. The default uses reflection; override it to name children
     /// differently (``Sequential`` numbers them).
@@ -63,20 +70,49 @@ open class Module {
                 }
             }
         }
-        // Superclass properties first, as a PyTorch subclass registers its parent's members first.
+        let keys = type(of: self).stateKeys
+        for (name, value) in storedProperties() { visit(keys[name] ?? name, value) }
+        return (parameters, buffers, children)
+    }
+
+    /// The stored properties of this object's classes with their Swift names (a wrapper's or `lazy` property's
+    /// storage without its `_`), superclass properties first, as a PyTorch subclass registers its parent's members
+    /// first.
+    private func storedProperties() -> [(name: String, value: Any)] {
         var mirrors: [Mirror] = []
         var mirror: Mirror? = Mirror(reflecting: self)
         while let m = mirror, m.subjectType != Module.self {
             mirrors.append(m)
             mirror = m.superclassMirror
         }
-        for m in mirrors.reversed() {
-            for child in m.children {
-                guard let label = child.label, !label.hasPrefix("$") else { continue }
-                visit(label.hasPrefix("_") ? String(label.dropFirst()) : label, child.value)
+        return mirrors.reversed().flatMap { m in
+            m.children.compactMap { child -> (name: String, value: Any)? in
+                guard let label = child.label, !label.hasPrefix("$") else { return nil }
+                return (label.hasPrefix("_") ? String(label.dropFirst()) : label, child.value)
             }
         }
-        return (parameters, buffers, children)
+    }
+
+    /// Throws when the ``stateKeys`` of this module or of a descendant rename a property its class does not store,
+    /// or give two properties one key: mistakes in a module's code that would otherwise save or load wrong names
+    /// without a sign. Saving and loading state dicts call it.
+    public func checkStateKeys() throws {
+        for module in modules() {
+            let type = String(describing: Swift.type(of: module)), keys = Swift.type(of: module).stateKeys
+            let names = module.storedProperties().map(\.name)
+            for name in keys.keys.sorted() where !names.contains(name) {
+                throw TensorError.invalidArgument("\(type).stateKeys renames '\(name)', which is not a stored property of \(type)")
+            }
+            var owners: [String: String] = [:]
+            for name in names {
+                let key = keys[name] ?? name
+                // Only a renaming can make a clash: Swift gives the unrenamed properties of one class distinct names.
+                if let other = owners[key], keys[other] != nil || keys[name] != nil {
+                    throw TensorError.invalidArgument("\(type).stateKeys gives '\(other)' and '\(name)' the same state-dict key '\(key)'")
+                }
+                owners[key] = name
+            }
+        }
     }
 
     /// All parameters of this module and its descendants with dotted names (`blocks.0.conv.weight`).

@@ -46,6 +46,7 @@ extension Module {
     /// Copies values into the parameters and buffers by name. With `strict`, keys the module lacks and
     /// keys the dictionary lacks are errors; shapes must always match. Nothing is changed when it throws.
     public func load(stateDict: [String: Tensor], strict: Bool = true, source: String = "") throws {
+        try checkStateKeys()
         var targets: [String: (shape: [Int], assign: (Tensor) -> Void)] = [:]
         for (name, p) in namedParameters() { targets[name] = (p.value.shape, { p.value = $0 }) }
         for (name, b) in namedBuffers() { targets[name] = (b.value.shape, { b.value = $0 }) }
@@ -72,6 +73,7 @@ extension Module {
     /// Writes the state dict as safetensors (atomically), with `metadata` in `__metadata__`. Buffers
     /// declared as `.int64` are stored as I64, as PyTorch stores them.
     public func save(to url: URL, metadata: [String: String] = [:]) throws {
+        try checkStateKeys()
         let int64Buffers = Set(namedBuffers().filter { $0.1.scalarType == .int64 }.map(\.0))
         var file = SafeTensorsFile(metadata: metadata)
         for (name, value) in stateDict() {

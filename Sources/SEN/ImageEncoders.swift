@@ -43,12 +43,15 @@ public struct FrozenBackbone: @unchecked Sendable {
 /// in [−1, 1] resized to 299, mean-pooled to 2048, then the trainable `L1` Linear(2048 → 1024) and L2
 /// normalisation. Its state dict is `L1.weight`, `L1.bias`, so `best_image_model.pth` loads directly.
 public final class InceptionImageEncoder: Module, SENImageEncoder {
-    public let L1: Linear
+    public let projection: Linear
+
+    override public class var stateKeys: [String: String] { ["projection": "L1"] }
+
     /// The trunk; needed only to prepare images (not when training from cached features).
     public var backbone: FrozenBackbone?
 
     public init(embeddingSize: Int = 1024, backbone: FrozenBackbone? = nil) throws {
-        L1 = try Linear(InceptionV3.featureWidth, embeddingSize)
+        projection = try Linear(InceptionV3.featureWidth, embeddingSize)
         self.backbone = backbone
         super.init()
     }
@@ -64,7 +67,7 @@ public final class InceptionImageEncoder: Module, SENImageEncoder {
     }
 
     public func callAsFunction(_ inputs: Variable) throws -> Variable {
-        try L1(inputs).l2Normalized(axis: 1)
+        try projection(inputs).l2Normalized(axis: 1)
     }
 
     /// Bilinear resize to 299 and the trunk's pooled features (spec 3.4).
@@ -75,7 +78,7 @@ public final class InceptionImageEncoder: Module, SENImageEncoder {
         return try trunk.pooledFeatures(images)
     }
 
-    public var embeddingSize: Int { L1.weight.shape[0] }
+    public var embeddingSize: Int { projection.weight.shape[0] }
 }
 
 /// A convolutional image encoder that learns from scratch, for data without pretrained Inception weights
@@ -85,8 +88,10 @@ public final class InceptionImageEncoder: Module, SENImageEncoder {
 /// training step costs about 0.16 GFLOP per image.
 public final class ConvImageEncoder: Module, SENImageEncoder {
     public let features: Sequential
-    public let L1: Linear
+    public let projection: Linear
     public let inputSize: Int
+
+    override public class var stateKeys: [String: String] { ["projection": "L1"] }
 
     public init(inputSize: Int = 64, channels: [Int] = [32, 64, 128, 256], embeddingSize: Int = 1024) throws {
         let downsampling = 1 << channels.count
@@ -101,7 +106,7 @@ public final class ConvImageEncoder: Module, SENImageEncoder {
         }
         features = Sequential(layers)
         let side = inputSize / downsampling
-        L1 = try Linear(previous * side * side, embeddingSize)
+        projection = try Linear(previous * side * side, embeddingSize)
         self.inputSize = inputSize
         super.init()
     }
@@ -114,7 +119,7 @@ public final class ConvImageEncoder: Module, SENImageEncoder {
     }
 
     public func callAsFunction(_ inputs: Variable) throws -> Variable {
-        try L1(features(inputs).flattened(from: 1)).l2Normalized(axis: 1)
+        try projection(features(inputs).flattened(from: 1)).l2Normalized(axis: 1)
     }
 
     /// An area (box) reduction to the input size when the images are an integer multiple of it (a bilinear
@@ -129,20 +134,22 @@ public final class ConvImageEncoder: Module, SENImageEncoder {
         return try images.resizedBilinear(height: inputSize, width: inputSize)
     }
 
-    public var embeddingSize: Int { L1.weight.shape[0] }
+    public var embeddingSize: Int { projection.weight.shape[0] }
 }
 
 /// The reference's shared classifier for the distinctive loss (spec 2.3): `L1` Linear(1024 → classes), weight
 /// Xavier-uniform, bias PyTorch's default; `best_class_model.pth` loads directly.
 public final class SENClassifier: Module {
-    public let L1: Linear
+    public let linear: Linear
+
+    override public class var stateKeys: [String: String] { ["linear": "L1"] }
 
     public init(embeddingSize: Int = 1024, classes: Int) throws {
         guard classes > 0 else { throw SENError.invalidConfiguration("classifier: needs at least one class, got \(classes)") }
-        L1 = try Linear(embeddingSize, classes)
+        linear = try Linear(embeddingSize, classes)
         super.init()
-        L1.weight.value = try Initialization.xavierUniform(L1.weight.shape)
+        linear.weight.value = try Initialization.xavierUniform(linear.weight.shape)
     }
 
-    public func callAsFunction(_ embeddings: Variable) throws -> Variable { try L1(embeddings) }
+    public func callAsFunction(_ embeddings: Variable) throws -> Variable { try linear(embeddings) }
 }

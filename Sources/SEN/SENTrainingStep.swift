@@ -46,7 +46,7 @@ public final class SENTrainingStep {
         var loss = matching
         var distinctive: Float?
         if let classifier = model.classifier {
-            let d = try SENLosses.distinctive(classifier: classifier.L1, image: image, speech: speech, labels: labels)
+            let d = try SENLosses.distinctive(classifier: classifier.linear, image: image, speech: speech, labels: labels)
             distinctive = d.value.scalars[0]
             loss = try loss + d
         }

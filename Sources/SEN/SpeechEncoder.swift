@@ -143,15 +143,17 @@ public final class AttentionHead: Module {
 /// The reference's `multi_attention` wrapper (one head), kept for its parameter names
 /// (`att.att_heads.0.hidden.weight`).
 public final class MultiHeadAttentionPooling: Module {
-    public let att_heads: [AttentionHead]
+    public let attentionHeads: [AttentionHead]
+
+    override public class var stateKeys: [String: String] { ["attentionHeads": "att_heads"] }
 
     public init(features: Int, hiddenSize: Int, heads: Int = 1) throws {
-        att_heads = try (0..<heads).map { _ in try AttentionHead(features: features, hiddenSize: hiddenSize) }
+        attentionHeads = try (0..<heads).map { _ in try AttentionHead(features: features, hiddenSize: hiddenSize) }
         super.init()
     }
 
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        let pooled = try att_heads.map { try $0(x) }
+        let pooled = try attentionHeads.map { try $0(x) }
         return pooled.count == 1 ? pooled[0] : try Variable.concatenate(pooled, axis: 1)
     }
 }
@@ -162,28 +164,30 @@ public final class MultiHeadAttentionPooling: Module {
 /// `rnn.weight_ih_l0_reverse`, `att.att_heads.0.hidden.weight`), so its `best_audio_model.pth` loads directly
 /// (the `module.` prefix of `DataParallel` is stripped by ``SENCheckpoints``).
 public final class SpeechEncoder: Module {
-    public let Conv1: Conv1d
+    public let conv1: Conv1d
     public let bnorm1: BatchNorm1d
-    public let Conv2: Conv1d
+    public let conv2: Conv1d
     public let bnorm2: BatchNorm1d
     public let rnn: GRU
     public let att: MultiHeadAttentionPooling
     public let configuration: SpeechEncoderConfiguration
+
+    override public class var stateKeys: [String: String] { ["conv1": "Conv1", "conv2": "Conv2"] }
 
     /// A speech encoder with the reference's initialisation (spec 2.4): PyTorch defaults for the
     /// convolutions, GRU and attention output, an orthogonal attention `hidden` weight.
     public init(_ configuration: SpeechEncoderConfiguration = SpeechEncoderConfiguration()) throws {
         let c = configuration
         try c.validate()
-        Conv1 = try Conv1d(c.melBands, c.convolutionChannels[0], kernelSize: c.kernelSize, stride: c.stride)
+        conv1 = try Conv1d(c.melBands, c.convolutionChannels[0], kernelSize: c.kernelSize, stride: c.stride)
         bnorm1 = try BatchNorm1d(c.convolutionChannels[0])
-        Conv2 = try Conv1d(c.convolutionChannels[0], c.convolutionChannels[1], kernelSize: c.kernelSize, stride: c.stride)
+        conv2 = try Conv1d(c.convolutionChannels[0], c.convolutionChannels[1], kernelSize: c.kernelSize, stride: c.stride)
         bnorm2 = try BatchNorm1d(c.convolutionChannels[1])
         rnn = try GRU(inputSize: c.convolutionChannels[1], hiddenSize: c.hiddenSize, layers: c.recurrentLayers, bidirectional: true)
         att = try MultiHeadAttentionPooling(features: c.embeddingSize, hiddenSize: c.attentionHidden)
         self.configuration = c
         super.init()
-        att.att_heads[0].hidden.weight.value = try Initialization.orthogonal(att.att_heads[0].hidden.weight.shape)
+        att.attentionHeads[0].hidden.weight.value = try Initialization.orthogonal(att.attentionHeads[0].hidden.weight.shape)
     }
 
     /// Embeds a padded batch `[B, T, melBands]` whose utterances have `lengths` frames (any order): unit
@@ -199,7 +203,7 @@ public final class SpeechEncoder: Module {
             throw SENError.invalidInput("SpeechEncoder: lengths \(lengths) must be in \(c.minimumFrames)…\(frames) frames")
         }
         var x = try features.transposed(1, 2)
-        x = try bnorm2(Conv2(bnorm1(Conv1(x))))
+        x = try bnorm2(conv2(bnorm1(conv1(x))))
         x = try x.transposed(1, 2)
         let encoded = lengths.map { min(c.encodedLength($0), x.shape[1]) }
         // The GRU's output is zero past each length and as long as the longest encoded utterance.

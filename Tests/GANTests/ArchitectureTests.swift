@@ -45,7 +45,7 @@ let fixtures = FixtureFolder(besides: #filePath)
 
     @Test func smallerArchitecturesAndBadSizes() throws {
         let two = try Generator(RDGArchitecture(stages: 2, generatorWidth: 16))
-        #expect(two.h_net3 == nil && two.img_net3 == nil && two.h_net2 != nil)
+        #expect(two.stage3 == nil && two.imageHead3 == nil && two.stage2 != nil)
         #expect(!two.stateDict().contains { $0.0.hasPrefix("h_net3") })
         #expect(throws: GANError.self) { try Generator(RDGArchitecture(stages: 4)) }
         #expect(throws: GANError.self) { try Generator(RDGArchitecture(generatorWidth: 6)) }
@@ -113,7 +113,7 @@ let fixtures = FixtureFolder(besides: #filePath)
         }
 
         // A zeroed head adds nothing: the 128-px image is the 64-px one, each pixel repeated 2 × 2.
-        let head = try #require(residual.img_net2?.img.layers.first as? Conv2d)
+        let head = try #require(residual.imageHead2?.img.layers.first as? Conv2d)
         head.weight.value = try Tensor.zeros(head.weight.shape)
         if let bias = head.bias { bias.value = try Tensor.zeros(bias.shape) }
         let zeroed = try residual(noise: Variable(z), embedding: Variable(e), epsilon: nil, stages: 2).images.map(\.value)
@@ -121,14 +121,14 @@ let fixtures = FixtureFolder(besides: #filePath)
 
         // The later images depend on the first stage's head, and the gradient there is right (checked through the
         // 128-px image: a tenth of the time of the 256-px one).
-        let first = try #require(residual.img_net1.img.layers.first as? Conv2d)
+        let first = try #require(residual.imageHead1.img.layers.first as? Conv2d)
         let check = try GradientCheck.check([first.weight], epsilon: 1e-2, rtol: 2e-2, atol: 2e-3) {
             try residual(noise: Variable(z.slice(axis: 0, start: 0, end: 1)), embedding: Variable(e.slice(axis: 0, start: 0, end: 1)),
                          epsilon: nil, stages: 2).images[1]
         }
         #expect(check.passed, "\(check)")
         for (generator, reaches) in [(plain, false), (residual, true)] {
-            let weight = try #require(generator.img_net1.img.layers.first as? Conv2d).weight
+            let weight = try #require(generator.imageHead1.img.layers.first as? Conv2d).weight
             generator.zeroGrad()
             try generator(noise: Variable(z), embedding: Variable(e), epsilon: nil).images[2].sum().backward()
             let gradient = weight.grad?.scalars ?? []

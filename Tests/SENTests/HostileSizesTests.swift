@@ -66,9 +66,9 @@ import S2IGANFormats
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let encoder = try SpeechEncoder(HostileSizesTests.small)
-        var weight = encoder.Conv1.weight.value
+        var weight = encoder.conv1.weight.value
         weight.withUnsafeMutableBufferPointer { $0[3] = .nan }
-        encoder.Conv1.weight.value = weight
+        encoder.conv1.weight.value = weight
         let url = folder.appendingPathComponent("nan.safetensors")
         try encoder.save(to: url)
         let error = #expect(throws: (any Error).self) { try SpeechEncoder.load(from: url) }

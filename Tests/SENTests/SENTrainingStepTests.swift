@@ -36,7 +36,7 @@ import Testing
         // The losses of the same forward pass, computed here from SENLosses.
         let speech = try m.speech(Variable(b.captions), lengths: b.lengths), image = try m.image(Variable(b.features))
         let matching = try SENLosses.matching(image: image, speech: speech, classIDs: b.classes, gamma: 10).value.item()
-        let distinctive = try SENLosses.distinctive(classifier: m.classifier!.L1, image: image, speech: speech, labels: b.classes).value.item()
+        let distinctive = try SENLosses.distinctive(classifier: m.classifier!.linear, image: image, speech: speech, labels: b.classes).value.item()
         let before = m.trainableParameters().map(\.value.scalars)
         let first = try step.run(captions: b.captions, lengths: b.lengths, imageInputs: b.features, classIDs: b.classes, labels: b.classes)
         #expect(first.matching == matching && first.distinctive == distinctive)

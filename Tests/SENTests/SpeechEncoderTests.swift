@@ -45,7 +45,7 @@ let fixtures = FixtureFolder(besides: #filePath)
             #expect(keys.contains(name), "\(name)")
         }
         // The attention's hidden weight is orthogonal: its 128 rows are orthonormal.
-        let w = encoder.att.att_heads[0].hidden.weight.value
+        let w = encoder.att.attentionHeads[0].hidden.weight.value
         let gram = try Tensor.matmul(w, w, transposeB: true)
         let identity = try Tensor(shape: [128, 128], scalars: (0..<(128 * 128)).map { $0 / 128 == $0 % 128 ? 1 : 0 })
         expectClose(gram, identity, rtol: 0, atol: 1e-4, "W Wᵀ")
@@ -104,9 +104,9 @@ let fixtures = FixtureFolder(besides: #filePath)
         let image = try InceptionImageEncoder(embeddingSize: 4)
         try image.loadWeights(from: fixtures.url("best_image_model.pth"))
         // torch.manual_seed(7); nn.Linear(2048, 4): weight[0, :3] and the bias, as PyTorch prints them.
-        expectClose(try image.L1.weight.value.slice(axis: 1, start: 0, end: 3).slice(axis: 0, start: 0, end: 1),
+        expectClose(try image.projection.weight.value.slice(axis: 1, start: 0, end: 3).slice(axis: 0, start: 0, end: 1),
                     try Tensor(shape: [1, 3], scalars: [0.0015, -0.0133, 0.0070]), rtol: 0, atol: 5e-5)
-        expectClose(image.L1.bias!.value, try Tensor(shape: [4], scalars: [0.0194, -0.0087, -0.0209, 0.0010]), rtol: 0, atol: 5e-5)
+        expectClose(image.projection.bias!.value, try Tensor(shape: [4], scalars: [0.0194, -0.0087, -0.0209, 0.0010]), rtol: 0, atol: 5e-5)
         #expect(throws: (any Error).self) { try InceptionImageEncoder(embeddingSize: 8).loadWeights(from: fixtures.url("best_image_model.pth")) }
     }
 

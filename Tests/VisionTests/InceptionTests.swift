@@ -75,7 +75,7 @@ import S2IGANFormats
                 if stage == .mixed6e { mixed6e = value }
             }
             let pooled = try trunk.mean(axes: [2, 3])
-            let aux = try model.AuxLogits.map { try $0(mixed6e!) }
+            let aux = try model.auxiliaryHead.map { try $0(mixed6e!) }
             return (pooled.value, try model.logits(pooled: pooled).value, aux?.value ?? Tensor(0))
         }
         let info = try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.url("inception_tv_stages.json"))) as? [String: Any]

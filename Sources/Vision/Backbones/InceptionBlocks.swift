@@ -2,8 +2,9 @@ import S2IGANAutograd
 import S2IGANNN
 import S2IGANTensor
 
-// The building blocks of Inception-v3 with torchvision's module and parameter names (`branch3x3dbl_2`,
-// `branch_pool`, …), so that torchvision's and pytorch-fid's state dicts load as they are.
+// The building blocks of Inception-v3 with torchvision's state-dict names (`branch3x3dbl_2`, `branch_pool`, …,
+// given to the Swift names `branch3x3DoubleLayer2`, `branchPool` by `stateKeys`), so that torchvision's and
+// pytorch-fid's state dicts load as they are.
 
 /// Convolution without bias → BatchNorm (ε = 0.001) → ReLU (torchvision's `BasicConv2d`).
 ///
@@ -110,44 +111,56 @@ public enum InceptionPooling: Sendable, Equatable {
 
 /// 35 × 35 block: 1×1; 1×1 → 5×5; 1×1 → 3×3 → 3×3; pool → 1×1 (`pool_features` channels).
 public final class InceptionA: Module, Layer {
-    public let branch1x1, branch5x5_1, branch5x5_2, branch3x3dbl_1, branch3x3dbl_2, branch3x3dbl_3, branch_pool: BasicConv2d
+    public let branch1x1, branch5x5Layer1, branch5x5Layer2: BasicConv2d
+    public let branch3x3DoubleLayer1, branch3x3DoubleLayer2, branch3x3DoubleLayer3, branchPool: BasicConv2d
     public let pooling: InceptionPooling
+
+    /// torchvision's names of the branch layers.
+    override public class var stateKeys: [String: String] {
+        ["branch5x5Layer1": "branch5x5_1", "branch5x5Layer2": "branch5x5_2", "branch3x3DoubleLayer1": "branch3x3dbl_1",
+         "branch3x3DoubleLayer2": "branch3x3dbl_2", "branch3x3DoubleLayer3": "branch3x3dbl_3", "branchPool": "branch_pool"]
+    }
 
     public init(_ inChannels: Int, poolFeatures: Int, pooling: InceptionPooling = .average(countIncludePad: true)) throws {
         branch1x1 = try BasicConv2d(inChannels, 64, kernelSize: 1)
-        branch5x5_1 = try BasicConv2d(inChannels, 48, kernelSize: 1)
-        branch5x5_2 = try BasicConv2d(48, 64, kernelSize: 5, padding: 2)
-        branch3x3dbl_1 = try BasicConv2d(inChannels, 64, kernelSize: 1)
-        branch3x3dbl_2 = try BasicConv2d(64, 96, kernelSize: 3, padding: 1)
-        branch3x3dbl_3 = try BasicConv2d(96, 96, kernelSize: 3, padding: 1)
-        branch_pool = try BasicConv2d(inChannels, poolFeatures, kernelSize: 1)
+        branch5x5Layer1 = try BasicConv2d(inChannels, 48, kernelSize: 1)
+        branch5x5Layer2 = try BasicConv2d(48, 64, kernelSize: 5, padding: 2)
+        branch3x3DoubleLayer1 = try BasicConv2d(inChannels, 64, kernelSize: 1)
+        branch3x3DoubleLayer2 = try BasicConv2d(64, 96, kernelSize: 3, padding: 1)
+        branch3x3DoubleLayer3 = try BasicConv2d(96, 96, kernelSize: 3, padding: 1)
+        branchPool = try BasicConv2d(inChannels, poolFeatures, kernelSize: 1)
         self.pooling = pooling
         super.init()
     }
 
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        let first = try BasicConv2d.sharedInput(x, pointwise: [branch1x1, branch5x5_1, branch3x3dbl_1], pooled: (branch_pool, pooling))
-        let b = try branch5x5_2(first[1])
-        let c = try branch3x3dbl_3(branch3x3dbl_2(first[2]))
+        let first = try BasicConv2d.sharedInput(x, pointwise: [branch1x1, branch5x5Layer1, branch3x3DoubleLayer1], pooled: (branchPool, pooling))
+        let b = try branch5x5Layer2(first[1])
+        let c = try branch3x3DoubleLayer3(branch3x3DoubleLayer2(first[2]))
         return try Variable.concatenate([first[0], b, c, first[3]], axis: 1)
     }
 }
 
 /// 35 → 17 reduction: 3×3 stride 2; 1×1 → 3×3 → 3×3 stride 2; max pool stride 2.
 public final class InceptionB: Module, Layer {
-    public let branch3x3, branch3x3dbl_1, branch3x3dbl_2, branch3x3dbl_3: BasicConv2d
+    public let branch3x3, branch3x3DoubleLayer1, branch3x3DoubleLayer2, branch3x3DoubleLayer3: BasicConv2d
+
+    /// torchvision's names of the branch layers.
+    override public class var stateKeys: [String: String] {
+        ["branch3x3DoubleLayer1": "branch3x3dbl_1", "branch3x3DoubleLayer2": "branch3x3dbl_2", "branch3x3DoubleLayer3": "branch3x3dbl_3"]
+    }
 
     public init(_ inChannels: Int) throws {
         branch3x3 = try BasicConv2d(inChannels, 384, kernelSize: 3, stride: 2)
-        branch3x3dbl_1 = try BasicConv2d(inChannels, 64, kernelSize: 1)
-        branch3x3dbl_2 = try BasicConv2d(64, 96, kernelSize: 3, padding: 1)
-        branch3x3dbl_3 = try BasicConv2d(96, 96, kernelSize: 3, stride: 2)
+        branch3x3DoubleLayer1 = try BasicConv2d(inChannels, 64, kernelSize: 1)
+        branch3x3DoubleLayer2 = try BasicConv2d(64, 96, kernelSize: 3, padding: 1)
+        branch3x3DoubleLayer3 = try BasicConv2d(96, 96, kernelSize: 3, stride: 2)
         super.init()
     }
 
     public func callAsFunction(_ x: Variable) throws -> Variable {
         let a = try branch3x3(x)
-        let b = try branch3x3dbl_3(branch3x3dbl_2(branch3x3dbl_1(x)))
+        let b = try branch3x3DoubleLayer3(branch3x3DoubleLayer2(branch3x3DoubleLayer1(x)))
         let c = try x.maxPool2d(kernel: 3, stride: 2)
         return try Variable.concatenate([a, b, c], axis: 1)
     }
@@ -156,53 +169,66 @@ public final class InceptionB: Module, Layer {
 /// 17 × 17 block with factorised 7×7 convolutions (`channels_7x7` inner width).
 public final class InceptionC: Module, Layer {
     public let branch1x1: BasicConv2d
-    public let branch7x7_1, branch7x7_2, branch7x7_3: BasicConv2d
-    public let branch7x7dbl_1, branch7x7dbl_2, branch7x7dbl_3, branch7x7dbl_4, branch7x7dbl_5: BasicConv2d
-    public let branch_pool: BasicConv2d
+    public let branch7x7Layer1, branch7x7Layer2, branch7x7Layer3: BasicConv2d
+    public let branch7x7DoubleLayer1, branch7x7DoubleLayer2, branch7x7DoubleLayer3, branch7x7DoubleLayer4, branch7x7DoubleLayer5: BasicConv2d
+    public let branchPool: BasicConv2d
     public let pooling: InceptionPooling
+
+    /// torchvision's names of the branch layers.
+    override public class var stateKeys: [String: String] {
+        ["branch7x7Layer1": "branch7x7_1", "branch7x7Layer2": "branch7x7_2", "branch7x7Layer3": "branch7x7_3",
+         "branch7x7DoubleLayer1": "branch7x7dbl_1", "branch7x7DoubleLayer2": "branch7x7dbl_2", "branch7x7DoubleLayer3": "branch7x7dbl_3",
+         "branch7x7DoubleLayer4": "branch7x7dbl_4", "branch7x7DoubleLayer5": "branch7x7dbl_5", "branchPool": "branch_pool"]
+    }
 
     public init(_ inChannels: Int, channels7x7 c7: Int, pooling: InceptionPooling = .average(countIncludePad: true)) throws {
         branch1x1 = try BasicConv2d(inChannels, 192, kernelSize: 1)
-        branch7x7_1 = try BasicConv2d(inChannels, c7, kernelSize: 1)
-        branch7x7_2 = try BasicConv2d(c7, c7, kernelSize: IntPair(1, 7), padding: IntPair(0, 3))
-        branch7x7_3 = try BasicConv2d(c7, 192, kernelSize: IntPair(7, 1), padding: IntPair(3, 0))
-        branch7x7dbl_1 = try BasicConv2d(inChannels, c7, kernelSize: 1)
-        branch7x7dbl_2 = try BasicConv2d(c7, c7, kernelSize: IntPair(7, 1), padding: IntPair(3, 0))
-        branch7x7dbl_3 = try BasicConv2d(c7, c7, kernelSize: IntPair(1, 7), padding: IntPair(0, 3))
-        branch7x7dbl_4 = try BasicConv2d(c7, c7, kernelSize: IntPair(7, 1), padding: IntPair(3, 0))
-        branch7x7dbl_5 = try BasicConv2d(c7, 192, kernelSize: IntPair(1, 7), padding: IntPair(0, 3))
-        branch_pool = try BasicConv2d(inChannels, 192, kernelSize: 1)
+        branch7x7Layer1 = try BasicConv2d(inChannels, c7, kernelSize: 1)
+        branch7x7Layer2 = try BasicConv2d(c7, c7, kernelSize: IntPair(1, 7), padding: IntPair(0, 3))
+        branch7x7Layer3 = try BasicConv2d(c7, 192, kernelSize: IntPair(7, 1), padding: IntPair(3, 0))
+        branch7x7DoubleLayer1 = try BasicConv2d(inChannels, c7, kernelSize: 1)
+        branch7x7DoubleLayer2 = try BasicConv2d(c7, c7, kernelSize: IntPair(7, 1), padding: IntPair(3, 0))
+        branch7x7DoubleLayer3 = try BasicConv2d(c7, c7, kernelSize: IntPair(1, 7), padding: IntPair(0, 3))
+        branch7x7DoubleLayer4 = try BasicConv2d(c7, c7, kernelSize: IntPair(7, 1), padding: IntPair(3, 0))
+        branch7x7DoubleLayer5 = try BasicConv2d(c7, 192, kernelSize: IntPair(1, 7), padding: IntPair(0, 3))
+        branchPool = try BasicConv2d(inChannels, 192, kernelSize: 1)
         self.pooling = pooling
         super.init()
     }
 
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        let first = try BasicConv2d.sharedInput(x, pointwise: [branch1x1, branch7x7_1, branch7x7dbl_1], pooled: (branch_pool, pooling))
-        let b = try branch7x7_3(branch7x7_2(first[1]))
-        let c = try branch7x7dbl_5(branch7x7dbl_4(branch7x7dbl_3(branch7x7dbl_2(first[2]))))
+        let first = try BasicConv2d.sharedInput(x, pointwise: [branch1x1, branch7x7Layer1, branch7x7DoubleLayer1], pooled: (branchPool, pooling))
+        let b = try branch7x7Layer3(branch7x7Layer2(first[1]))
+        let c = try branch7x7DoubleLayer5(branch7x7DoubleLayer4(branch7x7DoubleLayer3(branch7x7DoubleLayer2(first[2]))))
         return try Variable.concatenate([first[0], b, c, first[3]], axis: 1)
     }
 }
 
 /// 17 → 8 reduction: 1×1 → 3×3 stride 2; 1×1 → 1×7 → 7×1 → 3×3 stride 2; max pool stride 2.
 public final class InceptionD: Module, Layer {
-    public let branch3x3_1, branch3x3_2: BasicConv2d
-    public let branch7x7x3_1, branch7x7x3_2, branch7x7x3_3, branch7x7x3_4: BasicConv2d
+    public let branch3x3Layer1, branch3x3Layer2: BasicConv2d
+    public let branch7x7x3Layer1, branch7x7x3Layer2, branch7x7x3Layer3, branch7x7x3Layer4: BasicConv2d
+
+    /// torchvision's names of the branch layers.
+    override public class var stateKeys: [String: String] {
+        ["branch3x3Layer1": "branch3x3_1", "branch3x3Layer2": "branch3x3_2", "branch7x7x3Layer1": "branch7x7x3_1",
+         "branch7x7x3Layer2": "branch7x7x3_2", "branch7x7x3Layer3": "branch7x7x3_3", "branch7x7x3Layer4": "branch7x7x3_4"]
+    }
 
     public init(_ inChannels: Int) throws {
-        branch3x3_1 = try BasicConv2d(inChannels, 192, kernelSize: 1)
-        branch3x3_2 = try BasicConv2d(192, 320, kernelSize: 3, stride: 2)
-        branch7x7x3_1 = try BasicConv2d(inChannels, 192, kernelSize: 1)
-        branch7x7x3_2 = try BasicConv2d(192, 192, kernelSize: IntPair(1, 7), padding: IntPair(0, 3))
-        branch7x7x3_3 = try BasicConv2d(192, 192, kernelSize: IntPair(7, 1), padding: IntPair(3, 0))
-        branch7x7x3_4 = try BasicConv2d(192, 192, kernelSize: 3, stride: 2)
+        branch3x3Layer1 = try BasicConv2d(inChannels, 192, kernelSize: 1)
+        branch3x3Layer2 = try BasicConv2d(192, 320, kernelSize: 3, stride: 2)
+        branch7x7x3Layer1 = try BasicConv2d(inChannels, 192, kernelSize: 1)
+        branch7x7x3Layer2 = try BasicConv2d(192, 192, kernelSize: IntPair(1, 7), padding: IntPair(0, 3))
+        branch7x7x3Layer3 = try BasicConv2d(192, 192, kernelSize: IntPair(7, 1), padding: IntPair(3, 0))
+        branch7x7x3Layer4 = try BasicConv2d(192, 192, kernelSize: 3, stride: 2)
         super.init()
     }
 
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        let first = try BasicConv2d.sharedInput(x, pointwise: [branch3x3_1, branch7x7x3_1], pooled: nil)
-        let a = try branch3x3_2(first[0])
-        let b = try branch7x7x3_4(branch7x7x3_3(branch7x7x3_2(first[1])))
+        let first = try BasicConv2d.sharedInput(x, pointwise: [branch3x3Layer1, branch7x7x3Layer1], pooled: nil)
+        let a = try branch3x3Layer2(first[0])
+        let b = try branch7x7x3Layer4(branch7x7x3Layer3(branch7x7x3Layer2(first[1])))
         let c = try x.maxPool2d(kernel: 3, stride: 2)
         return try Variable.concatenate([a, b, c], axis: 1)
     }
@@ -211,31 +237,38 @@ public final class InceptionD: Module, Layer {
 /// 8 × 8 block with split 1×3 / 3×1 branches: 320 + 768 + 768 + 192 = 2048 channels.
 public final class InceptionE: Module, Layer {
     public let branch1x1: BasicConv2d
-    public let branch3x3_1, branch3x3_2a, branch3x3_2b: BasicConv2d
-    public let branch3x3dbl_1, branch3x3dbl_2, branch3x3dbl_3a, branch3x3dbl_3b: BasicConv2d
-    public let branch_pool: BasicConv2d
+    public let branch3x3Layer1, branch3x3Layer2a, branch3x3Layer2b: BasicConv2d
+    public let branch3x3DoubleLayer1, branch3x3DoubleLayer2, branch3x3DoubleLayer3a, branch3x3DoubleLayer3b: BasicConv2d
+    public let branchPool: BasicConv2d
     public let pooling: InceptionPooling
+
+    /// torchvision's names of the branch layers.
+    override public class var stateKeys: [String: String] {
+        ["branch3x3Layer1": "branch3x3_1", "branch3x3Layer2a": "branch3x3_2a", "branch3x3Layer2b": "branch3x3_2b",
+         "branch3x3DoubleLayer1": "branch3x3dbl_1", "branch3x3DoubleLayer2": "branch3x3dbl_2", "branch3x3DoubleLayer3a": "branch3x3dbl_3a",
+         "branch3x3DoubleLayer3b": "branch3x3dbl_3b", "branchPool": "branch_pool"]
+    }
 
     public init(_ inChannels: Int, pooling: InceptionPooling = .average(countIncludePad: true)) throws {
         branch1x1 = try BasicConv2d(inChannels, 320, kernelSize: 1)
-        branch3x3_1 = try BasicConv2d(inChannels, 384, kernelSize: 1)
-        branch3x3_2a = try BasicConv2d(384, 384, kernelSize: IntPair(1, 3), padding: IntPair(0, 1))
-        branch3x3_2b = try BasicConv2d(384, 384, kernelSize: IntPair(3, 1), padding: IntPair(1, 0))
-        branch3x3dbl_1 = try BasicConv2d(inChannels, 448, kernelSize: 1)
-        branch3x3dbl_2 = try BasicConv2d(448, 384, kernelSize: 3, padding: 1)
-        branch3x3dbl_3a = try BasicConv2d(384, 384, kernelSize: IntPair(1, 3), padding: IntPair(0, 1))
-        branch3x3dbl_3b = try BasicConv2d(384, 384, kernelSize: IntPair(3, 1), padding: IntPair(1, 0))
-        branch_pool = try BasicConv2d(inChannels, 192, kernelSize: 1)
+        branch3x3Layer1 = try BasicConv2d(inChannels, 384, kernelSize: 1)
+        branch3x3Layer2a = try BasicConv2d(384, 384, kernelSize: IntPair(1, 3), padding: IntPair(0, 1))
+        branch3x3Layer2b = try BasicConv2d(384, 384, kernelSize: IntPair(3, 1), padding: IntPair(1, 0))
+        branch3x3DoubleLayer1 = try BasicConv2d(inChannels, 448, kernelSize: 1)
+        branch3x3DoubleLayer2 = try BasicConv2d(448, 384, kernelSize: 3, padding: 1)
+        branch3x3DoubleLayer3a = try BasicConv2d(384, 384, kernelSize: IntPair(1, 3), padding: IntPair(0, 1))
+        branch3x3DoubleLayer3b = try BasicConv2d(384, 384, kernelSize: IntPair(3, 1), padding: IntPair(1, 0))
+        branchPool = try BasicConv2d(inChannels, 192, kernelSize: 1)
         self.pooling = pooling
         super.init()
     }
 
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        let first = try BasicConv2d.sharedInput(x, pointwise: [branch1x1, branch3x3_1, branch3x3dbl_1], pooled: (branch_pool, pooling))
+        let first = try BasicConv2d.sharedInput(x, pointwise: [branch1x1, branch3x3Layer1, branch3x3DoubleLayer1], pooled: (branchPool, pooling))
         let b1 = first[1]
-        let b = try Variable.concatenate([branch3x3_2a(b1), branch3x3_2b(b1)], axis: 1)
-        let c1 = try branch3x3dbl_2(first[2])
-        let c = try Variable.concatenate([branch3x3dbl_3a(c1), branch3x3dbl_3b(c1)], axis: 1)
+        let b = try Variable.concatenate([branch3x3Layer2a(b1), branch3x3Layer2b(b1)], axis: 1)
+        let c1 = try branch3x3DoubleLayer2(first[2])
+        let c = try Variable.concatenate([branch3x3DoubleLayer3a(c1), branch3x3DoubleLayer3b(c1)], axis: 1)
         return try Variable.concatenate([first[0], b, c, first[3]], axis: 1)
     }
 }

@@ -41,14 +41,23 @@ public final class InceptionV3: Module {
     public static let featureWidth = 2048
 
     public let variant: Variant
-    public let Conv2d_1a_3x3, Conv2d_2a_3x3, Conv2d_2b_3x3, Conv2d_3b_1x1, Conv2d_4a_3x3: BasicConv2d
-    public let Mixed_5b, Mixed_5c, Mixed_5d: InceptionA
-    public let Mixed_6a: InceptionB
-    public let Mixed_6b, Mixed_6c, Mixed_6d, Mixed_6e: InceptionC
-    public let AuxLogits: InceptionAux?
-    public let Mixed_7a: InceptionD
-    public let Mixed_7b, Mixed_7c: InceptionE
+    public let conv2d1a, conv2d2a, conv2d2b, conv2d3b, conv2d4a: BasicConv2d
+    public let mixed5b, mixed5c, mixed5d: InceptionA
+    public let mixed6a: InceptionB
+    public let mixed6b, mixed6c, mixed6d, mixed6e: InceptionC
+    public let auxiliaryHead: InceptionAux?
+    public let mixed7a: InceptionD
+    public let mixed7b, mixed7c: InceptionE
     public let fc: Linear
+
+    /// torchvision's names: each trunk stage's (`Conv2d_1a_3x3`, `Mixed_5b`, …: the raw values of ``Stage``, whose
+    /// case names are the properties') and `AuxLogits`.
+    override public class var stateKeys: [String: String] { torchvisionNames }
+    private static let torchvisionNames: [String: String] = {
+        var names = ["auxiliaryHead": "AuxLogits"]
+        for stage in Stage.allCases where stage != .maxpool1 && stage != .maxpool2 { names["\(stage)"] = stage.rawValue }
+        return names
+    }()
 
     /// A network with torchvision's initialisation; load weights with ``load(weights:)``.
     /// - Parameter auxiliaryClassifier: whether `AuxLogits` exists (default: for the torchvision variant,
@@ -57,23 +66,23 @@ public final class InceptionV3: Module {
         self.variant = variant
         let fid = variant == .fid
         let tfAverage = InceptionPooling.average(countIncludePad: !fid)
-        Conv2d_1a_3x3 = try BasicConv2d(3, 32, kernelSize: 3, stride: 2)
-        Conv2d_2a_3x3 = try BasicConv2d(32, 32, kernelSize: 3)
-        Conv2d_2b_3x3 = try BasicConv2d(32, 64, kernelSize: 3, padding: 1)
-        Conv2d_3b_1x1 = try BasicConv2d(64, 80, kernelSize: 1)
-        Conv2d_4a_3x3 = try BasicConv2d(80, 192, kernelSize: 3)
-        Mixed_5b = try InceptionA(192, poolFeatures: 32, pooling: tfAverage)
-        Mixed_5c = try InceptionA(256, poolFeatures: 64, pooling: tfAverage)
-        Mixed_5d = try InceptionA(288, poolFeatures: 64, pooling: tfAverage)
-        Mixed_6a = try InceptionB(288)
-        Mixed_6b = try InceptionC(768, channels7x7: 128, pooling: tfAverage)
-        Mixed_6c = try InceptionC(768, channels7x7: 160, pooling: tfAverage)
-        Mixed_6d = try InceptionC(768, channels7x7: 160, pooling: tfAverage)
-        Mixed_6e = try InceptionC(768, channels7x7: 192, pooling: tfAverage)
-        AuxLogits = (auxiliaryClassifier ?? !fid) ? try InceptionAux(768, classes: variant.classes) : nil
-        Mixed_7a = try InceptionD(768)
-        Mixed_7b = try InceptionE(1280, pooling: tfAverage)
-        Mixed_7c = try InceptionE(2048, pooling: fid ? .maximum : .average(countIncludePad: true))
+        conv2d1a = try BasicConv2d(3, 32, kernelSize: 3, stride: 2)
+        conv2d2a = try BasicConv2d(32, 32, kernelSize: 3)
+        conv2d2b = try BasicConv2d(32, 64, kernelSize: 3, padding: 1)
+        conv2d3b = try BasicConv2d(64, 80, kernelSize: 1)
+        conv2d4a = try BasicConv2d(80, 192, kernelSize: 3)
+        mixed5b = try InceptionA(192, poolFeatures: 32, pooling: tfAverage)
+        mixed5c = try InceptionA(256, poolFeatures: 64, pooling: tfAverage)
+        mixed5d = try InceptionA(288, poolFeatures: 64, pooling: tfAverage)
+        mixed6a = try InceptionB(288)
+        mixed6b = try InceptionC(768, channels7x7: 128, pooling: tfAverage)
+        mixed6c = try InceptionC(768, channels7x7: 160, pooling: tfAverage)
+        mixed6d = try InceptionC(768, channels7x7: 160, pooling: tfAverage)
+        mixed6e = try InceptionC(768, channels7x7: 192, pooling: tfAverage)
+        auxiliaryHead = (auxiliaryClassifier ?? !fid) ? try InceptionAux(768, classes: variant.classes) : nil
+        mixed7a = try InceptionD(768)
+        mixed7b = try InceptionE(1280, pooling: tfAverage)
+        mixed7c = try InceptionE(2048, pooling: fid ? .maximum : .average(countIncludePad: true))
         fc = try Linear(2048, variant.classes)
         super.init()
         try initializeLikeTorchvision()
@@ -109,23 +118,23 @@ public final class InceptionV3: Module {
         var h = x
         for stage in Stage.allCases {
             switch stage {
-            case .conv2d1a: h = try Conv2d_1a_3x3(h)
-            case .conv2d2a: h = try Conv2d_2a_3x3(h)
-            case .conv2d2b: h = try Conv2d_2b_3x3(h)
+            case .conv2d1a: h = try conv2d1a(h)
+            case .conv2d2a: h = try conv2d2a(h)
+            case .conv2d2b: h = try conv2d2b(h)
             case .maxpool1, .maxpool2: h = try h.maxPool2d(kernel: 3, stride: 2)
-            case .conv2d3b: h = try Conv2d_3b_1x1(h)
-            case .conv2d4a: h = try Conv2d_4a_3x3(h)
-            case .mixed5b: h = try Mixed_5b(h)
-            case .mixed5c: h = try Mixed_5c(h)
-            case .mixed5d: h = try Mixed_5d(h)
-            case .mixed6a: h = try Mixed_6a(h)
-            case .mixed6b: h = try Mixed_6b(h)
-            case .mixed6c: h = try Mixed_6c(h)
-            case .mixed6d: h = try Mixed_6d(h)
-            case .mixed6e: h = try Mixed_6e(h)
-            case .mixed7a: h = try Mixed_7a(h)
-            case .mixed7b: h = try Mixed_7b(h)
-            case .mixed7c: h = try Mixed_7c(h)
+            case .conv2d3b: h = try conv2d3b(h)
+            case .conv2d4a: h = try conv2d4a(h)
+            case .mixed5b: h = try mixed5b(h)
+            case .mixed5c: h = try mixed5c(h)
+            case .mixed5d: h = try mixed5d(h)
+            case .mixed6a: h = try mixed6a(h)
+            case .mixed6b: h = try mixed6b(h)
+            case .mixed6c: h = try mixed6c(h)
+            case .mixed6d: h = try mixed6d(h)
+            case .mixed6e: h = try mixed6e(h)
+            case .mixed7a: h = try mixed7a(h)
+            case .mixed7b: h = try mixed7b(h)
+            case .mixed7c: h = try mixed7c(h)
             }
             observe?(stage, h)
             if stage == last { break }
