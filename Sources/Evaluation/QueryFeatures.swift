@@ -15,7 +15,7 @@ extension ImageSetMetrics {
             let url = folder.appendingPathComponent((stem.isEmpty ? name : stem) + ".npy")
             let t = try NPY.readTensor(url)
             guard t.count == InceptionV3.featureWidth else {
-                throw TensorError.file(path: url.path, reason: "query features \(t.shape), expected (1, 2048)")
+                throw EvaluationError.file(path: url.path, reason: "query features \(t.shape), expected (1, 2048)")
             }
             return try t.reshaped([1, InceptionV3.featureWidth])
         }

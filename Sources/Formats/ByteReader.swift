@@ -1,18 +1,18 @@
 import Foundation
 import S2IGANTensor
 
-/// Reads a whole file for the format readers, turning I/O failures into ``TensorError/file(path:reason:)``.
+/// Reads a whole file for the format readers, turning I/O failures into ``FormatError/file(path:reason:)``.
 public func readFileBytes(_ url: URL) throws -> Data {
     let path = url.path
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-        throw TensorError.file(path: path, reason: "no such file")
+        throw FormatError.file(path: path, reason: "no such file")
     }
-    guard !isDirectory.boolValue else { throw TensorError.file(path: path, reason: "is a directory, not a file") }
+    guard !isDirectory.boolValue else { throw FormatError.file(path: path, reason: "is a directory, not a file") }
     do {
         return try Data(contentsOf: url, options: [.mappedIfSafe])
     } catch {
-        throw TensorError.file(path: path, reason: "cannot be read: " + (posixCode(of: error).map(systemReason) ?? readableDescription(of: error)))
+        throw FormatError.file(path: path, reason: "cannot be read: " + (posixCode(of: error).map(systemReason) ?? readableDescription(of: error)))
     }
 }
 
@@ -78,7 +78,7 @@ public struct TypedArray: Sendable, Equatable {
         try Shape.validate(shape, "TypedArray")
         let expected = Shape.count(shape) * scalarType.byteCount
         guard bytes.count == expected else {
-            throw TensorError.shapeMismatch("TypedArray: \(scalarType) \(shape) needs \(expected) bytes, got \(bytes.count)")
+            throw FormatError.shapeMismatch("TypedArray: \(scalarType) \(shape) needs \(expected) bytes, got \(bytes.count)")
         }
         (self.scalarType, self.shape, self.bytes) = (scalarType, shape, bytes)
     }
@@ -116,7 +116,7 @@ public struct TypedArray: Sendable, Equatable {
     /// - Throws: for floating-point arrays.
     public func integerValues() throws -> [Int] {
         guard scalarType.isInteger else {
-            throw TensorError.invalidArgument("integerValues: the array holds \(scalarType) values, not integers")
+            throw FormatError.unsupported("integerValues: the array holds \(scalarType) values, not integers")
         }
         var out = [Int](repeating: 0, count: count)
         bytes.withUnsafeBytes { raw in

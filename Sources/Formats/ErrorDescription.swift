@@ -39,17 +39,17 @@ public func readableDescription(of error: DecodingError) -> String {
     }
 }
 
-/// Runs `decode`, which decodes the contents of `url`; a decoding error becomes ``TensorError/file(path:reason:)``
+/// Runs `decode`, which decodes the contents of `url`; a decoding error becomes ``FormatError/file(path:reason:)``
 /// naming the file, `what` it is (e.g. "config") and the key or value at fault.
 public func decodeFile<T>(_ what: String, _ url: URL, _ decode: () throws -> T) throws -> T {
     do {
         return try decode()
     } catch let error as DecodingError {
-        throw TensorError.file(path: url.path, reason: "\(what): " + readableDescription(of: error))
+        throw FormatError.file(path: url.path, reason: "\(what): " + readableDescription(of: error))
     } catch let error as any S2IGANError {
         throw error
     } catch {
-        throw TensorError.file(path: url.path, reason: "\(what): " + readableDescription(of: error))
+        throw FormatError.file(path: url.path, reason: "\(what): " + readableDescription(of: error))
     }
 }
 

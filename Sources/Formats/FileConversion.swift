@@ -47,7 +47,7 @@ public enum FileConversion {
     /// unsupported pair, or a file that cannot be read or written, is an error naming it.
     @discardableResult
     public static func convert(_ input: URL, to output: URL, stateDictKey: String? = nil, stripModulePrefix: Bool = true) throws -> Summary {
-        if let problem = unsupportedPair(input: input, output: output) { throw TensorError.invalidArgument(problem) }
+        if let problem = unsupportedPair(input: input, output: output) { throw FormatError.unsupported(problem) }
         let metadata = ["source": input.lastPathComponent]
         if checkpointInputs.contains(input.pathExtension.lowercased()) {
             let state = try TorchCheckpoint.read(input).stateDict(under: stateDictKey, stripModulePrefix: stripModulePrefix)

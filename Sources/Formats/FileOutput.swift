@@ -8,13 +8,13 @@ import Darwin
 
 /// Writes `data` atomically: into a temporary file beside the target (``temporaryFileName(for:)``), flushed to
 /// disk, then renamed over the target, so a reader sees the old file or the new one, never a part. A failure
-/// throws ``TensorError/file(path:reason:)`` naming the target and what is in the way, and leaves no temporary
+/// throws ``FormatError/file(path:reason:)`` naming the target and what is in the way, and leaves no temporary
 /// file behind; a killed process may leave one, which ``removeStaleTemporaryFiles(in:includingSubfolders:)`` recognises.
 public func writeFileAtomically(_ data: Data, to url: URL) throws {
     let path = url.path
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-        throw TensorError.file(path: path, reason: "cannot be written: it is a folder")
+        throw FormatError.file(path: path, reason: "cannot be written: it is a folder")
     }
     let folder = url.deletingLastPathComponent()
     try requireFolder(folder, writing: path)
@@ -25,7 +25,7 @@ public func writeFileAtomically(_ data: Data, to url: URL) throws {
         descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         if descriptor >= 0 || errno != EEXIST { break }
     }
-    guard descriptor >= 0 else { throw TensorError.file(path: path, reason: "cannot be written: " + systemReason(errno)) }
+    guard descriptor >= 0 else { throw FormatError.file(path: path, reason: "cannot be written: " + systemReason(errno)) }
     var failure: Int32 = 0
     data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
         var offset = 0
@@ -44,7 +44,7 @@ public func writeFileAtomically(_ data: Data, to url: URL) throws {
     if failure == 0, rename(temporary, path) != 0 { failure = errno }
     if failure != 0 {
         unlink(temporary)
-        throw TensorError.file(path: path, reason: "cannot be written: " + systemReason(failure))
+        throw FormatError.file(path: path, reason: "cannot be written: " + systemReason(failure))
     }
 }
 
@@ -79,7 +79,7 @@ public func removeStaleTemporaryFiles(in folder: URL, includingSubfolders: Bool 
         do {
             try fm.removeItem(at: url)
         } catch {
-            throw TensorError.file(path: url.path, reason: "stale temporary file cannot be removed: \(readableDescription(of: error))")
+            throw FormatError.file(path: url.path, reason: "stale temporary file cannot be removed: \(readableDescription(of: error))")
         }
         removed.append(relative)
     }
@@ -99,31 +99,31 @@ func isStaleTemporaryName(_ name: String) -> Bool {
     return pid != "\(getpid())"
 }
 
-/// Creates `folder` and any missing parents; a failure throws ``TensorError/file(path:reason:)`` naming the
+/// Creates `folder` and any missing parents; a failure throws ``FormatError/file(path:reason:)`` naming the
 /// folder and what is in the way (a file where a folder should be, a read-only file system, no permission).
 public func createFolder(_ folder: URL) throws {
     let fm = FileManager.default
     var isDirectory: ObjCBool = false
     if fm.fileExists(atPath: folder.path, isDirectory: &isDirectory) {
-        guard isDirectory.boolValue else { throw TensorError.file(path: folder.path, reason: "cannot be created as a folder: a file of that name exists") }
+        guard isDirectory.boolValue else { throw FormatError.file(path: folder.path, reason: "cannot be created as a folder: a file of that name exists") }
         return
     }
     if let blocking = firstFileOnPath(of: folder) {
-        throw TensorError.file(path: folder.path, reason: "cannot be created as a folder: '\(blocking)' is a file, not a folder")
+        throw FormatError.file(path: folder.path, reason: "cannot be created as a folder: '\(blocking)' is a file, not a folder")
     }
     do {
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
     } catch {
-        throw TensorError.file(path: folder.path, reason: "cannot be created as a folder: " + (posixCode(of: error).map(systemReason) ?? readableDescription(of: error)))
+        throw FormatError.file(path: folder.path, reason: "cannot be created as a folder: " + (posixCode(of: error).map(systemReason) ?? readableDescription(of: error)))
     }
 }
 
 /// Appends `line` and a line break to the text file at `url`, creating the file if needed; a failure throws
-/// ``TensorError/file(path:reason:)`` naming the file.
+/// ``FormatError/file(path:reason:)`` naming the file.
 public func appendLine(_ line: String, to url: URL) throws {
     try requireFolder(url.deletingLastPathComponent(), writing: url.path)
     let descriptor = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o666)
-    guard descriptor >= 0 else { throw TensorError.file(path: url.path, reason: "cannot be appended to: " + systemReason(errno)) }
+    guard descriptor >= 0 else { throw FormatError.file(path: url.path, reason: "cannot be appended to: " + systemReason(errno)) }
     defer { close(descriptor) }
     let bytes = Array((line + "\n").utf8)
     var offset = 0
@@ -131,7 +131,7 @@ public func appendLine(_ line: String, to url: URL) throws {
         let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress!, $0.count) }
         if written < 0 {
             if errno == EINTR { continue }
-            throw TensorError.file(path: url.path, reason: "cannot be appended to: " + systemReason(errno))
+            throw FormatError.file(path: url.path, reason: "cannot be appended to: " + systemReason(errno))
         }
         offset += written
     }
@@ -141,13 +141,13 @@ public func appendLine(_ line: String, to url: URL) throws {
 func requireFolder(_ folder: URL, writing target: String) throws {
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) {
-        guard isDirectory.boolValue else { throw TensorError.file(path: target, reason: "cannot be written: '\(folder.path)' is a file, not a folder") }
+        guard isDirectory.boolValue else { throw FormatError.file(path: target, reason: "cannot be written: '\(folder.path)' is a file, not a folder") }
         return
     }
     if let blocking = firstFileOnPath(of: folder) {
-        throw TensorError.file(path: target, reason: "cannot be written: '\(blocking)' is a file, not a folder")
+        throw FormatError.file(path: target, reason: "cannot be written: '\(blocking)' is a file, not a folder")
     }
-    throw TensorError.file(path: target, reason: "cannot be written: the folder '\(folder.path)' does not exist")
+    throw FormatError.file(path: target, reason: "cannot be written: the folder '\(folder.path)' does not exist")
 }
 
 /// The first existing ancestor of `url` (or `url` itself) that is not a folder, if any.

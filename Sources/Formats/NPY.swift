@@ -20,7 +20,7 @@ public enum NPY {
     /// Parses the bytes of an `.npy` file; `path` only names the file in errors.
     public static func decode(_ data: Data, path: String = "<memory>") throws -> TypedArray {
         guard case .array(let array) = try decodeAny(data, path: path, allowObjects: false) else {
-            throw TensorError.file(path: path, reason: "npy: object arrays (dtype 'O': a list of matrices, such as mel features) cannot be read as one numeric array")
+            throw FormatError.file(path: path, reason: "npy: object arrays (dtype 'O': a list of matrices, such as mel features) cannot be read as one numeric array")
         }
         return array
     }
@@ -36,23 +36,23 @@ public enum NPY {
             switch t.rank {
             case 2: return [t]
             case 3: return try (0..<t.shape[0]).map { try t.slice(axis: 0, start: $0, end: $0 + 1).squeezed(axis: 0) }
-            default: throw TensorError.file(path: path, reason: "npy: expected matrices, got an array of shape \(t.shape)")
+            default: throw FormatError.file(path: path, reason: "npy: expected matrices, got an array of shape \(t.shape)")
             }
         case .objectArray(let shape, let elements):
-            guard shape.count == 1 else { throw TensorError.file(path: path, reason: "npy: object array of shape \(shape) is not a list") }
+            guard shape.count == 1 else { throw FormatError.file(path: path, reason: "npy: object array of shape \(shape) is not a list") }
             return try elements.enumerated().map { i, element in
                 guard case .array(let a) = element, a.shape.count == 2 else {
-                    throw TensorError.file(path: path, reason: "npy: element \(i) of the object array is not a 2-D numeric array")
+                    throw FormatError.file(path: path, reason: "npy: element \(i) of the object array is not a 2-D numeric array")
                 }
                 return a.tensor()
             }
         default:
-            throw TensorError.file(path: path, reason: "npy: unexpected content")
+            throw FormatError.file(path: path, reason: "npy: unexpected content")
         }
     }
 
     static func decodeAny(_ data: Data, path: String, allowObjects: Bool) throws -> PickleValue {
-        func fail(_ reason: String) -> TensorError { .file(path: path, reason: "npy: " + reason) }
+        func fail(_ reason: String) -> FormatError { .file(path: path, reason: "npy: " + reason) }
         let bytes = [UInt8](data.prefix(12))
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
             throw fail("not a NumPy file (missing the \\x93NUMPY magic)")
@@ -177,7 +177,7 @@ public enum NPY {
         return data
     }
 
-    private static func scalarType(_ descr: String, _ fail: (String) -> TensorError) throws -> (ScalarType, Bool) {
+    private static func scalarType(_ descr: String, _ fail: (String) -> FormatError) throws -> (ScalarType, Bool) {
         guard descr.count >= 3 else { throw fail("unsupported dtype '\(descr)'") }
         let order = descr.first!
         let code = String(descr.dropFirst())
@@ -197,7 +197,7 @@ public enum NPY {
 
     /// Parses the Python dict literal of an `.npy` header: string keys; values that are strings,
     /// `True`/`False` or tuples of integers (anything else is kept as `.other`).
-    static func parseHeader(_ text: String, _ fail: (String) -> TensorError) throws -> [String: HeaderValue] {
+    static func parseHeader(_ text: String, _ fail: (String) -> FormatError) throws -> [String: HeaderValue] {
         let chars = Array(text.unicodeScalars)
         var i = 0
         func skipSpace() { while i < chars.count && (chars[i] == " " || chars[i] == "\n" || chars[i] == "\t") { i += 1 } }

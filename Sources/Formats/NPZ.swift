@@ -8,7 +8,7 @@ public enum NPZ {
     public static func read(_ url: URL) throws -> [String: TypedArray] {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw TensorError.file(path: url.path, reason: "npz: cannot read (\(readableDescription(of: error)))")
+            throw FormatError.file(path: url.path, reason: "npz: cannot read (\(readableDescription(of: error)))")
         }
         let zip = try ZipArchive(data, path: url.path)
         var arrays: [String: TypedArray] = [:]

@@ -88,7 +88,7 @@ public struct PickleReader {
         return result
     }
 
-    func failure(_ reason: String, at offset: Int) -> TensorError {
+    func failure(_ reason: String, at offset: Int) -> FormatError {
         .file(path: path, reason: "pickle: \(reason) (byte \(offset))")
     }
 }
@@ -153,7 +153,7 @@ struct PickleMachine {
         return n
     }
 
-    func fail(_ reason: String) -> TensorError { reader.failure(reason, at: position) }
+    func fail(_ reason: String) -> FormatError { reader.failure(reason, at: position) }
 
     mutating func byte() throws -> UInt8 {
         guard position < data.count else { throw fail("truncated: the data ends before STOP") }

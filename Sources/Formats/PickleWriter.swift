@@ -20,7 +20,7 @@ public enum PickleWriter {
     }
 
     private static func write(_ value: PickleValue, into out: inout [UInt8], depth: Int) throws {
-        guard depth < 1000 else { throw TensorError.invalidArgument("pickle: value nested more than 1000 levels deep") }
+        guard depth < 1000 else { throw FormatError.unsupported("pickle: value nested more than 1000 levels deep") }
         switch value {
         case .none: out.append(0x4E)
         case .bool(let b): out.append(b ? 0x88 : 0x89)
@@ -68,13 +68,13 @@ public enum PickleWriter {
         case .array(let array): try writeArray(array, into: &out)
         case .objectArray(let shape, let elements):
             guard shape.reduce(1, *) == elements.count else {
-                throw TensorError.shapeMismatch("pickle: object array of shape \(shape) with \(elements.count) elements")
+                throw FormatError.shapeMismatch("pickle: object array of shape \(shape) with \(elements.count) elements")
             }
             try writeNumPy(shape: shape, typeCode: "O8", byteOrder: "|", flags: 63, into: &out) { out in
                 try write(.list(elements), into: &out, depth: depth + 1)
             }
         case .set, .global:
-            throw TensorError.invalidArgument("pickle: writing sets and globals is not supported")
+            throw FormatError.unsupported("pickle: writing sets and globals is not supported")
         }
     }
 
@@ -83,7 +83,7 @@ public enum PickleWriter {
         let codes: [ScalarType: String] = [.float32: "<f4", .float64: "<f8", .int32: "<i4", .int64: "<i8", .uint8: "|u1", .bool: "|b1",
                                            .float16: "<f2", .int16: "<i2", .int8: "|i1"]
         guard let code = codes[array.scalarType] else {
-            throw TensorError.invalidArgument("pickle: NumPy arrays of \(array.scalarType) are not written")
+            throw FormatError.unsupported("pickle: NumPy arrays of \(array.scalarType) are not written")
         }
         try writeNumPy(shape: array.shape, typeCode: String(code.dropFirst()), byteOrder: String(code.prefix(1)), flags: 0, into: &out) { out in
             try write(.bytes(Array(array.bytes)), into: &out, depth: 1)
@@ -130,9 +130,9 @@ extension PickleValue {
 
     /// The tensors of a list of numeric arrays (converted to Float32).
     public func tensors() throws -> [Tensor] {
-        guard let items = items else { throw TensorError.invalidArgument("pickle: expected a list of arrays") }
+        guard let items = items else { throw FormatError.unsupported("pickle: expected a list of arrays") }
         return try items.enumerated().map { i, item in
-            guard case .array(let a) = item else { throw TensorError.invalidArgument("pickle: item \(i) is not a numeric array") }
+            guard case .array(let a) = item else { throw FormatError.unsupported("pickle: item \(i) is not a numeric array") }
             return a.tensor()
         }
     }

@@ -29,7 +29,7 @@ public struct SafeTensorsFile: Sendable {
     /// - Throws: if there is no such array.
     public func tensor(_ name: String) throws -> Tensor {
         guard let array = arrays[name] else {
-            throw TensorError.invalidArgument("safetensors: no tensor named '\(name)'")
+            throw FormatError.unsupported("safetensors: no tensor named '\(name)'")
         }
         return array.tensor()
     }
@@ -45,7 +45,7 @@ public struct SafeTensorsFile: Sendable {
 
     /// Parses safetensors bytes; `path` only names the file in errors.
     public static func decode(_ data: Data, path: String = "<memory>") throws -> SafeTensorsFile {
-        func fail(_ reason: String) -> TensorError { .file(path: path, reason: "safetensors: " + reason) }
+        func fail(_ reason: String) -> FormatError { .file(path: path, reason: "safetensors: " + reason) }
         guard data.count >= 8 else { throw fail("file of \(data.count) bytes is too short for the 8-byte header length") }
         var headerLength: UInt64 = 0
         for (k, byte) in data.prefix(8).enumerated() { headerLength |= UInt64(byte) << (8 * UInt64(k)) }
@@ -125,7 +125,7 @@ public struct SafeTensorsFile: Sendable {
         let sorted = arrays.sorted { $0.key < $1.key }
         for (name, a) in sorted {
             guard name != "__metadata__" else {
-                throw TensorError.invalidArgument("safetensors: '__metadata__' cannot be a tensor name")
+                throw FormatError.unsupported("safetensors: '__metadata__' cannot be a tensor name")
             }
             header[name] = ["dtype": a.scalarType.safetensorsName, "shape": a.shape, "data_offsets": [offset, offset + a.bytes.count]]
             offset += a.bytes.count

@@ -28,13 +28,13 @@ public struct TorchCheckpoint {
     public func stateDict(under key: String? = nil, stripModulePrefix: Bool = true) throws -> [(String, TypedArray)] {
         var dict = root
         if let key {
-            guard let inner = root[key] else { throw TensorError.invalidArgument("checkpoint: no entry '\(key)'") }
+            guard let inner = root[key] else { throw FormatError.unsupported("checkpoint: no entry '\(key)'") }
             dict = inner
         } else if case .dict(let entries) = root, !entries.contains(where: { if case .array = $0.value { return true }; return false }),
                   let inner = root["state_dict"] {
             dict = inner
         }
-        guard case .dict(let entries) = dict else { throw TensorError.invalidArgument("checkpoint: the state dict is not a dict") }
+        guard case .dict(let entries) = dict else { throw FormatError.unsupported("checkpoint: the state dict is not a dict") }
         return entries.compactMap { entry in
             guard case .string(var name) = entry.key, case .array(let array) = entry.value else { return nil }
             if stripModulePrefix && name.hasPrefix("module.") { name.removeFirst("module.".count) }
@@ -47,18 +47,18 @@ public struct TorchCheckpoint {
     private static func readZip(_ data: Data, path: String) throws -> TorchCheckpoint {
         let zip = try ZipArchive(data, path: path)
         guard let pickleName = zip.names.first(where: { $0.hasSuffix("/data.pkl") || $0 == "data.pkl" }) else {
-            throw TensorError.file(path: path, reason: "checkpoint: no data.pkl in the archive")
+            throw FormatError.file(path: path, reason: "checkpoint: no data.pkl in the archive")
         }
         let folder = String(pickleName.dropLast("data.pkl".count))
         // Older checkpoints have no `byteorder`; when it is there it is read, and so CRC-checked.
         if zip.names.contains(folder + "byteorder"), String(decoding: try zip.contents(folder + "byteorder"), as: UTF8.self) != "little" {
-            throw TensorError.file(path: path, reason: "checkpoint: big-endian checkpoints are not supported")
+            throw FormatError.file(path: path, reason: "checkpoint: big-endian checkpoints are not supported")
         }
         let main = try decodeWithPlaceholders(try zip.contents(pickleName), path: path, position: nil)
         var storages: [String: Data] = [:]
         let root = try resolve(main.value, path: path) { key in
             guard let (type, _) = main.storages[key] else {
-                throw TensorError.file(path: path, reason: "checkpoint: tensor of unknown storage '\(key)'")
+                throw FormatError.file(path: path, reason: "checkpoint: tensor of unknown storage '\(key)'")
             }
             if let cached = storages[key] { return (cached, type) }
             let bytes = try zip.contents(folder + "data/" + key)
@@ -69,7 +69,7 @@ public struct TorchCheckpoint {
     }
 
     private static func readLegacy(_ data: Data, path: String) throws -> TorchCheckpoint {
-        func fail(_ reason: String) -> TensorError { .file(path: path, reason: "checkpoint: " + reason) }
+        func fail(_ reason: String) -> FormatError { .file(path: path, reason: "checkpoint: " + reason) }
         // The first pickle is the 80-bit magic number 0x1950a86a20f9469cfc6c as a 10-byte LONG1.
         let magic: [UInt8] = [0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19, 0x2E]
         guard data.count > 15, data.first == 0x80, Array(data.dropFirst(2).prefix(magic.count)) == magic else {
@@ -110,7 +110,7 @@ public struct TorchCheckpoint {
     private static func decodeWithPlaceholders(_ data: Data, path: String, position: UnsafeMutablePointer<Int>?)
         throws -> (value: PickleValue, storages: [String: (ScalarType, Int)]) {
         var storages: [String: (ScalarType, Int)] = [:]
-        func fail(_ reason: String) -> TensorError { .file(path: path, reason: "checkpoint: " + reason) }
+        func fail(_ reason: String) -> FormatError { .file(path: path, reason: "checkpoint: " + reason) }
         let reader = PickleReader(data: data, path: path, persistentLoad: { pid in
             guard let items = pid.items, items.count >= 5, case .string("storage") = items[0], case .global(let typeName) = items[1],
                   case .string(let key) = items[2], case .int(let numel) = items[4], numel >= 0 else {
@@ -142,7 +142,7 @@ public struct TorchCheckpoint {
 
     /// Replaces tensor placeholders by contiguous arrays gathered from their storages.
     private static func resolve(_ value: PickleValue, path: String, storage: (String) throws -> (Data, ScalarType)) throws -> PickleValue {
-        func fail(_ reason: String) -> TensorError { .file(path: path, reason: "checkpoint: " + reason) }
+        func fail(_ reason: String) -> FormatError { .file(path: path, reason: "checkpoint: " + reason) }
         switch value {
         case .tuple(let items) where items.count == 5 && items[0] == .string("tensor"):
             guard case .string(let key) = items[1], case .int(let offset) = items[2], let size = items[3].items, let stride = items[4].items,
@@ -161,7 +161,7 @@ public struct TorchCheckpoint {
 
     /// The elements `offset + Σ index·stride` of a storage, in row-major order of `shape`.
     private static func gather(_ bytes: Data, type: ScalarType, offset: Int, shape: [Int], strides: [Int],
-                               fail: (String) -> TensorError) throws -> TypedArray {
+                               fail: (String) -> FormatError) throws -> TypedArray {
         let width = type.byteCount, available = bytes.count / width
         var count = 1, last = offset
         for (d, s) in zip(shape, strides) {

@@ -25,7 +25,7 @@ struct ZipArchive {
         let layout = try ZipLayout(data, path: path)
         let archive: Archive
         do { archive = try Archive(data: data, accessMode: .read) } catch {
-            throw TensorError.file(path: path, reason: "zip: unreadable archive (\(error))")
+            throw FormatError.file(path: path, reason: "zip: unreadable archive (\(error))")
         }
         // ZIPFoundation's iterator ends quietly at a record it cannot read; a missing member must be an error instead.
         var index = 0
@@ -36,14 +36,14 @@ struct ZipArchive {
             index += 1
         }
         guard index == layout.dataStarts.count else {
-            throw TensorError.file(path: path, reason: "zip: central directory entry \(index) of \(layout.dataStarts.count) is unreadable")
+            throw FormatError.file(path: path, reason: "zip: central directory entry \(index) of \(layout.dataStarts.count) is unreadable")
         }
     }
 
     /// The bytes of member `name`, inflated if it is deflated, after its size and CRC32 are checked.
     func contents(_ name: String) throws -> Data {
-        func fail(_ reason: String) -> TensorError { .file(path: path, reason: "zip: entry '\(name)': \(reason)") }
-        guard let member = members[name] else { throw TensorError.file(path: path, reason: "zip: no entry '\(name)'") }
+        func fail(_ reason: String) -> FormatError { .file(path: path, reason: "zip: entry '\(name)': \(reason)") }
+        guard let member = members[name] else { throw FormatError.file(path: path, reason: "zip: no entry '\(name)'") }
         let entry = member.entry
         // Sizes may come from a ZIP64 data descriptor, which the layout walk does not see: checked here.
         guard let compressed = Int(exactly: entry.compressedSize), let size = Int(exactly: entry.uncompressedSize),
@@ -67,7 +67,7 @@ struct ZipArchive {
     }
 
     /// Inflates raw deflate data (no zlib header) that declares `size` bytes, through ZIPFoundation's zlib binding.
-    private func inflate(_ compressed: Data, size: Int, fail: (String) -> TensorError) throws -> Data {
+    private func inflate(_ compressed: Data, size: Int, fail: (String) -> FormatError) throws -> Data {
         // The declared size is checked before it is allocated: deflate expands at most 1032-fold (258-byte matches
         // in under two bits each).
         let (bound, overflow) = compressed.count.multipliedReportingOverflow(by: 1032)
@@ -141,7 +141,7 @@ private struct ZipLayout {
     static let largestValue: UInt64 = 1 << 62
 
     init(_ data: Data, path: String) throws {
-        func fail(_ reason: String) -> TensorError { .file(path: path, reason: "zip: " + reason) }
+        func fail(_ reason: String) -> FormatError { .file(path: path, reason: "zip: " + reason) }
         try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
             let n = bytes.count
             func u16(_ at: Int) throws -> Int {
@@ -224,7 +224,7 @@ enum ZipWriter {
         for member in members {
             let bytes = [UInt8](member.data), name = [UInt8](member.name.utf8)
             guard bytes.count < 0xFFFF_FFFF, out.count < 0xFFFF_FFFF else {
-                throw TensorError.file(path: url.path, reason: "zip: member '\(member.name)' is too large for a plain zip")
+                throw FormatError.file(path: url.path, reason: "zip: member '\(member.name)' is too large for a plain zip")
             }
             let crc = Int(crc32(of: member.data))
             let offset = out.count

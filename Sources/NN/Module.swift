@@ -101,14 +101,14 @@ open class Module {
             let type = String(describing: Swift.type(of: module)), keys = Swift.type(of: module).stateKeys
             let names = module.storedProperties().map(\.name)
             for name in keys.keys.sorted() where !names.contains(name) {
-                throw TensorError.invalidArgument("\(type).stateKeys renames '\(name)', which is not a stored property of \(type)")
+                throw NNError.invalidConfiguration("\(type).stateKeys renames '\(name)', which is not a stored property of \(type)")
             }
             var owners: [String: String] = [:]
             for name in names {
                 let key = keys[name] ?? name
                 // Only a renaming can make a clash: Swift gives the unrenamed properties of one class distinct names.
                 if let other = owners[key], keys[other] != nil || keys[name] != nil {
-                    throw TensorError.invalidArgument("\(type).stateKeys gives '\(other)' and '\(name)' the same state-dict key '\(key)'")
+                    throw NNError.invalidConfiguration("\(type).stateKeys gives '\(other)' and '\(name)' the same state-dict key '\(key)'")
                 }
                 owners[key] = name
             }

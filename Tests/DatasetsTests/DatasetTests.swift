@@ -97,7 +97,7 @@ struct Manifest {
 
     @Test func missingSplitFilesAreNamed() throws {
         let root = fixtures.url("no-such-tree")
-        let error = #expect(throws: TensorError.self) { try SpokenImageDataset.open(kind: .cub, root: root, split: .train) }
+        let error = #expect(throws: FormatError.self) { try SpokenImageDataset.open(kind: .cub, root: root, split: .train) }
         #expect(error?.description.contains("filenames.pickle") == true)
         #expect(DatasetKind(name: "birds") == .cub && DatasetKind(name: "flowers") == .oxford && DatasetKind(name: "x") == nil)
     }

@@ -1,5 +1,6 @@
 import S2IGANAudio
 import Foundation
+import S2IGANFormats
 import S2IGANTensor
 import TestSupport
 import Testing
@@ -155,7 +156,7 @@ import S2IGANVision
         try Data("{}".utf8).write(to: root.appendingPathComponent(".spoken-flowers-pending.json"))
         #expect(throws: DatasetError.self) { try SpokenFlowers.build(tiny(), root: root) }  // unreadable pending record
         try JSONEncoder().encode(tiny()).write(to: root.appendingPathComponent(".spoken-flowers-pending.json"))
-        #expect(throws: TensorError.self) { try SpokenImageDataset.open(kind: .spokenFlowers, root: root, split: .train) }
+        #expect(throws: FormatError.self) { try SpokenImageDataset.open(kind: .spokenFlowers, root: root, split: .train) }
         let resumed = try SpokenFlowers.build(tiny(), root: root, workers: 2)
         #expect(resumed.imagesDrawn == 1 && resumed.captionsSpoken == 1 && resumed.captionsKept == 19)
         #expect(try files(under: root) == complete)

@@ -22,7 +22,7 @@ import S2IGANTensor
                 == "don't know how to read '/data/a.txt' (expected .pickle, .npy or .safetensors)")
         #expect(FileConversion.unsupportedPair(input: url("a.npy"), output: url("b.json"))
                 == "don't know how to write '/data/b.json' (expected .safetensors, .pickle or .npy)")
-        #expect(throws: TensorError.self) { try FileConversion.convert(url("a.txt"), to: url("b.npy")) }
+        #expect(throws: FormatError.self) { try FileConversion.convert(url("a.txt"), to: url("b.npy")) }
     }
 
     /// The reference's embedding pickle → safetensors → pickle → .npy keeps every array, in order.

@@ -140,7 +140,7 @@ import Testing
     }
 
     @Test func projectErrorsKeepTheirTextOnOneLine() {
-        #expect(readableDescription(of: TensorError.file(path: "x.npy", reason: "truncated")) == "'x.npy': truncated")
+        #expect(readableDescription(of: FormatError.file(path: "x.npy", reason: "truncated")) == "'x.npy': truncated")
         struct Several: Error, CustomStringConvertible { var description: String { "first line\n  second line\n" } }
         #expect(readableDescription(of: Several()) == "first line; second line")
         enum Plain: Error { case broken }

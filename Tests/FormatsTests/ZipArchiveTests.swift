@@ -109,7 +109,7 @@ import Testing
         // and brings 3, at the very end of the member data.
         let truncated: [UInt8] = [0x00, 100, 0, 0x9B, 0xFF, 1, 2, 3]
         let archive = try ZipArchive(ResourceLimitTests.zip(member: "m", deflated: truncated, uncompressed: 100), path: "cut.zip")
-        let error = #expect(throws: TensorError.self) { try archive.contents("m") }
+        let error = #expect(throws: FormatError.self) { try archive.contents("m") }
         #expect("\(error!)".contains("cut.zip") && "\(error!)".contains("'m'"), "\(error!)")
     }
 
@@ -136,7 +136,7 @@ import Testing
         // The locator must point at the record ZIPFoundation reads.
         var moved = bytes
         moved[bytes.count - 22 - 20 + 8] ^= 0x01
-        let error = #expect(throws: TensorError.self) { try ZipArchive(Data(moved), path: "z64.zip") }
+        let error = #expect(throws: FormatError.self) { try ZipArchive(Data(moved), path: "z64.zip") }
         #expect("\(error!)".contains("ZIP64 locator"), "\(error!)")
     }
 }

@@ -150,7 +150,7 @@ struct TinyRDGSetup {
         let whole = temporaryRoot("rdg-whole"), split = temporaryRoot("rdg-split")
         try setup.trainer(TinyRDGSetup.configuration(), output: whole).run()
         try setup.trainer(TinyRDGSetup.configuration(), output: split).run(stopAfter: 1)
-        #expect(throws: GANError.self) { try setup.trainer(TinyRDGSetup.configuration(), output: split).run() }
+        #expect(throws: TrainingError.self) { try setup.trainer(TinyRDGSetup.configuration(), output: split).run() }
         try setup.trainer(TinyRDGSetup.configuration(), output: split).run(resume: true)
         let a = try SafeTensorsFile.read(whole.appendingPathComponent(RDGTrainer.checkpointFile))
         let b = try SafeTensorsFile.read(split.appendingPathComponent(RDGTrainer.checkpointFile))
@@ -158,7 +158,7 @@ struct TinyRDGSetup {
         for name in a.names { #expect(a.arrays[name] == b.arrays[name], "\(name)") }
         var other = TinyRDGSetup.configuration()
         other.batchSize = 6
-        #expect(throws: GANError.self) { try setup.trainer(other, output: split).run(resume: true) }
+        #expect(throws: TrainingError.self) { try setup.trainer(other, output: split).run(resume: true) }
     }
 
     /// `resume` without a run to continue is refused naming the folder (missing, or without a checkpoint), and

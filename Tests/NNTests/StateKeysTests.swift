@@ -72,18 +72,18 @@ import S2IGANTensor
     }
 
     @Test func renamingsOfNoPropertyOrOntoATakenKeyAreRefused() throws {
-        let misspelled = #expect(throws: TensorError.self) { try Misspelled().checkStateKeys() }
+        let misspelled = #expect(throws: NNError.self) { try Misspelled().checkStateKeys() }
         #expect("\(misspelled!)".contains("Misspelled.stateKeys renames 'conditoning', which is not a stored property"), "\(misspelled!)")
-        let clash = #expect(throws: TensorError.self) { try Clash().checkStateKeys() }
+        let clash = #expect(throws: NNError.self) { try Clash().checkStateKeys() }
         #expect("\(clash!)".contains("'conditioning' and 'ca_net' the same state-dict key 'ca_net'"), "\(clash!)")
-        let twoOntoOne = #expect(throws: TensorError.self) { try TwoOntoOne().checkStateKeys() }
+        let twoOntoOne = #expect(throws: NNError.self) { try TwoOntoOne().checkStateKeys() }
         #expect("\(twoOntoOne!)".contains("'first' and 'second' the same state-dict key 'layer'"), "\(twoOntoOne!)")
         // Saving and loading check every descendant before touching anything.
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("state-keys-\(UInt64.random(in: 0...UInt64.max))")
         defer { try? FileManager.default.removeItem(at: folder) }
-        #expect(throws: TensorError.self) { try ParentOfMisspelled().save(to: folder.appendingPathComponent("m.safetensors")) }
+        #expect(throws: NNError.self) { try ParentOfMisspelled().save(to: folder.appendingPathComponent("m.safetensors")) }
         #expect(!FileManager.default.fileExists(atPath: folder.path))
-        #expect(throws: TensorError.self) { try ParentOfMisspelled().load(stateDict: [:], strict: false) }
-        #expect(throws: TensorError.self) { try TrainingCheckpoint.save(to: folder.appendingPathComponent("c.safetensors"), model: TwoOntoOne()) }
+        #expect(throws: NNError.self) { try ParentOfMisspelled().load(stateDict: [:], strict: false) }
+        #expect(throws: NNError.self) { try TrainingCheckpoint.save(to: folder.appendingPathComponent("c.safetensors"), model: TwoOntoOne()) }
     }
 }

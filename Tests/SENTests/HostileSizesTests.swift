@@ -44,7 +44,7 @@ import S2IGANFormats
         for (yaml, expected) in [("speech_encoder:\n  hidden_size: 100000000\n", "hidden_size must be between 1 and 4096, got 100000000"),
                                  ("image_views: 1000000\n", "image_views must be between 0 and 64, got 1000000"),
                                  ("batch_size: 9223372036854775807\n", "batch_size must be at most 65536")] {
-            let error = #expect(throws: SENError.self) { try SENTrainingConfiguration.load(yaml: yaml, base: base, source: "big.yml") }
+            let error = #expect(throws: TrainingError.self) { try SENTrainingConfiguration.load(yaml: yaml, base: base, source: "big.yml") }
             #expect("\(error!)".contains(expected), "\(error!)")
             #expect("\(error!)".contains("big.yml"), "\(error!)")
         }

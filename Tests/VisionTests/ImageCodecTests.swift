@@ -1,4 +1,5 @@
 import Foundation
+import S2IGANFormats
 import S2IGANTensor
 import TestSupport
 import Testing
@@ -67,7 +68,7 @@ import Testing
 
     @Test func missingEmptyAndForeignFilesAreNamedErrors() throws {
         let missing = fixtures.url("no-such-image.png")
-        #expect(throws: TensorError.file(path: missing.path, reason: "no such file")) { try RGBImage.read(missing) }
+        #expect(throws: FormatError.file(path: missing.path, reason: "no such file")) { try RGBImage.read(missing) }
         #expect(throws: VisionError.file(path: "x.png", reason: "image: empty file")) { try RGBImage.decode(Data(), path: "x.png") }
         #expect(throws: VisionError.file(path: "x.png", reason: "image: not a JPEG or PNG file")) {
             try RGBImage.decode(Data("GIF89a".utf8), path: "x.png")
