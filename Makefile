@@ -37,7 +37,7 @@ bench: release
 
 docs: setup
 	mkdir -p docs-out
-	for target in Tensor Formats Autograd NN Metrics Audio Vision Datasets Training SEN GAN Evaluation Demo; do \
+	for target in Tensor Formats Autograd NN Metrics Audio Vision Datasets Training SEN GAN Evaluation Demo Bench; do \
 		swift package --allow-writing-to-directory docs-out generate-documentation --target S2IGAN$$target \
 			--output-path docs-out/$$target || exit 1; \
 	done
