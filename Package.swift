@@ -24,7 +24,6 @@ func layerTests(_ folder: String, _ dependencies: [Target.Dependency], fixtures:
 
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
-let zipFoundation = Target.Dependency.product(name: "ZIPFoundation", package: "ZIPFoundation")
 
 let package = Package(
     name: "S2IGAN",
@@ -50,7 +49,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // C libraries (system-library targets; see scripts/setup.sh for the Debian packages).
@@ -66,7 +64,7 @@ let package = Package(
 
         // Layers, bottom up.
         layer("Tensor", ["COpenBLAS", "CLAPACKE", "CTensorSupport"]),
-        layer("Formats", ["S2IGANTensor", "CSystemZlib", zipFoundation]),
+        layer("Formats", ["S2IGANTensor", "CSystemZlib"]),
         layer("Autograd", ["S2IGANTensor"]),
         layer("NN", ["S2IGANAutograd", "S2IGANFormats", "S2IGANTensor"]),
         layer("Metrics", ["S2IGANFormats", "S2IGANTensor"]),

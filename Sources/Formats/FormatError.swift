@@ -2,7 +2,7 @@ import S2IGANTensor
 
 /// An error of the file formats: a file that cannot be read or written or whose contents are malformed (naming the
 /// file and, where it helps, the byte, entry or member at fault), or a value that a format cannot hold. The
-/// description is the line a user reads (`'w.pth': zip: entry 'w/data/0': CRC32 mismatch …`, `pickle: writing sets
+/// description is the line a user reads (`'w.pth': zip: no entry 'w/data/0'`, `pickle: writing sets
 /// and globals is not supported`). A declared size past a `ResourceLimits` budget is the budget's `TensorError`.
 public enum FormatError: S2IGANError, Equatable {
     /// A file that is missing, cannot be read or written, or whose contents are malformed.
