@@ -55,6 +55,33 @@ import Testing
         for cut in Swift.stride(from: 0, to: legacy.count, by: 97) { #expect(reason(legacy.prefix(cut)) != "no error") }
         for cut in Swift.stride(from: 0, to: good.count, by: 211) { #expect(reason(good.prefix(cut)) != "no error") }
     }
+
+    /// A bit flipped inside a stored tensor changes no structure, only values; the member's CRC-32 catches it.
+    @Test func aFlippedBitInAStoredTensorIsAnError() throws {
+        let good = try Data(contentsOf: fixtures.url("interop/state_zip.pth"))
+        let archive = try ZipArchive(good, path: "state_zip.pth")
+        let member = try #require(archive.names.first { $0.contains("/data/") })
+        let range = try #require(archive.entries[member]?.range)
+        #expect(range.count >= 4)
+        var flipped = good
+        flipped[range.lowerBound + range.count / 2] ^= 0x10
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pth-crc-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("flipped.pth")
+        try flipped.write(to: url)
+        let error = #expect(throws: FormatError.self) { try TorchCheckpoint.read(url).stateDict() }
+        let text = error.map { "\($0)" } ?? ""
+        #expect(text.contains("flipped.pth") && text.contains("'\(member)' is corrupt") && text.contains("CRC-32"), "\(text)")
+        // The same archive unflipped reads, so the check is not simply refusing the file.
+        #expect(try TorchCheckpoint.read(fixtures.url("interop/state_zip.pth")).stateDict().count > 0)
+    }
+
+    /// The standard CRC-32 check value (the CRC of the nine bytes "123456789") and the empty input.
+    @Test func crc32MatchesTheStandardCheckValue() {
+        #expect(ZipArchive.crc32(of: Data("123456789".utf8)) == 0xCBF4_3926)
+        #expect(ZipArchive.crc32(of: Data()) == 0)
+    }
 }
 
 /// Budgets and hostile archives: each is an error naming the file.
