@@ -110,6 +110,10 @@ struct PickleMachine {
         var pairs: [(Node, Node)] = []
         /// How many values converting this node builds (itself and, recursively, its contents), once counted.
         var expandedSize: Int?
+        /// A container's value from the conversion numbered `conversion`; a container shared many times is
+        /// converted once per conversion and its value shared (arrays are copy-on-write), not rebuilt.
+        var converted: PickleValue?
+        var conversion = 0
         init(_ kind: Kind) { self.kind = kind }
     }
 
@@ -121,6 +125,9 @@ struct PickleMachine {
     final class Arena {
         var nodes: [Node] = []
         var valuesBuilt = 0
+        /// Numbers each conversion of nodes to values: nodes may change between two conversions (a list passed
+        /// to a REDUCE, then appended to), never during one.
+        var conversions = 0
         let valueBudget: Int
         init(dataSize: Int) { valueBudget = Swift.max(1 << 20, 2 * dataSize) }
         deinit {
@@ -128,6 +135,7 @@ struct PickleMachine {
                 node.items = []
                 node.pairs = []
                 node.kind = .value(.none)
+                node.converted = nil
             }
         }
     }
@@ -219,7 +227,7 @@ struct PickleMachine {
             case 0x2E:                                                 // STOP
                 let result = try pop()
                 try checkExpansion(result)
-                return try value(result, depth: 0)
+                return try convert(result)
             case 0x28: marks.append(stack.count)                       // MARK
             case 0x30: _ = try pop()                                   // POP
             case 0x31: _ = try popToMark()                             // POP_MARK
@@ -318,7 +326,7 @@ struct PickleMachine {
                 push(try persistent(.string(try line())))
             case 0x51:                                                 // BINPERSID
                 let pid = try pop()
-                push(try persistent(try value(pid, depth: 0)))
+                push(try persistent(try convert(pid)))
             case 0x97, 0x98: throw fail("out-of-band buffers (protocol 5 NEXT_BUFFER) are not supported")
             default:
                 throw fail(String(format: "unsupported or invalid opcode 0x%02X", code))
@@ -490,7 +498,7 @@ struct PickleMachine {
             // Protocols 0–2 write bytes as their latin-1 text.
             return node(.value(.bytes(text.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) })))
         default:
-            if let reducer = reader.reducer, let result = try reducer(name, try value(arguments, depth: 0)) {
+            if let reducer = reader.reducer, let result = try reducer(name, try convert(arguments)) {
                 return node(.value(result))
             }
             throw fail("refusing to call '\(name)': only NumPy arrays, OrderedDict, sets and bytes are rebuilt")
@@ -517,6 +525,7 @@ struct PickleMachine {
             let count = try checkedCount(shape)
             if code.hasPrefix("O") {
                 guard case .list = s[4].kind, s[4].items.count == count else { throw fail("object array data does not match shape \(shape)") }
+                arena.conversions += 1
                 var elements = try s[4].items.map { try value($0, depth: 1) }
                 if fortran { elements = reorderFortran(elements, shape: shape) }
                 object.kind = .array(.objectArray(shape: shape, elements: elements))
@@ -625,25 +634,36 @@ struct PickleMachine {
         }
     }
 
+    /// The value of `node` as it is now: one conversion (see `Arena.conversions`).
+    func convert(_ node: Node) throws -> PickleValue {
+        arena.conversions += 1
+        return try value(node, depth: 0)
+    }
+
     /// The value of a node; containers are converted recursively (bounded, so cyclic or absurdly deep
-    /// data is an error, not a crash).
+    /// data is an error, not a crash), each container once per conversion however often it is referenced.
     func value(_ node: Node, depth: Int) throws -> PickleValue {
         guard depth < 1000 else { throw fail("data nested more than 1000 levels deep (or cyclic)") }
+        if node.conversion == arena.conversions, let known = node.converted { return known }
         arena.valuesBuilt += 1
         guard arena.valuesBuilt <= arena.valueBudget else {
             throw fail("the data expands to more than \(arena.valueBudget) values (a container referenced over and over)")
         }
+        let result: PickleValue
         switch node.kind {
         case .value(let v): return v
         case .array(let v): return v
-        case .list: return .list(try node.items.map { try value($0, depth: depth + 1) })
-        case .tuple: return .tuple(try node.items.map { try value($0, depth: depth + 1) })
-        case .set: return .set(try node.items.map { try value($0, depth: depth + 1) })
-        case .dict:
-            return .dict(try node.pairs.map { PickleEntry(key: try value($0.0, depth: depth + 1), value: try value($0.1, depth: depth + 1)) })
         case .global(let name): return .global(name)
         case .dtype(let code, _): return .string(code)
         case .pendingArray: throw fail("NumPy array without state")
+        case .list: result = .list(try node.items.map { try value($0, depth: depth + 1) })
+        case .tuple: result = .tuple(try node.items.map { try value($0, depth: depth + 1) })
+        case .set: result = .set(try node.items.map { try value($0, depth: depth + 1) })
+        case .dict:
+            result = .dict(try node.pairs.map { PickleEntry(key: try value($0.0, depth: depth + 1), value: try value($0.1, depth: depth + 1)) })
         }
+        node.converted = result
+        node.conversion = arena.conversions
+        return result
     }
 }

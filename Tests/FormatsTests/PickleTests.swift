@@ -104,4 +104,41 @@ import Testing
         #expect(throws: FormatError.self) { try replay.run() }
         #expect(replay.arena.valuesBuilt == 0)
     }
+
+    /// Sharing under the budget: 19 doublings expand to 2¹⁹ empty lists, but each container is converted once
+    /// and shared, so 20 values are built (the fuzzer's second timeout built all 2¹⁹, seconds under ASan).
+    @Test func sharedContainersAreConvertedOnce() throws {
+        let bytes: [UInt8] = [0x80, 2, 0x5D] + [UInt8](repeating: 0, count: 19).flatMap { _ in [0x32, 0x86] } + [0x2E]
+        var machine = PickleMachine(reader: PickleReader(data: Data(bytes), path: "x.pickle"), position: 0)
+        var value = try machine.run()
+        #expect(machine.arena.valuesBuilt == 20)
+        var depth = 0
+        while case .tuple(let pair) = value {
+            #expect(pair.count == 2 && pair[0] == pair[1])
+            value = pair[0]
+            depth += 1
+        }
+        #expect(depth == 19 && value == .list([]))
+        let found = try Data(contentsOf: fixtures.url("../../Fuzz/regressions/pickle/timeout-dup-tuple-under-budget.pickle"))
+        var replay = PickleMachine(reader: PickleReader(data: found, path: "found.pickle"), position: 0)
+        _ = try replay.run()
+        #expect(replay.arena.valuesBuilt < 100, "\(replay.arena.valuesBuilt)")
+    }
+
+    /// A list converted for a REDUCE and appended to afterwards: the value at STOP has the later item (a
+    /// container's value is reused only within one conversion).
+    @Test func aContainerChangedAfterAReduceIsConvertedAgain() throws {
+        // EMPTY_LIST, BINPUT 0; GLOBAL builtins.record, BINGET 0, TUPLE1, REDUCE, POP; BINGET 0, BININT1 7, APPEND; STOP.
+        var seen: [PickleValue] = []
+        let reader = PickleReader(
+            data: Data([0x80, 2, 0x5D, 0x71, 0, 0x63] + Array("builtins\nrecord\n".utf8)
+                + [0x68, 0, 0x85, 0x52, 0x30, 0x68, 0, 0x4B, 7, 0x61, 0x2E]),
+            path: "x.pickle", reducer: { name, arguments in
+                seen.append(arguments)
+                return name == "builtins.record" ? PickleValue.none : nil
+            })
+        let value = try reader.decode()
+        #expect(seen == [.tuple([.list([])])])
+        #expect(value == .list([.int(7)]))
+    }
 }
