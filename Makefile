@@ -1,6 +1,6 @@
 # The two README commands: `make demo` (set up, build in release, run the whole pipeline on the built-in data
 # into demo-output/) and `make test` (set up, build, run every test). Both install what they need.
-# `make test` first holds every import to the layering (scripts/allowed-imports.txt). `make bench` runs the benchmarks; `make docs` writes the DocC catalogues. `make fuzz` fuzzes every decoder
+# `make test` first holds every import to the layering (scripts/allowed-imports.txt) and shows that check can fail. `make bench` runs the benchmarks; `make docs` writes the DocC catalogues. `make fuzz` fuzzes every decoder
 # for FUZZ_SECONDS each (default 300), `make fuzz-smoke` for about a minute in all (Docs/reliability.md).
 SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
@@ -15,6 +15,7 @@ build: setup
 
 test: setup
 	swift scripts/check-imports.swift
+	bash scripts/test-check-imports.sh
 	swift build --build-tests
 	bash scripts/run-tests.sh
 
