@@ -8,33 +8,36 @@ import S2IGANTensor
 /// `shared/bench/02_sen_speech.py`: the speech encoder at its reference size, the image projection on
 /// 2048-d features, the 150-class classifier, and the step that training runs (``SENTrainingStep``: matching +
 /// distinctive loss, backward, Adam with the CUB configuration's β 0.95, 0.999 and coupled weight decay 1e-3).
-public struct SENStepBench: ParsableCommand {
-    public static let configuration = CommandConfiguration(
-        commandName: "sen-step",
-        abstract: "One SEN training step (CUB configuration, cached Inception features) at the given batch sizes, captions padded to --frames with lengths uniform in 40–100 % of it."
-    )
+public struct SENStepBenchmark {
+    public var batches: [Int]
+    /// Padded caption length (the longest caption); the others are uniform in 40–100 % of it.
+    public var frames: Int
+    /// Timed steps per batch size, after one warm-up step.
+    public var iterations: Int
 
-    @OptionGroup var options: BenchOptions
-    @Option(help: "Comma-separated batch sizes.") var batches = "128,32"
-    @Option(help: "Padded caption length in frames (the longest caption).") var frames = 1024
-    @Option(help: "Timed steps per batch size (after one warm-up step).") var iters = 3
+    public init(batches: [Int] = [128, 32], frames: Int = 1024, iterations: Int = 3) throws {
+        guard !batches.isEmpty, batches.allSatisfy({ $0 > 1 }) else { throw ValidationError("--batches: give batch sizes above 1") }
+        guard iterations >= 1 else { throw ValidationError("--iters must be at least 1") }
+        // Lengths are drawn from 40–100 % of --frames, but never below what the encoder's convolutions need.
+        let minimum = SpeechEncoderConfiguration().minimumFrames
+        guard frames >= minimum else {
+            throw ValidationError("--frames must be at least \(minimum) (the speech encoder's shortest utterance), got \(frames)")
+        }
+        (self.batches, self.frames, self.iterations) = (batches, frames, iterations)
+    }
 
-    public init() {}
-
-    public func run() throws {
-        options.apply()
-        let sizes = batches.split(separator: ",").compactMap { Int($0) }
-        guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 1 }) else { throw ValidationError("--batches: give batch sizes above 1") }
-        guard frames >= 16, iters >= 1 else { throw ValidationError("--frames must be at least 16 and --iters at least 1") }
+    /// One "sen_step" record per batch size.
+    public func run(_ emit: (BenchmarkRecord) -> Void) throws {
         Initialization.seed(0)
         let speech = try SpeechEncoder()
+        let minimum = speech.configuration.minimumFrames
         let image = try InceptionImageEncoder()
         let classifier = try SENClassifier(classes: 150)
         let model = SENModel(speech: speech, image: image, classifier: classifier)
         let step = try SENTrainingStep(model: model, configuration: .defaults(for: .cub))
-        for batch in sizes {
+        for batch in batches {
             var rng = RandomGenerator(seed: UInt64(1000 + batch))
-            let low = Int(0.4 * Double(frames))
+            let low = Swift.max(minimum, Int(0.4 * Double(frames)))
             var lengths = (0..<batch).map { _ in low + rng.nextInt(below: frames - low + 1) }
             lengths[0] = frames
             lengths.sort(by: >)
@@ -51,18 +54,18 @@ public struct SENStepBench: ParsableCommand {
             }
             try iteration()
             var times: [Double] = []
-            for _ in 0..<iters {
+            for _ in 0..<iterations {
                 let start = DispatchTime.now().uptimeNanoseconds
                 try iteration()
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             }
             times.sort()
             let median = times[times.count / 2]
-            var row = options.context
+            var row = benchmarkContext()
             row.merge(["bench": "sen_step", "batch": batch, "padded_frames": frames,
                        "mean_length": Double(lengths.reduce(0, +)) / Double(batch), "ms_median": median, "ms_min": times[0],
-                       "iters": iters, "utterances_per_s": Double(batch) / (median / 1000), "loss": Double(lastLoss)]) { $1 }
-            printJSON(row)
+                       "iters": iterations, "utterances_per_s": Double(batch) / (median / 1000), "loss": Double(lastLoss)]) { $1 }
+            emit(row)
         }
     }
 }

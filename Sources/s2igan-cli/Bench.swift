@@ -207,3 +207,23 @@ struct GANStepBench: ParsableCommand {
         try benchmark().run(printJSON)
     }
 }
+
+struct SENStepBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sen-step",
+        abstract: "One SEN training step (CUB configuration, cached Inception features) at the given batch sizes, captions padded to --frames with lengths uniform in 40–100 % of it (at least the encoder's shortest utterance)."
+    )
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Comma-separated batch sizes.") var batches = "128,32"
+    @Option(help: "Padded caption length in frames (the longest caption).") var frames = 1024
+    @Option(help: "Timed steps per batch size (after one warm-up step).") var iters = 3
+
+    func benchmark() throws -> SENStepBenchmark { try SENStepBenchmark(batches: integers(batches), frames: frames, iterations: iters) }
+
+    func validate() throws { _ = try benchmark() }
+
+    func run() throws {
+        options.apply()
+        try benchmark().run(printJSON)
+    }
+}

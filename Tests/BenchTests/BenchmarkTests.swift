@@ -153,9 +153,18 @@ func expectWellFormed(_ row: BenchmarkRecord, bench: String, sourceLocation: Sou
     }
 
     @Test func senStepRefusesBatchesOfOne() throws {
-        let command = try SENStepBench.parse(["--batches", "1"])
-        #expect(throws: ValidationError.self) { try command.run() }
-        let frames = try SENStepBench.parse(["--frames", "8"])
-        #expect(throws: ValidationError.self) { try frames.run() }
+        #expect(throws: ValidationError.self) { try SENStepBenchmark(batches: [1]) }
+        #expect(throws: ValidationError.self) { try SENStepBenchmark(batches: []) }
+        #expect(throws: ValidationError.self) { try SENStepBenchmark(frames: 8) }
+        #expect(throws: ValidationError.self) { try SENStepBenchmark(iterations: 0) }
+    }
+
+    /// Short padded captions: 40 % of 32 frames is below the encoder's shortest utterance, and 15 draws from
+    /// 12–32 frames fell below it almost surely before the draw was floored there.
+    @Test func senStepDrawsNoCaptionShorterThanTheEncoderTakes() throws {
+        let rows = try records(SENStepBenchmark(batches: [16], frames: 32, iterations: 1).run)
+        #expect(rows.count == 1)
+        expectWellFormed(rows[0], bench: "sen_step")
+        #expect((rows[0]["mean_length"] as? Double ?? 0) >= 16)
     }
 }
