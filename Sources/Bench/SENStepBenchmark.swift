@@ -53,13 +53,7 @@ public struct SENStepBenchmark {
                 lastLoss = try step.run(captions: captions, lengths: lengths, imageInputs: features, classIDs: classes, labels: classes).total
             }
             try iteration()
-            var times: [Double] = []
-            for _ in 0..<iterations {
-                let start = DispatchTime.now().uptimeNanoseconds
-                try iteration()
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-            }
-            times.sort()
+            let times = try Timing.sortedMilliseconds(runs: iterations, iteration)
             let median = times[times.count / 2]
             var row = benchmarkContext()
             row.merge(["bench": "sen_step", "batch": batch, "padded_frames": frames,

@@ -18,13 +18,18 @@ public struct Timing: Sendable {
         try body()
         let probe = Double(DispatchTime.now().uptimeNanoseconds - probeStart) / 1e9
         let runs = Swift.max(minimumRuns, Swift.min(500, Int(targetSeconds / Swift.max(probe, 1e-6))))
+        let times = try Timing.sortedMilliseconds(runs: runs, body)
+        return (times[times.count / 2], runs)
+    }
+
+    /// The times of `runs` (at least one) runs of `body` in milliseconds, shortest first; no warm-up.
+    public static func sortedMilliseconds(runs: Int, _ body: () throws -> Void) rethrows -> [Double] {
         var times: [Double] = []
-        for _ in 0..<runs {
+        for _ in 0..<Swift.max(1, runs) {
             let start = DispatchTime.now().uptimeNanoseconds
             try body()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
-        times.sort()
-        return (times[times.count / 2], runs)
+        return times.sorted()
     }
 }
