@@ -26,11 +26,18 @@ struct EvalOptions: ParsableArguments {
     static let torchvisionWeights = "inception_v3_google-0cc3c7bd.pth from https://download.pytorch.org/models/"
     static let fidWeights = "pt_inception-2015-12-05-6726825d.pth from https://github.com/mseitzer/pytorch-fid/releases (fid_weights)"
 
-    @Option(help: "Folder of generated images, or of epoch<N> folders.") var images: String
+    @Option(help: "Folder of generated images, or of epoch<N> folders (every command needs it but `fid` given two paths).")
+    var images: String?
     @Option(help: "Inception weights (.pth as published, or .safetensors).") var weights: String?
     @Option(help: "Append one line per evaluated folder to this text file.") var log: String?
     @Option(help: "Write all results to this JSON file.") var json: String?
     @Option(help: "Images per batch.") var batchSize = 50
+
+    /// --images, which every command but `fid` with two paths needs (checked in each command's `validate()`).
+    func imagesFolder() throws -> URL {
+        guard let images else { throw ValidationError("--images is needed: a folder of generated images, or of epoch<N> folders") }
+        return URL(fileURLWithPath: images)
+    }
 
     func network(_ variant: InceptionV3.Variant) throws -> InceptionV3 {
         let expected = variant == .fid ? Self.fidWeights : Self.torchvisionWeights
@@ -47,12 +54,12 @@ struct EvalOptions: ParsableArguments {
     /// Every folder to evaluate (--images, or its epoch<N> folders) with its images; checked before any network
     /// is loaded, so an empty folder is named at once.
     func imageSets() throws -> [(epoch: Int?, folder: URL, files: [URL])] {
-        try EvaluationLists.epochFolders(in: URL(fileURLWithPath: images)).map { ($0.epoch, $0.folder, try ImageSetMetrics.imageFiles(in: $0.folder)) }
+        try EvaluationLists.epochFolders(in: imagesFolder()).map { ($0.epoch, $0.folder, try ImageSetMetrics.imageFiles(in: $0.folder)) }
     }
 
     /// Runs `evaluate` on every epoch folder, printing, logging and collecting its results.
     func run(_ evaluate: (URL) throws -> (line: String, values: [String: Any])) throws {
-        try run(EvaluationLists.epochFolders(in: URL(fileURLWithPath: images)).map { ($0.epoch, $0.folder, []) }) { folder, _ in try evaluate(folder) }
+        try run(EvaluationLists.epochFolders(in: imagesFolder()).map { ($0.epoch, $0.folder, []) }) { folder, _ in try evaluate(folder) }
     }
 
     /// Runs `evaluate` on every folder of `sets` with its images, printing, logging and collecting its results.
@@ -87,6 +94,8 @@ struct EvalIS: ParsableCommand {
     @Option(help: "reference (torchvision, 1000 classes, splits of ⌊N/10⌋) or fidelity (pytorch-fid network, 1008 classes, no bias).") var variant = ISVariant.reference
     @Option(help: "Splits.") var splits = 10
 
+    func validate() throws { _ = try options.imagesFolder() }
+
     func run() throws {
         let sets = try options.imageSets()
         let metrics = ImageSetMetrics(network: try options.network(variant == .fidelity ? .fid : .torchvision), batchSize: options.batchSize,
@@ -101,27 +110,54 @@ struct EvalIS: ParsableCommand {
 
 /// The real side of FID / KID: a folder of images or, for FID, an `.npz` of statistics.
 struct RealImages: ParsableArguments {
-    @Option(help: "Real images: a folder, or (fid) an .npz with mu and sigma.") var real: String
+    @Option(help: "Real images: a folder, or (fid) an .npz with mu and sigma.") var real: String?
     @Option(help: "Only the images of --real this list names (.pickle list or text, one key or relative path per line; extension optional).")
     var realList: String?
 
+    /// --real (required unless `fid` is given two paths).
+    func folder() throws -> URL {
+        guard let real else { throw ValidationError("--real is needed: a folder of real images, or (fid) an .npz of their statistics") }
+        return URL(fileURLWithPath: real)
+    }
+
     /// The real image files: every image under --real, or those --real-list names.
     func files() throws -> [URL] {
-        let folder = URL(fileURLWithPath: real)
+        let folder = try self.folder()
         guard let realList else { return try ImageSetMetrics.imageFiles(in: folder) }
         return try ImageFeatureExtractor.imageFiles(in: folder, names: NameList.read(URL(fileURLWithPath: realList), what: "real-image list"))
     }
 }
 
 struct EvalFID: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "fid", abstract: "FID against real images (pytorch-fid semantics).")
+    static let configuration = CommandConfiguration(
+        commandName: "fid", abstract: "FID against real images (pytorch-fid semantics).",
+        discussion: """
+        Either --images (and its epoch<N> folders) against --real, or two paths as pytorch-fid takes them: each a \
+        folder of images or an .npz of statistics (mu, sigma). Two .npz files need no network and no --weights.
+        """)
     @OptionGroup var options: EvalOptions
     @OptionGroup var realImages: RealImages
     @Option(help: "Save the real images' statistics to this .npz (pytorch-fid's --save-stats format).") var saveStats: String?
+    @Argument(help: "Two folders of images or .npz statistics files, instead of --images and --real.") var paths: [String] = []
+
+    static func isStatistics(_ path: String) -> Bool { URL(fileURLWithPath: path).pathExtension.lowercased() == "npz" }
+
+    func validate() throws {
+        if paths.isEmpty {
+            _ = try options.imagesFolder()
+            _ = try realImages.folder()
+            return
+        }
+        guard paths.count == 2 else { throw ValidationError("give two paths (folders of images or .npz statistics), got \(paths.count)") }
+        guard options.images == nil, realImages.real == nil, realImages.realList == nil, saveStats == nil else {
+            throw ValidationError("give either two paths or --images and --real (with --real-list, --save-stats), not both")
+        }
+    }
 
     func run() throws {
-        let realURL = URL(fileURLWithPath: realImages.real)
-        let realIsStatistics = realURL.pathExtension.lowercased() == "npz"
+        if !paths.isEmpty { return try runOnTwoPaths() }
+        let realURL = try realImages.folder()
+        let realIsStatistics = Self.isStatistics(realURL.path)
         let realFiles = realIsStatistics ? [] : try realImages.files()
         let sets = try options.imageSets()
         let metrics = ImageSetMetrics(network: try options.network(.fid), batchSize: options.batchSize, progress: options.progress("images"))
@@ -130,6 +166,27 @@ struct EvalFID: ParsableCommand {
         try options.run(sets) { _, files in
             let fid = try FeatureDistance.frechet(metrics.statistics(of: files), real)
             return ("FID: \(format(fid))", ["fid": fid])
+        }
+    }
+
+    /// `fid A B`: each side an .npz of statistics or a folder of images; the network is loaded only for a folder,
+    /// and each folder's images are found before it is.
+    func runOnTwoPaths() throws {
+        let files = try paths.map { Self.isStatistics($0) ? nil : try ImageSetMetrics.imageFiles(in: URL(fileURLWithPath: $0)) }
+        var metrics: ImageSetMetrics?
+        if files.contains(where: { $0 != nil }) {
+            metrics = ImageSetMetrics(network: try options.network(.fid), batchSize: options.batchSize, progress: options.progress("images"))
+        }
+        let statistics = try zip(paths, files).map { path, images in
+            if let images, let metrics { return try metrics.statistics(of: images) }
+            return try GaussianStatistics.read(URL(fileURLWithPath: path))
+        }
+        let fid = try FeatureDistance.frechet(statistics[0], statistics[1])
+        print("FID: \(format(fid))")
+        if let log = options.log { try appendLine("\(paths[0]) \(paths[1]) FID: \(format(fid))", to: URL(fileURLWithPath: log)) }
+        if let json = options.json {
+            let data = try JSONSerialization.data(withJSONObject: [["fid": fid, "paths": paths]], options: [.prettyPrinted, .sortedKeys])
+            try writeFileAtomically(data, to: URL(fileURLWithPath: json))
         }
     }
 }
@@ -141,6 +198,11 @@ struct EvalKID: ParsableCommand {
     @Option(help: "Random subsets.") var subsets = 100
     @Option(help: "Images per subset (at most the smaller set).") var subsetSize = 1000
     @Option(help: "Seed of the subset draws.") var seed: UInt64 = 0
+
+    func validate() throws {
+        _ = try options.imagesFolder()
+        _ = try realImages.folder()
+    }
 
     func run() throws {
         let realFiles = try realImages.files()
@@ -174,6 +236,8 @@ struct EvalMAP: ParsableCommand {
     @Option(help: "Folder of precomputed query features (<name without extension>.npy).") var queryFeatures: String?
     @Option(help: "Folder of the real images the ground-truth list names.") var realImages: String?
     @Option(help: "Cache file (.npy) for computed query features.") var queryCache: String?
+
+    func validate() throws { _ = try options.imagesFolder() }
 
     func run() throws {
         let truth = try EvaluationLists.read(URL(fileURLWithPath: groundTruth))
@@ -213,6 +277,8 @@ struct EvalRecall: ParsableCommand {
     @Option(help: "List of the image keys.") var list: String
     @Option(help: "Folder of the real images (<key>.jpg).") var realImages: String
     @Option(help: "Generated images per key.") var captions = 5
+
+    func validate() throws { _ = try options.imagesFolder() }
 
     func run() throws {
         let keys = try EvaluationLists.read(URL(fileURLWithPath: list))
