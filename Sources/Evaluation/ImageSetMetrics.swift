@@ -52,6 +52,23 @@ public struct ImageSetMetrics {
         return try GaussianStatistics(features: features(of: files, range: .unit))
     }
 
+    /// Whether `url` names a statistics file (`.npz` with `mu` and `sigma`, pytorch-fid's) rather than a folder of images.
+    public static func isStatisticsFile(_ url: URL) -> Bool { url.pathExtension.lowercased() == "npz" }
+
+    /// FID between two sides as pytorch-fid's command line takes them: each a statistics file or a folder of
+    /// images. Both folders are listed (an empty one is an error naming it) before `metrics` is asked for the
+    /// network, which happens only when a side is a folder; two statistics files need no network.
+    public static func frechetDistance(_ first: URL, _ second: URL, metrics: () throws -> ImageSetMetrics) throws -> Double {
+        let sides = [first, second]
+        let files = try sides.map { isStatisticsFile($0) ? nil : try imageFiles(in: $0) }
+        let network = files.contains { $0 != nil } ? try metrics() : nil
+        let statistics = try zip(sides, files).map { side, images -> GaussianStatistics in
+            if let images, let network { return try network.statistics(of: images) }
+            return try GaussianStatistics.read(side)
+        }
+        return try FeatureDistance.frechet(statistics[0], statistics[1])
+    }
+
     /// Query features of real images as the reference's R@k script makes them: shorter side resized to 299 (Pillow
     /// bilinear), centre crop 299, [0, 1], the trunk.
     public func realImageFeatures(of files: [URL]) throws -> Tensor {

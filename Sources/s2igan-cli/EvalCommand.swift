@@ -140,8 +140,6 @@ struct EvalFID: ParsableCommand {
     @Option(help: "Save the real images' statistics to this .npz (pytorch-fid's --save-stats format).") var saveStats: String?
     @Argument(help: "Two folders of images or .npz statistics files, instead of --images and --real.") var paths: [String] = []
 
-    static func isStatistics(_ path: String) -> Bool { URL(fileURLWithPath: path).pathExtension.lowercased() == "npz" }
-
     func validate() throws {
         if paths.isEmpty {
             _ = try options.imagesFolder()
@@ -157,7 +155,7 @@ struct EvalFID: ParsableCommand {
     func run() throws {
         if !paths.isEmpty { return try runOnTwoPaths() }
         let realURL = try realImages.folder()
-        let realIsStatistics = Self.isStatistics(realURL.path)
+        let realIsStatistics = ImageSetMetrics.isStatisticsFile(realURL)
         let realFiles = realIsStatistics ? [] : try realImages.files()
         let sets = try options.imageSets()
         let metrics = ImageSetMetrics(network: try options.network(.fid), batchSize: options.batchSize, progress: options.progress("images"))
@@ -169,19 +167,11 @@ struct EvalFID: ParsableCommand {
         }
     }
 
-    /// `fid A B`: each side an .npz of statistics or a folder of images; the network is loaded only for a folder,
-    /// and each folder's images are found before it is.
+    /// `fid A B` (ImageSetMetrics.frechetDistance): printed, logged and written as the --images form is.
     func runOnTwoPaths() throws {
-        let files = try paths.map { Self.isStatistics($0) ? nil : try ImageSetMetrics.imageFiles(in: URL(fileURLWithPath: $0)) }
-        var metrics: ImageSetMetrics?
-        if files.contains(where: { $0 != nil }) {
-            metrics = ImageSetMetrics(network: try options.network(.fid), batchSize: options.batchSize, progress: options.progress("images"))
+        let fid = try ImageSetMetrics.frechetDistance(URL(fileURLWithPath: paths[0]), URL(fileURLWithPath: paths[1])) {
+            ImageSetMetrics(network: try options.network(.fid), batchSize: options.batchSize, progress: options.progress("images"))
         }
-        let statistics = try zip(paths, files).map { path, images in
-            if let images, let metrics { return try metrics.statistics(of: images) }
-            return try GaussianStatistics.read(URL(fileURLWithPath: path))
-        }
-        let fid = try FeatureDistance.frechet(statistics[0], statistics[1])
         print("FID: \(format(fid))")
         if let log = options.log { try appendLine("\(paths[0]) \(paths[1]) FID: \(format(fid))", to: URL(fileURLWithPath: log)) }
         if let json = options.json {

@@ -57,3 +57,30 @@ import S2IGANFormats
         #expect(score.standardDeviation == 0 && score.images == 5)
     }
 }
+
+/// `ImageSetMetrics.frechetDistance(_:_:metrics:)`, pytorch-fid's two-path form.
+@Suite struct TwoSidedFIDTests {
+    struct NetworkRequested: Error {}
+
+    @Test func twoStatisticsFilesNeedNoNetworkAndEmptyFoldersAreNamedFirst() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fid-sides-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        var rng = RandomGenerator(seed: 7)
+        let a = try GaussianStatistics(features: Tensor.normal([40, 6], using: &rng))
+        let b = try GaussianStatistics(features: Tensor.normal([30, 6], mean: 0.5, using: &rng))
+        let first = root.appendingPathComponent("a.npz"), second = root.appendingPathComponent("b.NPZ")
+        try a.write(to: first)
+        try b.write(to: second)
+        let fid = try ImageSetMetrics.frechetDistance(first, second) { throw NetworkRequested() }
+        #expect(abs(fid - (try FeatureDistance.frechet(a, b))) <= 1e-12 * Swift.max(1, abs(fid)), "\(fid)")
+        #expect(fid > 0.1)
+        // A folder side asks for the network, but only after its images are found: an empty folder is named first.
+        let empty = root.appendingPathComponent("generated")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let error = #expect(throws: EvaluationError.self) { try ImageSetMetrics.frechetDistance(first, empty) { throw NetworkRequested() } }
+        #expect(error?.filePath == empty.path, "\(String(describing: error))")
+        try Data([0x89]).write(to: empty.appendingPathComponent("x.png"))
+        #expect(throws: NetworkRequested.self) { try ImageSetMetrics.frechetDistance(first, empty) { throw NetworkRequested() } }
+    }
+}
