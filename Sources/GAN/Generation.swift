@@ -26,9 +26,10 @@ extension RDGArchitecture {
 }
 
 extension Generator {
-    /// A generator from `netG_<N>.safetensors` (ours: the architecture is in the metadata) or the reference's
-    /// `netG_<N>.pth` (sizes read from the weight shapes; `module.` prefixes removed), in evaluation mode.
-    public static func load(from url: URL) throws -> Generator {
+    /// The state dict and the architecture of `netG_<N>.safetensors` (ours: the architecture is in the metadata,
+    /// checked against the weights) or the reference's `netG_<N>.pth` (sizes read from the weight shapes; `module.`
+    /// prefixes removed). Errors name the file.
+    public static func readWeights(from url: URL) throws -> (state: [String: Tensor], architecture: RDGArchitecture) {
         var state: [String: Tensor] = [:]
         var architecture: RDGArchitecture?
         do {
@@ -56,7 +57,18 @@ extension Generator {
                                            + differences.joined(separator: ", "))
                 }
             }
-            let generator = try Generator(architecture ?? fromWeights)
+            return (state, architecture ?? fromWeights)
+        } catch let error as any S2IGANError {
+            if error.filePath != nil { throw error }
+            throw GANError.file(path: url.path, reason: "generator: \(error)")
+        }
+    }
+
+    /// A generator from `netG_<N>.safetensors` or `.pth` (see ``readWeights(from:)``), in evaluation mode.
+    public static func load(from url: URL) throws -> Generator {
+        let (state, architecture) = try readWeights(from: url)
+        do {
+            let generator = try Generator(architecture)
             try generator.load(stateDict: state, source: url.path)
             generator.eval()
             return generator

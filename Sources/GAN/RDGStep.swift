@@ -23,7 +23,8 @@ public enum RelationLabels: String, Sendable, Codable, CaseIterable {
 public struct RDGLossSettings: Sendable, Equatable, Codable {
     /// `TRAIN.COEFF.KL`.
     public var kl: Float = 2
-    /// `UNCOND_LOSS`: the unconditional terms of the generator loss (the discriminators always use both heads).
+    /// `UNCOND_LOSS`: the weight of the unconditional heads' terms in the discriminators' and the generator's losses;
+    /// at 0 the heads are unused and a discriminator's wrong and fake terms are halved, as in the reference.
     public var unconditional: Float = 1
     /// `MD_LOSS`: the relation supervisor's loss and the generator's relation term; 0 switches RS off.
     public var relation: Float = 1
@@ -214,8 +215,9 @@ public final class RDGTrainingStep {
     /// The batch's scale count chooses how many stages train: the generator runs that far, only those
     /// discriminators update, and the relation supervisor sees the last of them (the losses of the other
     /// stages read 0). Throws, naming the loss, if any loss is not finite (before the step that would spread it).
+    /// With a `trace`, every loss term and every gradient norm of the iteration is also recorded in it.
     @discardableResult
-    public func run(_ batch: RDGBatch, noise: Tensor, epsilon: Tensor) throws -> RDGLosses {
+    public func run(_ batch: RDGBatch, noise: Tensor, epsilon: Tensor, trace: RDGStepTrace? = nil) throws -> RDGLosses {
         let allStages = generator.architecture.stages
         let stages = batch.real.count
         let n = batch.count
@@ -253,11 +255,20 @@ public final class RDGTrainingStep {
             let real = try d(Variable(batch.real[i]), condition: mu)
             let wrong = try d(Variable(batch.wrong[i]), condition: mu)
             let fake = try d(output.images[i].detached(), condition: mu)
-            let loss = try (bce(real.conditional, ones) + bce(real.unconditional, ones))
-                + (bce(wrong.conditional, zeros) + bce(wrong.unconditional, ones))
-                + (bce(fake.conditional, zeros) + bce(fake.unconditional, zeros))
+            let (realC, wrongC, fakeC) = (try bce(real.conditional, ones), try bce(wrong.conditional, zeros), try bce(fake.conditional, zeros))
+            let (realU, wrongU, fakeU) = (try bce(real.unconditional, ones), try bce(wrong.unconditional, ones), try bce(fake.unconditional, zeros))
+            // The reference's two branches: with UNCOND_LOSS > 0 both heads, the unconditional ones weighted by it;
+            // without, the conditional head alone with the wrong and fake terms halved.
+            let u = losses.unconditional
+            let loss = u > 0 ? try (realC + realU * u) + (wrongC + wrongU * u) + (fakeC + fakeU * u)
+                             : try realC + (wrongC + fakeC) * 0.5
             dLosses.append(try finite(loss.value.item(), "discriminator \(i)"))
+            try trace?.discriminators.append(RDGStepTrace.DiscriminatorTerms(
+                realConditional: realC.value.item(), realUnconditional: realU.value.item(), wrongConditional: wrongC.value.item(),
+                wrongUnconditional: wrongU.value.item(), fakeConditional: fakeC.value.item(), fakeUnconditional: fakeU.value.item(),
+                total: loss.value.item()))
             try loss.backward()
+            trace?.recordGradients(of: d, as: "netD\(i)")
             try discriminatorOptimizers[i].step()
         }
 
@@ -273,14 +284,26 @@ public final class RDGTrainingStep {
             let wrong = try embedder(Variable(batch.wrong[stages - 1])).detached()
             (phiReal, phiFake) = (real, fake)
             optimizer.zeroGrad()
-            var terms: [Variable] = []
-            if losses.identicalPair { terms.append(try Variable.crossEntropy(rs(real, real), targets: .init(repeating: labels.identical, count: n))) }
-            terms.append(try Variable.crossEntropy(rs(real, similar), targets: .init(repeating: labels.similar, count: n)))
-            terms.append(try Variable.crossEntropy(rs(real, fake.detached()), targets: .init(repeating: labels.generated, count: n)))
-            terms.append(try Variable.crossEntropy(rs(real, wrong), targets: .init(repeating: labels.wrong, count: n)))
-            let loss = try terms.dropFirst().reduce(terms[0], +) * losses.relation
+            func term(_ other: Variable, _ label: Int) throws -> Variable {
+                try Variable.crossEntropy(rs(real, other), targets: .init(repeating: label, count: n))
+            }
+            // The reference's forward order ((I, I), (I, I_s), (I, G), (I, I_w): BatchNorm's running statistics
+            // depend on it, and it runs the (I, I) pair even where its loss is left out) and its sum's order
+            // (similar, identical, generated, wrong, each times MD_LOSS).
+            let identicalPair = try term(real, labels.identical)
+            let identical = losses.identicalPair ? identicalPair : nil
+            let (similarTerm, generated, wrongTerm) = (try term(similar, labels.similar), try term(fake.detached(), labels.generated),
+                                                       try term(wrong, labels.wrong))
+            let c = losses.relation
+            var loss = try similarTerm * c
+            if let identical { loss = try loss + identical * c }
+            loss = try loss + generated * c + wrongTerm * c
             rsLoss = try finite(loss.value.item(), "relation supervisor")
+            trace?.relation = RDGStepTrace.RelationTerms(identical: try identical?.value.item(), similar: try similarTerm.value.item(),
+                                                        generated: try generated.value.item(), wrong: try wrongTerm.value.item(),
+                                                        total: rsLoss)
             try loss.backward()
+            trace?.recordGradients(of: rs, as: "netMD")
             try optimizer.step()
         }
 
@@ -292,9 +315,13 @@ public final class RDGTrainingStep {
         for p in frozen { p.requiresGrad = false }
         defer { for p in frozen { p.requiresGrad = true } }
         var adversarial: [Variable] = []
+        var conditional: [Float] = [], unconditional: [Float] = []
         for (i, d) in discriminators.prefix(stages).enumerated() {
             let fake = try d(output.images[i], condition: output.mu)
-            adversarial.append(try bce(fake.conditional, ones) + bce(fake.unconditional, ones) * losses.unconditional)
+            let (c, u) = (try bce(fake.conditional, ones), try bce(fake.unconditional, ones))
+            adversarial.append(losses.unconditional > 0 ? try c + u * losses.unconditional : c)
+            conditional.append(try c.value.item())
+            unconditional.append(try u.value.item())
         }
         var total = try adversarial.dropFirst().reduce(adversarial[0], +)
         var gRS: Float = 0
@@ -315,7 +342,10 @@ public final class RDGTrainingStep {
         let result = RDGLosses(discriminators: dLosses + idle, relation: rsLoss, generatorAdversarial: try adversarial.map { try $0.value.item() } + idle,
                                generatorRelation: gRS, kl: try kl.value.item(), colourConsistency: colour,
                                generator: try finite(total.value.item(), "generator"))
+        trace?.generator = RDGStepTrace.GeneratorTerms(conditional: conditional, unconditional: unconditional,
+                                                       relation: phiFake == nil ? nil : gRS, kl: result.kl, colour: colour, total: result.generator)
         try total.backward()
+        trace?.recordGradients(of: generator, as: "netG")
         try generatorOptimizer.step()
         times.generatorUpdate = lap()
 
