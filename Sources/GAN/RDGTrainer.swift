@@ -63,14 +63,19 @@ public final class RDGTrainer: @unchecked Sendable {
     public let step: RDGTrainingStep
     public let output: URL
     public var report: (String) -> Void
+    /// The number of the first epoch a new run trains: 0, or the epoch after the weights it was initialised from.
+    public private(set) var firstEpoch = 0
 
     public static let checkpointFile = TrainingRun<RDGTrainingConfiguration, RDGEpochRecord>.checkpointFile
 
     /// `embeddings`: the folder with `speech_embeddings_train.safetensors` (or the reference's `.pickle`);
     /// `senRun`: the SEN run whose image encoder embeds images for the relation supervisor (needed when the
     /// relation loss is on).
+    ///
+    /// `initFrom` starts the networks from trained weights (see ``initialize(from:epoch:)``); `initEpoch` chooses
+    /// its `netG_<N>` (default: the newest).
     public init(configuration c: RDGTrainingConfiguration, root: URL, embeddings folder: URL, senRun: URL?, inceptionWeights: URL?,
-                output: URL, report: @escaping (String) -> Void = { _ in }) throws {
+                output: URL, initFrom: URL? = nil, initEpoch: Int? = nil, report: @escaping (String) -> Void = { _ in }) throws {
         try c.validate()
         let kind = try c.datasetKind
         trainSet = try SpokenImageDataset.open(kind: kind, root: root, split: .train, options: DatasetOptions(captionsPerImage: c.captionsPerImage))
@@ -98,11 +103,37 @@ public final class RDGTrainer: @unchecked Sendable {
             embedder = RelationEmbedder(encoder: encoder)
         }
         networks = try RDGNetworks(architecture: c.architecture, relation: relation, seed: c.seed)
+        // The reference's weights go in before the optimisers and the moving average are made, which start from them.
+        let checkpoint = initFrom.map { $0.appendingPathComponent(Self.checkpointFile) }
+        var referenceFolder: RDGModelFolder?
+        if let initFrom, let checkpoint, !FileManager.default.fileExists(atPath: checkpoint.path) {
+            let weights = try RDGModelFolder(initFrom, epoch: initEpoch)
+            try weights.load(into: networks, freshRelation: true)
+            referenceFolder = weights
+        }
         step = try RDGTrainingStep(generator: networks.generator, discriminators: networks.discriminators, relationSupervisor: networks.relation,
                                    embedder: embedder, losses: c.losses, learningRate: c.generatorLearningRate,
                                    discriminatorLearningRate: c.discriminatorLearningRate, betas: (c.betas[0], c.betas[1]),
                                    averageDecay: c.averageDecay ?? 0.999)
         (configuration, self.output, self.report) = (c, output, report)
+        if let weights = referenceFolder {
+            firstEpoch = weights.epoch + 1
+            let names = ([weights.generator] + weights.discriminators.prefix(networks.discriminators.count)).map(\.lastPathComponent)
+                + (networks.relation == nil ? [] : [weights.relation?.lastPathComponent ?? "a fresh relation supervisor (no netMD)"])
+            report("initialised from \(weights.folder.path): \(names.joined(separator: ", ")); optimisers fresh; training starts at epoch \(firstEpoch)")
+        } else if let checkpoint, initEpoch == nil {
+            let metadata = try TrainingCheckpoint.load(from: checkpoint, model: networks, optimizers: optimizers, average: step.average)
+            guard let epoch = metadata["epoch"].flatMap(Int.init), epoch >= 0 else {
+                throw GANError.file(path: checkpoint.path, reason: "checkpoint: no finished epoch recorded")
+            }
+            firstEpoch = epoch + 1
+            report("initialised from \(checkpoint.path) (after epoch \(epoch)): networks, optimisers and moving average; training starts at epoch \(firstEpoch)")
+        } else if let checkpoint {
+            throw GANError.file(path: checkpoint.path, reason: "a run folder with a checkpoint continues from its last epoch; give its models/ folder to choose netG_\(initEpoch ?? 0)")
+        }
+        guard firstEpoch < c.epochs else {
+            throw GANError.invalidConfiguration("RDG: the weights are from epoch \(firstEpoch - 1) and the configuration ends at epoch \(c.epochs - 1): nothing to train (raise --epochs)")
+        }
     }
 
     var optimizers: [String: any Optimizer] {
@@ -135,7 +166,7 @@ public final class RDGTrainer: @unchecked Sendable {
                               optimizers: optimizers, average: step.average, log: log, subfolders: ["models", "images"],
                               phase: { c.activeStages(epoch: $0) }, report: report)
         let order = EpochOrder(count: trainSet.count, batchSize: c.batchSize, shuffle: true, dropLast: true, seed: c.seed)
-        return try run.run(resume: resume, stopAfter: stopAfter) { epoch, progress in
+        return try run.run(resume: resume, stopAfter: stopAfter, firstEpoch: firstEpoch) { epoch, progress in
             var record = try trainEpoch(epoch, order: order, progress: progress)
             if epoch % c.saveEvery == 0 || epoch == c.epochs - 1 {
                 try saveModels(epoch: epoch)

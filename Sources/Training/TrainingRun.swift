@@ -60,13 +60,15 @@ public final class TrainingRun<Configuration: TrainingRunConfiguration, Record: 
     /// Opens the run (a new one, or with `resume` the one in the folder), calls `prepare` with the finished
     /// epochs, then trains `epoch` by epoch until the configured count, or until `stopAfter` epochs have run in
     /// this call. `epoch` gets the epoch's number and progress and returns its record. Returns every record.
+    /// A new run starts at epoch `firstEpoch` (a run initialised from weights trained that far); a resumed one
+    /// after its last record.
     @discardableResult
-    public func run(resume: Bool, stopAfter: Int? = nil, prepare: ([Record]) throws -> Void = { _ in },
+    public func run(resume: Bool, stopAfter: Int? = nil, firstEpoch: Int = 0, prepare: ([Record]) throws -> Void = { _ in },
                     epoch train: (Int, EpochProgress) throws -> Record) throws -> [Record] {
         try removingOutputOnFailure(folder, keepingIfItHolds: Self.checkpointFile) {
             try open(resume: resume)
             try prepare(records)
-            return try loop(stopAfter: stopAfter, train)
+            return try loop(stopAfter: stopAfter, firstEpoch: firstEpoch, train)
         }
     }
 
@@ -107,8 +109,8 @@ public final class TrainingRun<Configuration: TrainingRunConfiguration, Record: 
         }
     }
 
-    func loop(stopAfter: Int?, _ train: (Int, EpochProgress) throws -> Record) throws -> [Record] {
-        var epoch = (records.last?.epoch ?? -1) + 1
+    func loop(stopAfter: Int?, firstEpoch: Int = 0, _ train: (Int, EpochProgress) throws -> Record) throws -> [Record] {
+        var epoch = records.last.map { $0.epoch + 1 } ?? firstEpoch
         if epoch < configuration.epochs, stopAfter ?? 1 > 0 { report(log.header) }
         var ran = 0
         while epoch < configuration.epochs, ran < (stopAfter ?? Int.max) {

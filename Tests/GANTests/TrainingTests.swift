@@ -161,6 +161,39 @@ struct TinyRDGSetup {
         #expect(throws: TrainingError.self) { try setup.trainer(other, output: split).run(resume: true) }
     }
 
+    /// `init-from`: a run started from another run's `models/` (weights only, as the reference's `Model/` holds them)
+    /// has those weights in every network and in the moving average, fresh optimisers, and starts at the epoch after
+    /// the weights'; from a run folder with a checkpoint it also takes the optimisers' moments.
+    @Test func initialisingFromWeightsStartsAfterTheirEpoch() throws {
+        let setup = try Self.setup.get()
+        let first = temporaryRoot("rdg-init-a"), second = temporaryRoot("rdg-init-b"), third = temporaryRoot("rdg-init-c")
+        defer { for f in [first, second, third] { try? FileManager.default.removeItem(at: f) } }
+        let a = try setup.trainer(TinyRDGSetup.configuration(epochs: 1), output: first)
+        try a.run()
+        func trainer(_ epochs: Int, _ output: URL, from source: URL) throws -> RDGTrainer {
+            try RDGTrainer(configuration: TinyRDGSetup.configuration(epochs: epochs), root: setup.root, embeddings: setup.embeddings,
+                           senRun: setup.sen, inceptionWeights: nil, output: output, initFrom: source)
+        }
+        let models = first.appendingPathComponent("models")
+        let b = try trainer(3, second, from: models)
+        #expect(b.firstEpoch == 1)
+        let saved = try Generator.load(from: models.appendingPathComponent("netG_0.safetensors"))
+        #expect(b.networks.generator.stateDict().map(\.1.scalars) == saved.stateDict().map(\.1.scalars))
+        #expect(b.step.average.averages.map(\.scalars) == saved.parameters().map(\.value.scalars))
+        for (x, y) in zip(b.networks.discriminators + [b.networks.relation!], a.networks.discriminators + [a.networks.relation!]) {
+            #expect(x.stateDict().map(\.1.scalars) == y.stateDict().map(\.1.scalars))
+        }
+        #expect(try b.step.generatorOptimizer.stateDict().arrays != a.step.generatorOptimizer.stateDict().arrays, "the optimiser is not fresh")
+        #expect(try b.run(stopAfter: 1).map(\.epoch) == [1])
+        // Weights of the configuration's last epoch leave nothing to train.
+        #expect(throws: GANError.self) { try trainer(1, third, from: models) }
+        // Our run folder: the checkpoint's optimiser moments and moving average come too.
+        let c = try trainer(3, third, from: first)
+        #expect(c.firstEpoch == 1)
+        #expect(try c.step.generatorOptimizer.stateDict().arrays == a.step.generatorOptimizer.stateDict().arrays)
+        #expect(c.step.average.averages.map(\.scalars) == a.step.average.averages.map(\.scalars))
+    }
+
     /// `resume` without a run to continue is refused naming the folder (missing, or without a checkpoint), and
     /// resuming a run removes the temporary files a killed atomic write left in it and in models/ and images/.
     @Test func resumeNeedsARunAndCleansInterruptedWrites() throws {
