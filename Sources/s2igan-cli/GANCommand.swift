@@ -4,12 +4,14 @@ import Foundation
 import S2IGANGAN
 import S2IGANSEN
 import S2IGANTensor
+import S2IGANFormats
+import S2IGANVision
 
 struct GANCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gan",
-        abstract: "The relation-supervised densely stacked GAN: train it (step 03) and generate images (step 04).",
-        subcommands: [GANTrain.self, GANGenerate.self]
+        abstract: "The relation-supervised densely stacked GAN: train it (step 03), generate images (step 04), score images, debug one step.",
+        subcommands: [GANTrain.self, GANGenerate.self, GANScore.self, GANStep.self]
     )
 }
 
@@ -24,7 +26,10 @@ struct GANTrain: ParsableCommand {
         or the reference's .pickle); --sen is the SEN run whose image encoder the relation supervisor uses (Inception
         encoders need the torchvision weights: --inception-weights, or else the file the SEN run's config.yml names). The output folder gets config.yml, log.jsonl, log.txt, images/ (snapshot grids),
         models/netG_<epoch>.safetensors, netD<i>.safetensors, netMD.safetensors and checkpoint.safetensors (after every
-        epoch); --resume continues exactly, optimiser states included.
+        epoch); --resume continues exactly, optimiser states included. --init-from starts a new run from trained weights: the
+        reference's Model/ folder (netG_<N>.pth, netD0-2.pth, netMD.pth) or ours (netG_<N>.safetensors, …), the newest N unless
+        --init-epoch says; the optimisers start fresh, as the reference's own resume does, and training starts at epoch N+1.
+        Given a run folder of ours with a checkpoint, its optimisers and moving average come too.
         """
     )
 
@@ -41,6 +46,13 @@ struct GANTrain: ParsableCommand {
     @Option(help: "Background threads preparing batches.") var workers: Int?
     @Option(help: "Stop after this many epochs in this call (resume later).") var stopAfter: Int?
     @Flag(help: "Continue the run in --output from its checkpoint (refused when there is none).") var resume = false
+    @Option(help: "Start from trained weights: a folder of netG_<N>, netD<i>, netMD (.pth or .safetensors), or a run folder.") var initFrom: String?
+    @Option(help: "With --init-from: the epoch N of the netG_<N> to start from (default: the newest).") var initEpoch: Int?
+
+    func validate() throws {
+        if resume && initFrom != nil { throw ValidationError("--init-from starts a new run and --resume continues one: give one of them") }
+        if initEpoch != nil && initFrom == nil { throw ValidationError("--init-epoch needs --init-from") }
+    }
 
     func run() throws {
         let kind = dataset
@@ -54,7 +66,8 @@ struct GANTrain: ParsableCommand {
         let started = Date()
         let trainer = try RDGTrainer(configuration: c, root: URL(fileURLWithPath: root), embeddings: URL(fileURLWithPath: embeddings),
                                      senRun: sen.map { URL(fileURLWithPath: $0) }, inceptionWeights: inceptionWeights.map { URL(fileURLWithPath: $0) },
-                                     output: URL(fileURLWithPath: output)) { print($0) }
+                                     output: URL(fileURLWithPath: output), initFrom: initFrom.map { URL(fileURLWithPath: $0) },
+                                     initEpoch: initEpoch) { print($0) }
         let perEpoch = c.iterationsPerEpoch(images: trainer.trainSet.count)
         print("RDG on \(kind): \(trainer.trainSet.count) train images, \(c.architecture.stages) stages (\(c.architecture.imageSizes.map(String.init).joined(separator: "/")) px), batch \(c.batchSize), \(perEpoch) iterations × \(c.epochs) epochs")
         let records = try trainer.run(resume: resume, stopAfter: stopAfter)
@@ -126,5 +139,128 @@ struct GANGenerate: ParsableCommand {
                                                         seed: seed, deterministic: deterministic, stages: stages, dropLast: !keepLast)
             print(String(format: "%@: %d images in %@ (%.1f s)", url.lastPathComponent, count, folder.path, Date().timeIntervalSince(started)))
         }
+    }
+}
+
+/// The RDG settings of `gan step`: the dataset's defaults, a YAML file over them.
+private func stepConfiguration(dataset: DatasetKind, config: String?) throws -> RDGTrainingConfiguration {
+    var c = RDGTrainingConfiguration.defaults(for: dataset)
+    if let config { c = try RDGTrainingConfiguration.load(file: URL(fileURLWithPath: config), base: c) }
+    return c
+}
+
+/// The relation embedder of a SEN run, for networks with a relation supervisor.
+private func relationEmbedder(sen: String?, inceptionWeights: String?, projection: RDGTrainingConfiguration.RelationProjection = .sen) throws -> RelationEmbedder? {
+    try sen.map {
+        RelationEmbedder(encoder: try SENModel.loadImageEncoder(fromRun: URL(fileURLWithPath: $0), inceptionWeights: inceptionWeights.map { URL(fileURLWithPath: $0) },
+                                                                randomProjection: projection == .random))
+    }
+}
+
+struct GANScore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "What trained discriminators and relation supervisor say about given images and embeddings.",
+        discussion: """
+        --model is a folder of weights as for `gan train --init-from` (the reference's Model/ or ours). --images is a folder of
+        images (sorted by path; each resized to 256 and down to 128 and 64) and --embeddings an .npy [N, D], one row per image.
+        Prints per image each discriminator's conditional probability (conditioned on the CA's μ of the embedding) and
+        unconditional probability; with --sen (the SEN run whose image encoder the relation supervisor reads), also the
+        supervisor's four relation logits for (image, --pairs image), or (image, image) without --pairs. Every network runs
+        in evaluation mode. --json writes the numbers.
+        """
+    )
+
+    @Option(help: "Folder of RDG weights (netG_<N>, netD<i>, netMD).") var model: String
+    @Option(help: "Folder of images.") var images: String
+    @Option(help: "Speech embeddings .npy [N, D], one row per image.") var embeddings: String
+    @Option(help: "Folder of images paired with --images for the relation supervisor (same count and order).") var pairs: String?
+    @Option(help: "The SEN run whose image encoder embeds images for the relation supervisor.") var sen: String?
+    @Option(help: "torchvision Inception-v3 weights, for Inception SEN image encoders.") var inceptionWeights: String?
+    @Option(help: "The epoch N of the netG_<N> whose conditioning is used (default: the newest).") var epoch: Int?
+    @Option(help: "Write the scores as JSON to this file.") var json: String?
+
+    func run() throws {
+        let weights = try RDGModelFolder(URL(fileURLWithPath: model), epoch: epoch)
+        let networks = try weights.networks()
+        let sizes = networks.generator.architecture.imageSizes
+        let files = try ImageFeatureExtractor.imageFiles(in: URL(fileURLWithPath: images))
+        let e = try NPY.readTensor(URL(fileURLWithPath: embeddings))
+        guard e.rank == 2, e.shape[0] == files.count else {
+            throw CommandError.file(path: embeddings, reason: "holds \(e.shape) embeddings for \(files.count) images in \(images)")
+        }
+        var paired: Tensor?
+        if let pairs {
+            let other = try ImageFeatureExtractor.imageFiles(in: URL(fileURLWithPath: pairs))
+            guard other.count == files.count else { throw CommandError.file(path: pairs, reason: "holds \(other.count) images, \(images) \(files.count)") }
+            paired = try RDGScoring.pyramids(of: other, sizes: [sizes[sizes.count - 1]])[0]
+        }
+        let scores = try RDGScoring.score(networks, images: RDGScoring.pyramids(of: files, sizes: sizes), embeddings: e,
+                                          embedder: networks.relation == nil ? nil : relationEmbedder(sen: sen, inceptionWeights: inceptionWeights), pairs: paired)
+        print("\(weights.generator.lastPathComponent), " + weights.discriminators.prefix(sizes.count).map(\.lastPathComponent).joined(separator: ", ")
+              + (scores.relation == nil ? "" : ", \(weights.relation!.lastPathComponent)"))
+        var header = "image" + sizes.map { "  D\($0)c    D\($0)u   " }.joined()
+        if scores.relation != nil { header += "  RS logits (identical, similar, wrong, unused)" }
+        print(header)
+        let base = URL(fileURLWithPath: images).standardizedFileURL.path
+        for (k, file) in files.enumerated() {
+            var line = file.standardizedFileURL.path.replacingOccurrences(of: base + "/", with: "")
+            for i in sizes.indices { line += String(format: "  %.4f  %.4f", scores.conditional[i][k], scores.unconditional[i][k]) }
+            if let relation = scores.relation { line += "  " + relation[k].map { String(format: "%8.4f", $0) }.joined(separator: " ") }
+            print(line)
+        }
+        if let json { try writeFileAtomically(try JSONEncoder.sorted.encode(scores), to: URL(fileURLWithPath: json)) }
+    }
+}
+
+struct GANStep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "step",
+        abstract: "Run exactly one RDG training iteration on given weights and a given batch, and dump everything it computed.",
+        discussion: """
+        For comparing one iteration with the reference's trainer.py. --model is a folder of weights as for `gan train
+        --init-from`; the optimisers start fresh (as the reference's resume does). --batch is one safetensors file: real.<i> and
+        wrong.<i> [B, 3, S, S] for S = 64, 128, 256 (U8 pixels or floats in [-1, 1]), similar [B, 3, 256, 256], embeddings
+        [B, D], noise [B, z] (the generator's z) and epsilon [B, c] (the conditioning noise). The loss settings are the
+        dataset's defaults (--dataset; the (I, I) pair for cub and oxford only) or --config's. --dump gets step.json (every
+        loss term before its coefficient, every parameter's gradient norm at its optimiser's step), losses.json and the
+        weights after the step: netG.safetensors, netG_average.safetensors (the moving average), netD<i>.safetensors,
+        netMD.safetensors. With a netMD in --model the relation supervisor needs --sen, or --no-relation to leave it out.
+        """
+    )
+
+    @Option(help: "Folder of RDG weights (netG_<N>, netD<i>, netMD).") var model: String
+    @Option(help: "The batch: a safetensors file (see above).") var batch: String
+    @Option(help: "Output folder.") var dump: String
+    @Option(help: "Dataset whose training defaults set the losses.", transform: datasetKind) var dataset: DatasetKind = .cub
+    @Option(help: "YAML configuration read over the dataset's defaults (losses, learning rates, betas).") var config: String?
+    @Option(help: "The SEN run whose image encoder embeds images for the relation supervisor.") var sen: String?
+    @Option(help: "torchvision Inception-v3 weights, for Inception SEN image encoders.") var inceptionWeights: String?
+    @Option(help: "The epoch N of the netG_<N> to use (default: the newest).") var epoch: Int?
+    @Flag(help: "Leave the relation supervisor out (MD_LOSS 0).") var noRelation = false
+
+    func run() throws {
+        var c = try stepConfiguration(dataset: dataset, config: config)
+        let weights = try RDGModelFolder(URL(fileURLWithPath: model), epoch: epoch)
+        let networks = try weights.networks()
+        if noRelation { c.losses.relation = 0 }
+        var embedder: RelationEmbedder?
+        if c.losses.relation > 0 {
+            guard networks.relation != nil else {
+                throw CommandError.file(path: model, reason: "holds no netMD.pth or .safetensors for the relation supervisor (give --no-relation to leave it out)")
+            }
+            guard sen != nil else { throw ValidationError("the relation supervisor embeds images with a SEN's image encoder: give --sen, or --no-relation") }
+            embedder = try relationEmbedder(sen: sen, inceptionWeights: inceptionWeights, projection: c.relationProjection)
+        }
+        let step = try RDGTrainingStep(generator: networks.generator, discriminators: networks.discriminators,
+                                       relationSupervisor: c.losses.relation > 0 ? networks.relation : nil, embedder: embedder, losses: c.losses,
+                                       learningRate: c.generatorLearningRate, discriminatorLearningRate: c.discriminatorLearningRate,
+                                       betas: (c.betas[0], c.betas[1]), averageDecay: c.averageDecay ?? 0.999)
+        let inputs = try RDGStepDump.readInputs(URL(fileURLWithPath: batch), architecture: networks.generator.architecture)
+        let trace = try RDGStepDump.run(step, inputs: inputs, output: URL(fileURLWithPath: dump))
+        for (i, d) in trace.discriminators.enumerated() { print(String(format: "errD%d %.6f", i, d.total)) }
+        if let rs = trace.relation { print(String(format: "errMD %.6f", rs.total)) }
+        if let g = trace.generator { print(String(format: "errG_total %.6f (KL %.6f)", g.total, g.kl)) }
+        print("dumped to \(dump)")
     }
 }
