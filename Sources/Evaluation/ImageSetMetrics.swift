@@ -12,9 +12,11 @@ public struct ImageSetMetrics {
     public var batchSize: Int
     /// Called with (done, total) after each batch.
     public var progress: ((Int, Int) -> Void)?
+    /// Which FID ``statistics(of:)`` computes; its ``FIDVariant/network`` must be ``network``'s.
+    public var fidVariant: FIDVariant
 
-    public init(network: InceptionV3, batchSize: Int = 50, progress: ((Int, Int) -> Void)? = nil) {
-        (self.network, self.batchSize, self.progress) = (network.frozenForInference(), batchSize, progress)
+    public init(network: InceptionV3, batchSize: Int = 50, fidVariant: FIDVariant = .pytorchFID, progress: ((Int, Int) -> Void)? = nil) {
+        (self.network, self.batchSize, self.progress, self.fidVariant) = (network.frozenForInference(), batchSize, progress, fidVariant)
     }
 
     /// The images of a folder to evaluate (`.jpg`, `.jpeg`, `.png`, recursively, sorted by relative path); a
@@ -26,9 +28,10 @@ public struct ImageSetMetrics {
     }
 
     /// Pooled 2048-d features of `files` in `range`; an unreadable file is an error naming it.
-    public func features(of files: [URL], range: PixelRange) throws -> Tensor {
+    public func features(of files: [URL], range: PixelRange, preprocessing: ImageFeatureExtractor.Preprocessing = .bilinear) throws -> Tensor {
         guard !files.isEmpty else { throw EvaluationError.invalidRequest("no image files to evaluate") }
-        let extractor = try ImageFeatureExtractor(model: network, range: network.variant == .fid ? .unit : range, batchSize: batchSize)
+        let extractor = try ImageFeatureExtractor(model: network, range: network.variant == .fid ? .unit : range, batchSize: batchSize,
+                                                  preprocessing: preprocessing)
         let result = try extractor.features(of: files, progress: progress)
         if let (url, reason) = result.failures.first {
             throw EvaluationError.file(path: url.path, reason: "image: \(reason)" + (result.failures.count > 1 ? " (and \(result.failures.count - 1) more)" : ""))
@@ -46,10 +49,16 @@ public struct ImageSetMetrics {
         return try InceptionScore.score(logits: logits, splits: splits, splitting: fidelity ? .fidelity : .reference)
     }
 
-    /// The Gaussian fit of the pool3 features of `files` (pytorch-fid's network, images in [0, 1]).
+    /// The Gaussian fit of the pool3 features of `files` as ``fidVariant`` computes them.
     public func statistics(of files: [URL]) throws -> GaussianStatistics {
-        guard network.variant == .fid else { throw EvaluationError.invalidRequest("FID statistics need pytorch-fid's Inception network") }
-        return try GaussianStatistics(features: features(of: files, range: .unit))
+        guard network.variant == fidVariant.network else {
+            throw EvaluationError.invalidRequest("\(fidVariant.rawValue) FID statistics need the \(fidVariant.network == .fid ? "pytorch-fid" : "torchvision") Inception network")
+        }
+        switch fidVariant {
+        case .pytorchFID: return try GaussianStatistics(features: features(of: files, range: .unit))
+        case .torchvision: return try GaussianStatistics(features: features(of: files, range: .signed))
+        case .cleanFID: return try GaussianStatistics(features: features(of: files, range: .unit, preprocessing: .cleanFID))
+        }
     }
 
     /// Whether `url` names a statistics file (`.npz` with `mu` and `sigma`, pytorch-fid's) rather than a folder of images.

@@ -11,14 +11,29 @@ public struct ImageFeatureExtractor {
     /// [−1, 1], the mAP / R@k scripts [0, 1]). The FID network always takes [0, 1] and rescales itself.
     public let range: PixelRange
     public var batchSize: Int
+    /// How an image becomes the network's input.
+    public let preprocessing: Preprocessing
 
-    public init(model: InceptionV3, range: PixelRange = .unit, batchSize: Int = 50) throws {
+    /// How images are resized and scaled for the network.
+    public enum Preprocessing: String, Sendable, CaseIterable {
+        /// Bilinear to 299 (`F.interpolate`, no antialiasing) in ``ImageFeatureExtractor/range`` (pytorch-fid, the
+        /// reference's scripts).
+        case bilinear
+        /// clean-fid's "clean" mode, FID network only: each channel resized to 299 with Pillow's bicubic filter in
+        /// floats (``RGBImage/cleanResized(width:height:)``), then `(x − 128) / 128` on [0, 255].
+        case cleanFID = "clean-fid"
+    }
+
+    public init(model: InceptionV3, range: PixelRange = .unit, batchSize: Int = 50, preprocessing: Preprocessing = .bilinear) throws {
         guard model.variant == .torchvision || range == .unit else {
             throw VisionError.invalidSetting("the FID network takes images in [0, 1] (it rescales to [−1, 1] itself); use range 'unit'")
         }
+        guard preprocessing == .bilinear || model.variant == .fid else {
+            throw VisionError.invalidSetting("clean-fid's preprocessing is for the FID network")
+        }
         guard batchSize > 0 else { throw VisionError.invalidSetting("batch size must be positive, got \(batchSize)") }
         model.frozenForInference()
-        (self.model, self.range, self.batchSize) = (model, range, batchSize)
+        (self.model, self.range, self.batchSize, self.preprocessing) = (model, range, batchSize, preprocessing)
     }
 
     /// The `.jpg`, `.jpeg` and `.png` files under `folder` (recursively), sorted by relative path.
@@ -58,6 +73,9 @@ public struct ImageFeatureExtractor {
     /// The network input for one image: `[1, 3, 299, 299]` in ``range``.
     func input(_ image: RGBImage) throws -> Tensor {
         let size = InceptionV3.inputSize
+        if preprocessing == .cleanFID {
+            return try ((image.cleanResized(width: size, height: size) - 128) * (1 / 128 as Float)).reshaped([1, 3, size, size])
+        }
         let x = try image.tensor(range: range).reshaped([1, 3, image.height, image.width])
         return image.width == size && image.height == size ? x : try x.resizedBilinear(height: size, width: size)
     }
@@ -91,7 +109,8 @@ public struct ImageFeatureExtractor {
             if !inputs.isEmpty {
                 let batch = try Tensor.concatenate(inputs, axis: 0)
                 let pooled = try GradientMode.withoutGradient {
-                    model.variant == .fid ? try model.fidFeatures(Variable(batch)) : try model.pooledFeatures(Variable(batch))
+                    // clean-fid's input is already 299 px and scaled: the trunk and the mean over positions.
+                    model.variant == .fid && preprocessing == .bilinear ? try model.fidFeatures(Variable(batch)) : try model.pooledFeatures(Variable(batch))
                 }
                 rows.append(pooled.value)
             }

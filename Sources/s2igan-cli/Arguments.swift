@@ -1,4 +1,5 @@
 import ArgumentParser
+import S2IGANEvaluation
 import S2IGANAudio
 import S2IGANDatasets
 import S2IGANDemo
@@ -46,6 +47,8 @@ enum EngineChoice: String, CaseIterable, ExpressibleByArgument {
 }
 
 /// The Inception Score of `eval is`: the reference's or torch-fidelity's.
+extension FIDVariant: ExpressibleByArgument {}
+
 enum ISVariant: String, CaseIterable, ExpressibleByArgument {
     case reference
     case fidelity

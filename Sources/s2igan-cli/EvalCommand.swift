@@ -130,15 +130,19 @@ struct RealImages: ParsableArguments {
 
 struct EvalFID: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "fid", abstract: "FID against real images (pytorch-fid semantics).",
+        commandName: "fid", abstract: "FID against real images (pytorch-fid semantics by default).",
         discussion: """
         Either --images (and its epoch<N> folders) against --real, or two paths as pytorch-fid takes them: each a \
-        folder of images or an .npz of statistics (mu, sigma). Two .npz files need no network and no --weights.
+        folder of images or an .npz of statistics (mu, sigma). Two .npz files need no network and no --weights. \
+        --variant: pytorch-fid (the FID Inception weights, bilinear resize; what S2IGAN's README points to, the default), \
+        torchvision (the ImageNet Inception weights) or clean-fid (the FID Inception weights, Pillow bicubic resize). \
+        Values of different variants are not comparable, nor are statistics files made by them.
         """)
     @OptionGroup var options: EvalOptions
     @OptionGroup var realImages: RealImages
     @Option(help: "Save the real images' statistics to this .npz (pytorch-fid's --save-stats format).") var saveStats: String?
     @Argument(help: "Two folders of images or .npz statistics files, instead of --images and --real.") var paths: [String] = []
+    @Option(help: "pytorch-fid, torchvision or clean-fid.") var variant = FIDVariant.pytorchFID
 
     func validate() throws {
         if paths.isEmpty {
@@ -158,24 +162,26 @@ struct EvalFID: ParsableCommand {
         let realIsStatistics = ImageSetMetrics.isStatisticsFile(realURL)
         let realFiles = realIsStatistics ? [] : try realImages.files()
         let sets = try options.imageSets()
-        let metrics = ImageSetMetrics(network: try options.network(.fid), batchSize: options.batchSize, progress: options.progress("images"))
+        let metrics = ImageSetMetrics(network: try options.network(variant.network), batchSize: options.batchSize, fidVariant: variant,
+                                      progress: options.progress("images"))
         let real = realIsStatistics ? try GaussianStatistics.read(realURL) : try metrics.statistics(of: realFiles)
         if let saveStats { try real.write(to: URL(fileURLWithPath: saveStats)) }
         try options.run(sets) { _, files in
             let fid = try FeatureDistance.frechet(metrics.statistics(of: files), real)
-            return ("FID: \(format(fid))", ["fid": fid])
+            return ("FID: \(format(fid))", ["fid": fid, "variant": variant.rawValue])
         }
     }
 
     /// `fid A B` (ImageSetMetrics.frechetDistance): printed, logged and written as the --images form is.
     func runOnTwoPaths() throws {
         let fid = try ImageSetMetrics.frechetDistance(URL(fileURLWithPath: paths[0]), URL(fileURLWithPath: paths[1])) {
-            ImageSetMetrics(network: try options.network(.fid), batchSize: options.batchSize, progress: options.progress("images"))
+            ImageSetMetrics(network: try options.network(variant.network), batchSize: options.batchSize, fidVariant: variant,
+                            progress: options.progress("images"))
         }
         print("FID: \(format(fid))")
         if let log = options.log { try appendLine("\(paths[0]) \(paths[1]) FID: \(format(fid))", to: URL(fileURLWithPath: log)) }
         if let json = options.json {
-            let data = try JSONSerialization.data(withJSONObject: [["fid": fid, "paths": paths]], options: [.prettyPrinted, .sortedKeys])
+            let data = try JSONSerialization.data(withJSONObject: [["fid": fid, "paths": paths, "variant": variant.rawValue]], options: [.prettyPrinted, .sortedKeys])
             try writeFileAtomically(data, to: URL(fileURLWithPath: json))
         }
     }

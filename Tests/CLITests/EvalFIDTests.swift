@@ -33,6 +33,13 @@ import Testing
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [[String: Any]])
             #expect(abs((rows.first?["fid"] as? Double ?? .nan) - expected) <= 1e-9 * Swift.max(1, abs(expected)))
         }
+        // The variant is recorded; an unknown one is a usage error.
+        let named = try runCLI(["eval", "fid", x.path, y.path, "--variant", "clean-fid", "--json", json.path])
+        #expect(named.status == 0, "\(named.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [[String: Any]])
+        #expect(rows.first?["variant"] as? String == "clean-fid")
+        let unknown = try runCLI(["eval", "fid", x.path, y.path, "--variant", "tensorflow"])
+        #expect(unknown.status == 64 && unknown.stderr.contains("pytorch-fid"), "\(unknown.stderr)")
         // The same statistics on both sides: 0.
         let same = try runCLI(["eval", "fid", x.path, x.path])
         #expect(same.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "FID: 0.000000" || same.stdout.contains("FID: -0.000000"), "\(same.stdout)")

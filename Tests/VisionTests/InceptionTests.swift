@@ -109,6 +109,35 @@ import S2IGANFormats
         }
     }
 
+    /// clean-fid's "clean" FID (Tools/fixtures/make_cleanfid_fixtures.py): its resize (Pillow's bicubic filter on each
+    /// channel as a float image, clipped to [0, 255]) up and down to 299, and the FID network on `(x − 128) / 128`.
+    @Test func cleanFIDResizeAndFeaturesMatchCleanFID() throws {
+        let folder = temporaryRoot("clean-fid")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var files: [URL] = []
+        for (name, height, width) in [("a", 64, 80), ("b", 331, 353)] {
+            let pixels = HashedValues.unit("cleanfid.\(name)", count: height * width * 3).map { UInt8(($0 * 256).rounded(.down)) }
+            let image = try RGBImage(width: width, height: height, pixels: pixels)
+            let resized = try image.cleanResized(width: 299, height: 299).scalars
+            // The script's values are [299, 299, 3] (height, width, channel), flattened.
+            let n = 299 * 299 * 3
+            let hwc = { (i: Int) in resized[(i % 3) * 299 * 299 + (i / 3 / 299) * 299 + (i / 3) % 299] }
+            let sub = try (0..<4096).map { hwc(($0 * (n - 1)) / 4095) }
+            expectClose(try Tensor(sub), try NPY.readTensor(fixtures.url("cleanfid_resized_\(name)_sub.npy")), rtol: 1e-6, atol: 1e-4, "resized \(name)")
+            let sums = try NPY.readTensor(fixtures.url("cleanfid_resized_\(name)_sum.npy")).scalars
+            let sum = resized.reduce(0.0) { $0 + Double($1) }, squares = resized.reduce(0.0) { $0 + Double($1) * Double($1) }
+            #expect(abs(sum - Double(sums[0])) <= 1e-6 * Double(sums[0]) && abs(squares - Double(sums[1])) <= 1e-6 * Double(sums[1]), "\(name): \(sum), \(squares) vs \(sums)")
+            let file = folder.appendingPathComponent("\(name).png")
+            try image.write(to: file)
+            files.append(file)
+        }
+        let extractor = try ImageFeatureExtractor(model: try Self.model(.fid), preprocessing: .cleanFID)
+        let features = try extractor.features(of: files)
+        expectClose(features.features, try NPY.readTensor(fixtures.url("cleanfid_pool3.npy")), rtol: 1e-4, atol: 1e-4, "clean-fid pool3")
+        #expect(throws: VisionError.self) { try ImageFeatureExtractor(model: try Self.model(.torchvision), preprocessing: .cleanFID) }
+    }
+
     /// The relation supervisor needs gradients through the frozen network to its input.
     @Test func gradientFlowsThroughTheFrozenNetworkToTheInput() throws {
         let model = try Self.model(.torchvision)

@@ -17,37 +17,58 @@ enum PillowResampling {
         var coefficients: [Int32] = []
     }
 
-    /// Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc` for the bilinear filter (support 1).
-    static func taps(input: Int, output: Int) -> Taps {
+    /// Pillow's `precompute_coeffs`: for each output, the input range its filter covers and the normalised weights
+    /// (in doubles), for a `filter` of `support` 1 (bilinear) or 2 (bicubic) widened by the reduction factor.
+    static func weights(input: Int, output: Int, support filterSupport: Double, filter: (Double) -> Double)
+        -> (first: [Int], count: [Int], width: Int, weights: [Double]) {
         let scale = Double(input) / Double(output)
         let filterScale = max(scale, 1)
-        let support = filterScale
+        let support = filterSupport * filterScale
         let width = Int(support.rounded(.up)) * 2 + 1
-        var taps = Taps()
-        taps.width = width
-        taps.first.reserveCapacity(output)
-        taps.count.reserveCapacity(output)
-        taps.coefficients = [Int32](repeating: 0, count: output * width)
-        var weights = [Double](repeating: 0, count: width)
+        var first: [Int] = [], count: [Int] = []
+        first.reserveCapacity(output)
+        count.reserveCapacity(output)
+        var weights = [Double](repeating: 0, count: output * width)
         let inverse = 1 / filterScale
         for o in 0..<output {
             let center = (Double(o) + 0.5) * scale
             let low = max(0, Int(center - support + 0.5))
             let high = min(input, Int(center + support + 0.5)) - low
             var total = 0.0
-            for k in 0..<high {
-                let t = abs((Double(k + low) - center + 0.5) * inverse)
-                let w = t < 1 ? 1 - t : 0
-                weights[k] = w
+            for k in 0..<max(high, 0) {
+                let w = filter((Double(k + low) - center + 0.5) * inverse)
+                weights[o * width + k] = w
                 total += w
             }
-            for k in 0..<high {
-                let w = total != 0 ? weights[k] / total : weights[k]
-                let fixed = w * Double(1 << precisionBits)
-                taps.coefficients[o * width + k] = Int32(w < 0 ? fixed - 0.5 : fixed + 0.5)
-            }
-            taps.first.append(low)
-            taps.count.append(max(high, 0))
+            if total != 0 { for k in 0..<max(high, 0) { weights[o * width + k] /= total } }
+            first.append(low)
+            count.append(max(high, 0))
+        }
+        return (first, count, width, weights)
+    }
+
+    /// Pillow's triangle filter.
+    static func bilinear(_ x: Double) -> Double {
+        let t = abs(x)
+        return t < 1 ? 1 - t : 0
+    }
+
+    /// Pillow's cubic convolution filter, a = −0.5.
+    static func bicubic(_ x: Double) -> Double {
+        let a = -0.5, t = abs(x)
+        if t < 1 { return ((a + 2) * t - (a + 3)) * t * t + 1 }
+        if t < 2 { return (((t - 5) * t + 8) * t - 4) * a }
+        return 0
+    }
+
+    /// Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc` for the bilinear filter (support 1).
+    static func taps(input: Int, output: Int) -> Taps {
+        let w = weights(input: input, output: output, support: 1, filter: bilinear)
+        var taps = Taps()
+        (taps.first, taps.count, taps.width) = (w.first, w.count, w.width)
+        taps.coefficients = w.weights.map { v in
+            let fixed = v * Double(1 << precisionBits)
+            return Int32(v < 0 ? fixed - 0.5 : fixed + 0.5)
         }
         return taps
     }
