@@ -119,7 +119,7 @@ let package = Package(
                             "S2IGANNN", "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", "TestSupport"], fixtures: false),
         layerTests("Bench", ["S2IGANBench", "S2IGANTensor", argumentParser], fixtures: false),
         // Runs the built `s2igan` executable as a child process (built by `swift build --build-tests`).
-        .testTarget(name: "CLITests", dependencies: ["S2IGANFormats", "S2IGANTensor", "S2IGANGAN", "S2IGANNN", "S2IGANVision", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["S2IGANFormats", "S2IGANTensor", "S2IGANGAN", "S2IGANSEN", "S2IGANNN", "S2IGANVision", "TestSupport"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzTests"),
     ]
 )

@@ -37,18 +37,6 @@ public struct RDGModelFolder: Sendable {
         (self.folder, generator, self.epoch, self.discriminators, relation) = (folder, chosen.url, chosen.epoch, discriminators, file("netMD"))
     }
 
-    /// Reads a state dict from safetensors or a PyTorch checkpoint (`module.` prefixes removed).
-    static func stateDict(_ url: URL) throws -> [String: Tensor] {
-        var state: [String: Tensor] = [:]
-        switch url.pathExtension.lowercased() {
-        case "safetensors":
-            for (name, array) in try SafeTensorsFile.read(url).arrays { state[name] = array.tensor() }
-        default:
-            for (name, array) in try TorchCheckpoint.read(url).stateDict() { state[name] = array.tensor() }
-        }
-        return state
-    }
-
     /// The architecture of the weights: the generator's sizes, the discriminators' width from `netD0`, the relation
     /// supervisor's sizes from `netMD`.
     public func architecture() throws -> RDGArchitecture {
@@ -56,13 +44,13 @@ public struct RDGModelFolder: Sendable {
         guard discriminators.count >= a.stages else {
             throw GANError.file(path: folder.path, reason: "RDG weights: the generator has \(a.stages) stages but there is no netD\(discriminators.count).pth or .safetensors")
         }
-        let d0 = try Self.stateDict(discriminators[0])
+        let d0 = try readStateDict(discriminators[0])
         guard let first = d0["img_code_s16.0.weight"], first.rank == 4 else {
             throw GANError.file(path: discriminators[0].path, reason: "discriminator: no 4-d 'img_code_s16.0.weight'")
         }
         a.discriminatorWidth = first.shape[0]
         if let relation {
-            guard let hidden = try Self.stateDict(relation)["L1.weight"], hidden.rank == 2, hidden.shape[1] % 2 == 0 else {
+            guard let hidden = try readStateDict(relation)["L1.weight"], hidden.rank == 2, hidden.shape[1] % 2 == 0 else {
                 throw GANError.file(path: relation.path, reason: "relation supervisor: no 2-d 'L1.weight' of an even input width")
             }
             (a.relationHiddenSize, a.relationEmbeddingSize) = (hidden.shape[0], hidden.shape[1] / 2)
@@ -92,10 +80,10 @@ public struct RDGModelFolder: Sendable {
         guard discriminators.count >= networks.discriminators.count else {
             throw GANError.file(path: folder.path, reason: "RDG weights: no netD\(discriminators.count).pth or .safetensors for a generator of \(networks.discriminators.count) stages")
         }
-        for (d, url) in zip(networks.discriminators, discriminators) { try d.load(stateDict: Self.stateDict(url), source: url.path) }
+        for (d, url) in zip(networks.discriminators, discriminators) { try d.load(stateDict: readStateDict(url), source: url.path) }
         if let rs = networks.relation {
             if let relation {
-                try rs.load(stateDict: Self.stateDict(relation), source: relation.path)
+                try rs.load(stateDict: readStateDict(relation), source: relation.path)
             } else if !freshRelation {
                 throw GANError.file(path: folder.path, reason: "RDG weights: no netMD.pth or .safetensors for the relation supervisor")
             }

@@ -1,5 +1,6 @@
 import Foundation
 import S2IGANNN
+import S2IGANTraining
 
 /// Everything one ``RDGTrainingStep`` iteration computed, term by term, under the names of the reference's
 /// `steps/trainer.py`: each criterion's value before its coefficient, each loss as its optimiser stepped on it, and
@@ -39,16 +40,6 @@ public final class RDGStepTrace: Codable {
         public var total: Float
     }
 
-    /// One parameter's gradient norm when its network's optimiser stepped.
-    public struct GradientNorm: Codable, Equatable, Sendable {
-        /// `netG`, `netD0`…, `netMD`.
-        public var network: String
-        /// The state-dict name.
-        public var parameter: String
-        /// The L2 norm (0 for a parameter that received no gradient).
-        public var norm: Float
-    }
-
     public var discriminators: [DiscriminatorTerms] = []
     public var relation: RelationTerms?
     public var generator: GeneratorTerms?
@@ -63,10 +54,7 @@ public final class RDGStepTrace: Codable {
     }
 
     func recordGradients(of module: Module, as network: String) {
-        for (name, p) in module.namedParameters() {
-            let squares = p.grad?.scalars.reduce(0.0) { $0 + Double($1) * Double($1) } ?? 0
-            gradientNorms.append(GradientNorm(network: network, parameter: name, norm: Float(squares.squareRoot())))
-        }
+        gradientNorms += GradientNorm.of(module, as: network)
     }
 
     enum CodingKeys: String, CodingKey {

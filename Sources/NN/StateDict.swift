@@ -95,22 +95,26 @@ extension Module {
     }
 }
 
+/// The state dict of a safetensors file or a PyTorch checkpoint (`.pth`, `.pt`, `.bin`, `.ckpt`, `.tar`: a state
+/// dict, or a dict holding one under `stateDictKey`, with DataParallel's `module.` prefixes removed), told apart by
+/// extension, every value as Float32.
+public func readStateDict(_ url: URL, stateDictKey: String? = nil) throws -> [String: Tensor] {
+    var state: [String: Tensor] = [:]
+    switch url.pathExtension.lowercased() {
+    case "safetensors":
+        for (name, array) in try SafeTensorsFile.read(url).arrays { state[name] = array.tensor() }
+    case "pth", "pt", "bin", "ckpt", "tar":
+        for (name, array) in try TorchCheckpoint.read(url).stateDict(under: stateDictKey) { state[name] = array.tensor() }
+    default:
+        throw NNError.file(path: url.path, reason: "weights: unknown extension '.\(url.pathExtension)' (expected .safetensors or .pth)")
+    }
+    return state
+}
+
 extension Module {
-    /// Loads weights from a safetensors file or a PyTorch checkpoint (`.pth`, `.pt`, `.bin`, `.ckpt`: a
-    /// state dict, or a dict holding one under `stateDictKey`, with DataParallel's `module.` prefixes
-    /// removed), told apart by extension.
+    /// Loads weights from a safetensors file or a PyTorch checkpoint (see ``readStateDict(_:stateDictKey:)``).
     public func loadWeights(from url: URL, strict: Bool = true, stateDictKey: String? = nil) throws {
-        switch url.pathExtension.lowercased() {
-        case "safetensors":
-            try load(from: url, strict: strict)
-        case "pth", "pt", "bin", "ckpt", "tar":
-            let entries = try TorchCheckpoint.read(url).stateDict(under: stateDictKey)
-            var state: [String: Tensor] = [:]
-            for (name, array) in entries { state[name] = array.tensor() }
-            try load(stateDict: state, strict: strict, source: url.path)
-        default:
-            throw NNError.file(path: url.path, reason: "weights: unknown extension '.\(url.pathExtension)' (expected .safetensors or .pth)")
-        }
+        try load(stateDict: readStateDict(url, stateDictKey: stateDictKey), strict: strict, source: url.path)
     }
 }
 

@@ -71,12 +71,7 @@ extension SENModel {
         guard let weights = candidates.first(where: { fm.fileExists(atPath: $0.path) }) else {
             throw SENError.file(path: folder.path, reason: "SEN run: no models/best_image_model.safetensors or .pth")
         }
-        let state: [String: Tensor]
-        if weights.pathExtension == "safetensors" {
-            state = Dictionary(uniqueKeysWithValues: try SafeTensorsFile.read(weights).arrays.map { ($0.key, $0.value.tensor()) })
-        } else {
-            state = Dictionary(uniqueKeysWithValues: try TorchCheckpoint.read(weights).stateDict().map { ($0.0, $0.1.tensor()) })
-        }
+        let state = try readStateDict(weights)
         let encoder: any SENImageEncoder
         if let c = configuration, c.imageEncoder == .convolutional {
             encoder = try ConvImageEncoder(inputSize: c.convolutionalInputSize, channels: c.convolutionalChannels,
@@ -94,6 +89,47 @@ extension SENModel {
         }
         try encoder.load(stateDict: state, source: weights.path)
         return encoder
+    }
+}
+
+extension SENModel {
+    /// The whole trainable SEN of a run folder, in training mode, to train on: ours (`models/best_audio_model`,
+    /// `best_image_model`, `best_class_model` `.safetensors`) or the reference's (the same names as `.pth`, in
+    /// `models/` or the folder itself). The sizes come from the weights; `configuration` says which image encoder
+    /// it is and how the speech encoder's attention treats padding. The Inception encoder comes without its frozen
+    /// trunk: it trains on 2048-d features. A classifier is loaded when the configuration has the distinctive loss.
+    public static func load(fromRun folder: URL, configuration c: SENTrainingConfiguration) throws -> SENModel {
+        func file(_ stem: String) -> URL? {
+            ["models/\(stem).safetensors", "models/\(stem).pth", "\(stem).safetensors", "\(stem).pth"].map { folder.appendingPathComponent($0) }
+                .first { FileManager.default.fileExists(atPath: $0.path) }
+        }
+        guard let audio = file("best_audio_model"), let imageFile = file("best_image_model") else {
+            throw SENError.file(path: folder.path, reason: "SEN run: no models/best_audio_model and best_image_model (.safetensors or .pth)")
+        }
+        let loaded = try SpeechEncoder.load(from: audio)
+        var sizes = loaded.configuration
+        sizes.attentionOverPadding = c.speechEncoder.attentionOverPadding
+        let speech = try SpeechEncoder(sizes)
+        try speech.load(stateDict: Dictionary(uniqueKeysWithValues: loaded.stateDict()), source: audio.path)
+        let image: any SENImageEncoder = c.imageEncoder == .convolutional
+            ? try ConvImageEncoder(inputSize: c.convolutionalInputSize, channels: c.convolutionalChannels, embeddingSize: sizes.embeddingSize)
+            : try InceptionImageEncoder(embeddingSize: sizes.embeddingSize)
+        try image.loadWeights(from: imageFile)
+        var classifier: SENClassifier?
+        if c.distinctiveLoss {
+            guard let classFile = file("best_class_model") else {
+                throw SENError.file(path: folder.path, reason: "SEN run: no models/best_class_model (.safetensors or .pth) for the distinctive loss")
+            }
+            let state = try readStateDict(classFile)
+            guard let weight = state["L1.weight"], weight.rank == 2 else {
+                throw SENError.file(path: classFile.path, reason: "classifier: no 2-d 'L1.weight'")
+            }
+            classifier = try SENClassifier(embeddingSize: sizes.embeddingSize, classes: weight.shape[0])
+            try classifier?.load(stateDict: state, source: classFile.path)
+        }
+        let model = SENModel(speech: speech, image: image, classifier: classifier)
+        model.train()
+        return model
     }
 }
 
@@ -140,7 +176,8 @@ extension SpeechEncoder {
         do {
             // The sizes the weights have decide; a configuration in the metadata that disagrees with them is
             // refused before anything is built (a lying size would otherwise allocate for it).
-            let fromWeights = try SpeechEncoderConfiguration(stateDict: state, stride: configuration?.stride ?? 2)
+            var fromWeights = try SpeechEncoderConfiguration(stateDict: state, stride: configuration?.stride ?? 2)
+            fromWeights.attentionOverPadding = configuration?.attentionOverPadding ?? fromWeights.attentionOverPadding
             if let configuration, configuration != fromWeights {
                 let differences = SpeechEncoderConfiguration.CodingKeys.allCases.compactMap { key -> String? in
                     let stored = configuration.value(of: key), actual = fromWeights.value(of: key)

@@ -37,21 +37,34 @@ public final class SENTrainingStep {
     /// `imageInputs` as the image encoder's `prepare` gives them; each pair's class id (for the matching loss's
     /// mask) and 0-based training label (for the classifier). Throws ``NonFiniteLoss`` before the backward pass
     /// when the loss is not finite, so the weights never take a NaN step.
+    /// With a `trace`, every loss term and every gradient norm of the iteration is also recorded in it.
     @discardableResult
-    public func run(captions: Tensor, lengths: [Int], imageInputs: Tensor, classIDs: [Int], labels: [Int]) throws -> SENStepLosses {
+    public func run(captions: Tensor, lengths: [Int], imageInputs: Tensor, classIDs: [Int], labels: [Int],
+                    trace: SENStepTrace? = nil) throws -> SENStepLosses {
         optimizer.zeroGrad()
         let speech = try model.speech(Variable(captions), lengths: lengths)
         let image = try model.image(Variable(imageInputs))
-        let matching = try SENLosses.matching(image: image, speech: speech, classIDs: classIDs, gamma: gamma)
+        let directions = try SENLosses.matchingTerms(image: image, speech: speech, classIDs: classIDs, gamma: gamma)
+        let matching = try directions.imageToSpeech + directions.speechToImage
         var loss = matching
         var distinctive: Float?
+        var classTerms: (image: Variable, speech: Variable)?
         if let classifier = model.classifier {
-            let d = try SENLosses.distinctive(classifier: classifier.linear, image: image, speech: speech, labels: labels)
+            let terms = try SENLosses.distinctiveTerms(classifier: classifier.linear, image: image, speech: speech, labels: labels)
+            let d = try terms.image + terms.speech
             distinctive = d.value.scalars[0]
             loss = try loss + d
+            classTerms = terms
         }
         let total = try NonFiniteLoss.check(loss.value.scalars[0], "SEN")
         try loss.backward()
+        if let trace {
+            (trace.imageToSpeech, trace.speechToImage) = (directions.imageToSpeech.value.scalars[0], directions.speechToImage.value.scalars[0])
+            (trace.imageClass, trace.speechClass) = (classTerms?.image.value.scalars[0], classTerms?.speech.value.scalars[0])
+            trace.total = total
+            trace.gradientNorms = GradientNorm.of(model.speech, as: "audio") + GradientNorm.of(model.image, as: "image")
+                + (model.classifier.map { GradientNorm.of($0, as: "class") } ?? [])
+        }
         try optimizer.step()
         return SENStepLosses(total: total, matching: matching.value.scalars[0], distinctive: distinctive)
     }

@@ -15,12 +15,18 @@ public struct SpeechEncoderConfiguration: Sendable, Equatable, Codable {
     public var recurrentLayers = 2
     /// Hidden units of the feature-wise attention.
     public var attentionHidden = 128
+    /// Whether the attention's softmax also runs over the zero padding of the shorter utterances of a batch, as the
+    /// reference's does (spec 2.1): their embeddings then depend on the batch they are in. Off (the default), each
+    /// utterance attends to its own steps only, so a padded batch gives every utterance's embedding as if it were
+    /// alone. One utterance at a time, both are the same. Not a size: the weights do not record it.
+    public var attentionOverPadding = false
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case melBands = "mel_bands", convolutionChannels = "conv_channels", kernelSize = "kernel_size", stride
         case hiddenSize = "hidden_size", recurrentLayers = "layers", attentionHidden = "attention_hidden"
+        case attentionOverPadding = "attention_over_padding"
     }
 
     /// Decodes the keys present and keeps the reference's value for the others.
@@ -34,6 +40,7 @@ public struct SpeechEncoderConfiguration: Sendable, Equatable, Codable {
         hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? hiddenSize
         recurrentLayers = try c.decodeIfPresent(Int.self, forKey: .recurrentLayers) ?? recurrentLayers
         attentionHidden = try c.decodeIfPresent(Int.self, forKey: .attentionHidden) ?? attentionHidden
+        attentionOverPadding = try c.decodeIfPresent(Bool.self, forKey: .attentionOverPadding) ?? attentionOverPadding
     }
 
     /// The configuration of a speech encoder state dict, read from its shapes (the stride, which leaves no
@@ -68,6 +75,7 @@ public struct SpeechEncoderConfiguration: Sendable, Equatable, Codable {
         case .hiddenSize: return "\(hiddenSize)"
         case .recurrentLayers: return "\(recurrentLayers)"
         case .attentionHidden: return "\(attentionHidden)"
+        case .attentionOverPadding: return "\(attentionOverPadding)"
         }
     }
 
@@ -131,10 +139,22 @@ public final class AttentionHead: Module {
         super.init()
     }
 
-    /// Pools `[B, T, F]` to `[B, F]`. The softmax runs over every one of the `T` steps, the zero padding of
-    /// shorter utterances included (spec 2.1: they take weight but add nothing), as the reference does.
-    public func callAsFunction(_ x: Variable) throws -> Variable {
-        let scores = try out(hidden(x).tanh())
+    /// Pools `[B, T, F]` to `[B, F]`. Without `lengths` the softmax runs over every one of the `T` steps, the zero
+    /// padding of shorter utterances included (spec 2.1: they take weight but add nothing), as the reference does;
+    /// with them, row b attends to its first `lengths[b]` steps only.
+    public func callAsFunction(_ x: Variable, lengths: [Int]? = nil) throws -> Variable {
+        var scores = try out(hidden(x).tanh())
+        let (b, t, f) = (x.shape[0], x.shape[1], x.shape[2])
+        if let lengths, lengths.contains(where: { $0 < t }) {
+            guard lengths.count == b, lengths.allSatisfy({ (1...t).contains($0) }) else {
+                throw SENError.invalidInput("attention: lengths \(lengths) for \(b) rows of \(t) steps")
+            }
+            var mask = [Float](repeating: 0, count: b * t * f)
+            for (row, length) in lengths.enumerated() where length < t {
+                for i in (row * t + length) * f..<((row + 1) * t) * f { mask[i] = 1 }
+            }
+            scores = try scores.maskedFill(Tensor(shape: [b, t, f], scalars: mask), with: -.infinity)
+        }
         let weights = try scores.softmax(axis: 1)
         return try (weights * x).sum(axes: [1])
     }
@@ -152,8 +172,8 @@ public final class MultiHeadAttentionPooling: Module {
         super.init()
     }
 
-    public func callAsFunction(_ x: Variable) throws -> Variable {
-        let pooled = try attentionHeads.map { try $0(x) }
+    public func callAsFunction(_ x: Variable, lengths: [Int]? = nil) throws -> Variable {
+        let pooled = try attentionHeads.map { try $0(x, lengths: lengths) }
         return pooled.count == 1 ? pooled[0] : try Variable.concatenate(pooled, axis: 1)
     }
 }
@@ -210,7 +230,7 @@ public final class SpeechEncoder: Module {
         var (states, _) = try rnn(x, lengths: encoded)
         let longest = encoded.max() ?? 0
         if states.shape[1] > longest { states = try states.slice(axis: 1, start: 0, end: longest) }
-        return try att(states).l2Normalized(axis: 1)
+        return try att(states, lengths: c.attentionOverPadding ? nil : encoded).l2Normalized(axis: 1)
     }
 
     /// Embeds single utterances `[T, melBands]` one at a time, without padding (the reference's extraction,

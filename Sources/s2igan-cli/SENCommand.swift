@@ -9,7 +9,7 @@ struct SENCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sen",
         abstract: "The speech embedding network: train it (step 01), extract embeddings (step 02), embed recordings.",
-        subcommands: [SENTrain.self, SENExtract.self, SENEmbed.self]
+        subcommands: [SENTrain.self, SENExtract.self, SENEmbed.self, SENStep.self]
     )
 }
 
@@ -128,5 +128,44 @@ struct SENEmbed: ParsableCommand {
                                                     featureFiles: mel.map { URL(fileURLWithPath: $0) })
         try NPY.write(embeddings, to: URL(fileURLWithPath: output))
         print("wrote \(embeddings.shape[0]) embeddings of \(embeddings.shape[1]) to \(output)")
+    }
+}
+
+struct SENStep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "step",
+        abstract: "Run exactly one SEN training iteration on given weights and a given batch, and dump everything it computed.",
+        discussion: """
+        For comparing one iteration with the reference's steps/pre_traintest.py. --model is a SEN run folder: ours \
+        (models/best_*_model.safetensors) or the reference's (best_audio_model.pth, best_image_model.pth, \
+        best_class_model.pth). The settings are the dataset's defaults (--dataset), then the run's config.yml if it has \
+        one, then --config; the optimiser starts fresh. --batch is one safetensors file: captions [B, T, mel], lengths \
+        [B], image_inputs ([B, 2048] Inception features, or [B, 3, S, S] pixels in [-1, 1] for the convolutional \
+        encoder), class_ids [B] and, with the distinctive loss, labels [B]. --dump gets step.json (loss0, loss1, the two \
+        classifier terms, the total, every parameter's gradient norm) and the weights after the step. To reproduce \
+        the reference's padded batches exactly, set speech_encoder.attention_over_padding: true.
+        """
+    )
+
+    @Option(help: "SEN run folder (ours or the reference's outputs/pre_train/<ds>).") var model: String
+    @Option(help: "The batch: a safetensors file (see above).") var batch: String
+    @Option(help: "Output folder.") var dump: String
+    @Option(help: "Dataset whose training defaults apply.", transform: datasetKind) var dataset: DatasetKind = .cub
+    @Option(help: "YAML configuration read over the defaults (and the run's config.yml).") var config: String?
+
+    func run() throws {
+        let folder = URL(fileURLWithPath: model)
+        var c = SENTrainingConfiguration.defaults(for: dataset)
+        let own = folder.appendingPathComponent("config.yml")
+        if FileManager.default.fileExists(atPath: own.path) { c = try SENTrainingConfiguration.load(file: own, base: c) }
+        if let config { c = try SENTrainingConfiguration.load(file: URL(fileURLWithPath: config), base: c) }
+        let sen = try SENModel.load(fromRun: folder, configuration: c)
+        let step = try SENTrainingStep(model: sen, configuration: c)
+        let inputs = try SENStepDump.readInputs(URL(fileURLWithPath: batch), model: sen)
+        let trace = try SENStepDump.run(step, inputs: inputs, output: URL(fileURLWithPath: dump))
+        print(String(format: "loss0 %.6f  loss1 %.6f", trace.imageToSpeech, trace.speechToImage)
+              + (trace.imageClass.map { String(format: "  class %.6f + %.6f", $0, trace.speechClass ?? 0) } ?? "")
+              + String(format: "  total %.6f", trace.total))
+        print("dumped to \(dump)")
     }
 }

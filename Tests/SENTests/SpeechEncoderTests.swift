@@ -26,8 +26,11 @@ let fixtures = FixtureFolder(besides: #filePath)
         return c
     }
 
-    func loadedEncoder() throws -> SpeechEncoder {
-        let encoder = try SpeechEncoder(Self.reduced)
+    /// The fixture's encoder; the PyTorch model it was written from attends over the padding, as the reference does.
+    func loadedEncoder(attentionOverPadding: Bool = true) throws -> SpeechEncoder {
+        var c = Self.reduced
+        c.attentionOverPadding = attentionOverPadding
+        let encoder = try SpeechEncoder(c)
         var weights: [String: Tensor] = [:]
         for name in file.arrays.keys where name.hasPrefix("enc.param.") { weights[String(name.dropFirst(10))] = try t(name) }
         try encoder.load(stateDict: weights, strict: false)
@@ -88,6 +91,29 @@ let fixtures = FixtureFolder(besides: #filePath)
             expectClose(try embedded.slice(axis: 0, start: i, end: i + 1), try t("enc.eval.single.\(i)"), rtol: 1e-4, atol: 2e-6, "single \(i)")
         }
         #expect(encoder.isTraining == false)
+    }
+
+    /// By default each caption of a padded batch attends to its own steps only, so the batch gives every caption's
+    /// embedding as PyTorch gives it for that caption alone (packed GRU); attending over the padding (the reference)
+    /// does not.
+    @Test func aPaddedBatchEmbedsEachCaptionAsIfItWereAlone() throws {
+        let x = try t("enc.x"), lengths = try t("enc.lengths").scalars.map { Int($0) }
+        var outputs: [Bool: Tensor] = [:]
+        for overPadding in [false, true] {
+            let encoder = try loadedEncoder(attentionOverPadding: overPadding)
+            encoder.train()
+            _ = try encoder(Variable(x), lengths: lengths)  // the running statistics of PyTorch's training pass
+            encoder.eval()
+            outputs[overPadding] = try GradientMode.withoutGradient { try encoder(Variable(x), lengths: lengths).value }
+        }
+        for i in 0..<3 {
+            let alone = try t("enc.eval.single.\(i)")
+            expectClose(try #require(outputs[false]).slice(axis: 0, start: i, end: i + 1), alone, rtol: 1e-4, atol: 2e-6, "caption \(i) in the batch")
+            let reference = try #require(outputs[true]).slice(axis: 0, start: i, end: i + 1)
+            let difference = zip(reference.scalars, alone.scalars).map { abs($0 - $1) }.max() ?? 0
+            // The longest caption has no padding; the shorter ones move when the padding takes attention.
+            #expect(i == 0 ? difference < 1e-5 : difference > 1e-3, "caption \(i): \(difference)")
+        }
     }
 
     /// `best_audio_model.pth` / `best_image_model.pth` as the reference saves them (DataParallel's `module.` names,
