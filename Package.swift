@@ -31,6 +31,7 @@ let package = Package(
     products: [
         .library(name: "Tensor", targets: ["S2IGANTensor"]),
         .library(name: "Formats", targets: ["S2IGANFormats"]),
+        .library(name: "Distributed", targets: ["S2IGANDistributed"]),
         .library(name: "Autograd", targets: ["S2IGANAutograd"]),
         .library(name: "NN", targets: ["S2IGANNN"]),
         .library(name: "Metrics", targets: ["S2IGANMetrics"]),
@@ -59,12 +60,15 @@ let package = Package(
         systemLibrary("CJPEG", pkgConfig: "libjpeg", apt: "libjpeg-dev"),
         systemLibrary("CPNG", pkgConfig: "libpng", apt: "libpng-dev"),
         systemLibrary("CSystemZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
+        systemLibrary("CMPI", pkgConfig: "ompi-c", apt: "libopenmpi-dev"),
         .target(name: "CTensorSupport", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
+        .target(name: "CMPIShim", dependencies: ["CMPI"]),
 
         // Layers, bottom up.
         layer("Tensor", ["COpenBLAS", "CLAPACKE", "CTensorSupport"]),
         layer("Formats", ["S2IGANTensor", "CSystemZlib"]),
+        layer("Distributed", ["S2IGANTensor", "CMPIShim"]),
         layer("Autograd", ["S2IGANTensor"]),
         layer("NN", ["S2IGANAutograd", "S2IGANFormats", "S2IGANTensor"]),
         layer("Metrics", ["S2IGANFormats", "S2IGANTensor"]),
@@ -87,7 +91,7 @@ let package = Package(
             name: "s2igan-cli",
             dependencies: ["CTensorSupport", "S2IGANTensor", "S2IGANFormats", "S2IGANAudio",
                            "S2IGANVision", "S2IGANDatasets", "S2IGANMetrics", "S2IGANSEN", "S2IGANGAN", "S2IGANEvaluation",
-                           "S2IGANDemo", "S2IGANBench", argumentParser]
+                           "S2IGANDemo", "S2IGANBench", "S2IGANDistributed", argumentParser]
         ),
 
         // Fuzzing (Docs/reliability.md): one function per decoder, and the libFuzzer binary / replay driver.

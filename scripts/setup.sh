@@ -3,7 +3,8 @@
 # Called by every Makefile goal, so neither README command assumes a manual step.
 set -euo pipefail
 
-packages=(pkg-config libopenblas-dev liblapacke-dev libsndfile1-dev libfftw3-dev libjpeg-dev libpng-dev zlib1g-dev espeak-ng)
+packages=(pkg-config libopenblas-dev liblapacke-dev libsndfile1-dev libfftw3-dev libjpeg-dev libpng-dev zlib1g-dev espeak-ng
+          libopenmpi-dev openmpi-bin)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -30,8 +30,13 @@ func cliExecutable() throws -> URL {
 
 /// Runs `s2igan arguments…` and collects its exit status and both streams.
 func runCLI(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIResult {
+    try runProcess(cliExecutable(), arguments, environment: environment)
+}
+
+/// Runs `executable arguments…` and collects its exit status and both streams.
+func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> CLIResult {
     let process = Process()
-    process.executableURL = try cliExecutable()
+    process.executableURL = executable
     process.arguments = arguments
     if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe()

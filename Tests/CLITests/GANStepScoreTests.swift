@@ -48,7 +48,10 @@ import Testing
             batch.arrays["wrong.\(i)"] = try Self.pixels("batch.wrong.\(i)", size: size)
         }
         batch.arrays["similar"] = try Self.pixels("batch.similar", size: 256)
-        for key in ["embeddings", "noise", "epsilon"] { batch.arrays[key] = try #require(file.arrays["batch.\(key)"]) }
+        for key in ["embeddings", "noise", "epsilon"] {
+            let value: TypedArray = try #require(file.arrays["batch.\(key)"])
+            batch.arrays[key] = value
+        }
         let batchFile = root.appendingPathComponent("batch.safetensors")
         try batch.write(to: batchFile)
         let dump = root.appendingPathComponent("dump")
@@ -99,8 +102,8 @@ import Testing
         #expect(result.stdout.split(separator: "\n").count == 2 + 3, "\(result.stdout)")
         let scores = try JSONDecoder().decode(RDGScores.self, from: Data(contentsOf: json))
         // The 256 px images are the script's own (PNG is lossless), so the last discriminator's scores are its.
-        expectClose(try Tensor(scores.conditional[2]), try file.tensor("score.d2.conditional"), rtol: 1e-4, atol: 1e-6, "D2 conditional")
-        expectClose(try Tensor(scores.unconditional[2]), try file.tensor("score.d2.unconditional"), rtol: 1e-4, atol: 1e-6, "D2 unconditional")
+        expectClose(Tensor(scores.conditional[2]), try file.tensor("score.d2.conditional"), rtol: 1e-4, atol: 1e-6, "D2 conditional")
+        expectClose(Tensor(scores.unconditional[2]), try file.tensor("score.d2.unconditional"), rtol: 1e-4, atol: 1e-6, "D2 unconditional")
         #expect(scores.conditional.flatMap { $0 }.allSatisfy { (0...1).contains($0) } && scores.relation == nil)
 
         // One embedding too few: named.

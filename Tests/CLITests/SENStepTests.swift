@@ -26,7 +26,8 @@ import Testing
         var batch = SafeTensorsFile(metadata: [:])
         for (key, source) in [("captions", "captions"), ("lengths", "lengths"), ("image_inputs", "image_features"), ("class_ids", "class_ids"),
                               ("labels", "labels")] {
-            batch.arrays[key] = try #require(file.arrays["batch.\(source)"])
+            let value: TypedArray = try #require(file.arrays["batch.\(source)"])
+            batch.arrays[key] = value
         }
         let batchFile = root.appendingPathComponent("batch.safetensors")
         try batch.write(to: batchFile)

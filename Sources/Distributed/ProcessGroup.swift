@@ -1,0 +1,147 @@
+import CMPIShim
+import Foundation
+import S2IGANTensor
+
+/// The processes of one job on MPI (Open MPI, launched by `mpirun`, `mpiexec` or `srun --mpi=pmix`): every rank runs
+/// the same program on its share of the work, and these collectives move the numbers between them. MPI does all of
+/// the communication; this type only hands it buffers. One group per process: ``world()`` initialises MPI on first use
+/// (only the main thread calls MPI afterwards), and ``finalize()`` ends it.
+public final class ProcessGroup: @unchecked Sendable {
+    /// This process's rank, 0 ..< ``size``.
+    public let rank: Int
+    /// The number of ranks.
+    public let size: Int
+    /// Rank 0 writes logs, snapshots and checkpoints.
+    public var isRoot: Bool { rank == 0 }
+
+    /// Reductions over the ranks.
+    public enum Reduction: Sendable {
+        case sum, max, min
+        var code: s2_mpi_op {
+            switch self {
+            case .sum: return S2_MPI_SUM
+            case .max: return S2_MPI_MAX
+            case .min: return S2_MPI_MIN
+            }
+        }
+    }
+
+    nonisolated(unsafe) private static var shared: ProcessGroup?
+    private static let lock = NSLock()
+
+    private init(rank: Int, size: Int) { (self.rank, self.size) = (rank, size) }
+
+    /// Whether an MPI launcher started this process (`mpirun`/`mpiexec` of Open MPI, or a PMI/PMIx launcher such as
+    /// SLURM's `srun --mpi=pmix`).
+    public static var isLaunchedByMPI: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"].contains { environment[$0] != nil }
+    }
+
+    /// The group of every rank of the job, MPI initialised on first use. A process not started by a launcher is a
+    /// group of one.
+    public static func world() throws -> ProcessGroup {
+        lock.lock()
+        defer { lock.unlock() }
+        if let shared { return shared }
+        var initialized: Int32 = 0
+        try check(s2_mpi_initialized(&initialized), "Initialized", rank: -1)
+        if initialized == 0 { try check(s2_mpi_init(), "Init_thread", rank: -1) }
+        var rank: Int32 = 0, size: Int32 = 0
+        try check(s2_mpi_rank(&rank), "Comm_rank", rank: -1)
+        try check(s2_mpi_size(&size), "Comm_size", rank: Int(rank))
+        let group = ProcessGroup(rank: Int(rank), size: Int(size))
+        shared = group
+        return group
+    }
+
+    static func check(_ code: Int32, _ operation: String, rank: Int) throws {
+        guard code != 0 else { return }
+        var text = [CChar](repeating: 0, count: 512)
+        s2_mpi_error_string(code, &text, Int32(text.count))
+        let message = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        throw DistributedError.mpi(operation: operation, rank: rank, message: message)
+    }
+
+    func check(_ code: Int32, _ operation: String) throws { try Self.check(code, operation, rank: rank) }
+
+    /// Every rank gets `root`'s values (the arrays must have the same length on every rank).
+    public func broadcast(_ values: inout [Float], root: Int = 0) throws {
+        let count = values.count
+        try values.withUnsafeMutableBufferPointer { try check(s2_mpi_bcast_float($0.baseAddress, count, Int32(root)), "Bcast") }
+    }
+
+    /// Every rank gets `root`'s bytes.
+    public func broadcast(bytes: inout [UInt8], root: Int = 0) throws {
+        let count = bytes.count
+        try bytes.withUnsafeMutableBufferPointer { try check(s2_mpi_bcast_bytes($0.baseAddress, count, Int32(root)), "Bcast") }
+    }
+
+    /// `root`'s text on every rank (its length first, so the other ranks need not know it).
+    public func broadcast(_ text: String, root: Int = 0) throws -> String {
+        var length = [Int64(text.utf8.count)]
+        try allReduce(&length, .max)
+        var bytes = rank == root ? Array(text.utf8) : [UInt8](repeating: 0, count: Int(length[0]))
+        guard bytes.count == Int(length[0]) else {
+            throw DistributedError.invalidRequest("rank \(rank): broadcast of text from rank \(root), whose length is not the longest")
+        }
+        try broadcast(bytes: &bytes, root: root)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The element-wise reduction over every rank, in place on every rank.
+    public func allReduce(_ values: inout [Float], _ reduction: Reduction = .sum) throws {
+        let count = values.count
+        try values.withUnsafeMutableBufferPointer { try check(s2_mpi_allreduce_float($0.baseAddress, count, reduction.code), "Allreduce") }
+    }
+
+    public func allReduce(_ values: inout [Double], _ reduction: Reduction = .sum) throws {
+        let count = values.count
+        try values.withUnsafeMutableBufferPointer { try check(s2_mpi_allreduce_double($0.baseAddress, count, reduction.code), "Allreduce") }
+    }
+
+    public func allReduce(_ values: inout [Int64], _ reduction: Reduction = .sum) throws {
+        let count = values.count
+        try values.withUnsafeMutableBufferPointer { try check(s2_mpi_allreduce_int64($0.baseAddress, count, reduction.code), "Allreduce") }
+    }
+
+    /// The element-wise mean over every rank, in place (the sum, divided by ``size`` on each rank).
+    public func allReduceMean(_ values: inout [Float]) throws {
+        try allReduce(&values, .sum)
+        let scale = 1 / Float(size)
+        for i in values.indices { values[i] *= scale }
+    }
+
+    /// Returns when every rank has called it.
+    public func barrier() throws { try check(s2_mpi_barrier(), "Barrier") }
+
+    /// Refuses to go on unless every rank holds the same `value` (a configuration, a code version): the ranks
+    /// compare a 64-bit hash of it, and all of them throw, naming `what`, if any differs.
+    public func requireSame(_ value: String, what: String) throws {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in value.utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+        // max(h) and max(¬h) = ¬min(h): every rank sees whether the largest and the smallest hash are its own.
+        var bounds = [Int64(bitPattern: hash), ~Int64(bitPattern: hash)]
+        try allReduce(&bounds, .max)
+        guard bounds[0] == Int64(bitPattern: hash) && ~bounds[1] == Int64(bitPattern: hash) else {
+            throw DistributedError.mismatch("the ranks were started with different \(what)s (rank \(rank) has \(value))")
+        }
+    }
+
+    /// Ends every rank of the job after writing `message` (prefixed with this rank) to standard error.
+    public func abort(_ message: String, code: Int32 = 1) -> Never {
+        FileHandle.standardError.write(Data("rank \(rank) of \(size): \(message)\n".utf8))
+        s2_mpi_abort(code)
+        exit(code)
+    }
+
+    /// Ends MPI for this process (after the last collective).
+    public func finalize() throws {
+        var finalized: Int32 = 0
+        try check(s2_mpi_finalized(&finalized), "Finalized")
+        if finalized == 0 { try check(s2_mpi_finalize(), "Finalize") }
+    }
+
+    /// Seconds on MPI's clock.
+    public static func wallTime() -> Double { s2_mpi_wtime() }
+}
