@@ -76,9 +76,9 @@ let package = Package(
         layer("Vision", ["S2IGANNN", "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", "CImageCodecs"]),
         layer("Datasets", ["S2IGANAudio", "S2IGANVision", "S2IGANFormats", "S2IGANTensor"]),
         layer("Training", ["S2IGANNN", "S2IGANFormats", "S2IGANTensor", yams]),
-        layer("SEN", ["S2IGANTraining", "S2IGANDatasets", "S2IGANMetrics", "S2IGANVision", "S2IGANAudio", "S2IGANNN",
+        layer("SEN", ["S2IGANTraining", "S2IGANDistributed", "S2IGANDatasets", "S2IGANMetrics", "S2IGANVision", "S2IGANAudio", "S2IGANNN",
                       "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", yams]),
-        layer("GAN", ["S2IGANTraining", "S2IGANSEN", "S2IGANDatasets", "S2IGANVision", "S2IGANNN", "S2IGANAutograd",
+        layer("GAN", ["S2IGANTraining", "S2IGANDistributed", "S2IGANSEN", "S2IGANDatasets", "S2IGANVision", "S2IGANNN", "S2IGANAutograd",
                       "S2IGANFormats", "S2IGANTensor", yams]),
         layer("Evaluation", ["S2IGANDatasets", "S2IGANMetrics", "S2IGANVision", "S2IGANAutograd", "S2IGANFormats",
                              "S2IGANTensor"]),
@@ -123,7 +123,7 @@ let package = Package(
                             "S2IGANNN", "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", "TestSupport"], fixtures: false),
         layerTests("Bench", ["S2IGANBench", "S2IGANTensor", argumentParser], fixtures: false),
         // Runs the built `s2igan` executable as a child process (built by `swift build --build-tests`).
-        .testTarget(name: "CLITests", dependencies: ["S2IGANFormats", "S2IGANTensor", "S2IGANGAN", "S2IGANSEN", "S2IGANNN", "S2IGANVision", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["S2IGANFormats", "S2IGANTensor", "S2IGANGAN", "S2IGANSEN", "S2IGANDatasets", "S2IGANNN", "S2IGANVision", "TestSupport"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzTests"),
     ]
 )

@@ -1,5 +1,6 @@
 import S2IGANAutograd
 import S2IGANDatasets
+import S2IGANDistributed
 import Foundation
 import S2IGANNN
 import S2IGANTensor
@@ -213,12 +214,12 @@ public enum RDGGeneration {
     @discardableResult
     public static func generateSplit(generatorFile: URL, keys: [String], embeddings: [Tensor], embeddingsSource: URL, folder: URL,
                                      batchSize: Int = 7, seed: UInt64 = 100, deterministic: Bool = false, stages: Stages = .last,
-                                     dropLast: Bool = true, progress: ((Int, Int) -> Void)? = nil) throws -> Int {
+                                     dropLast: Bool = true, shard: Shard = .whole, progress: ((Int, Int) -> Void)? = nil) throws -> Int {
         let g = try Generator.load(from: generatorFile)
         do {
             return try removingOutputOnFailure(folder) {
                 try generateSplit(generator: g, keys: keys, embeddings: embeddings, folder: folder, batchSize: batchSize, seed: seed,
-                                  deterministic: deterministic, stages: stages, dropLast: dropLast, progress: progress)
+                                  deterministic: deterministic, stages: stages, dropLast: dropLast, shard: shard, progress: progress)
             }
         } catch let error as any S2IGANError {
             if error.filePath != nil { throw error }
@@ -237,10 +238,13 @@ public enum RDGGeneration {
     /// conditioning noise drawn anew for every caption (or μ when `deterministic`), seed 100; each image saved
     /// as `<key>_<size>_sentence<i>.png` under `folder` with the reference's truncating conversion. Returns the
     /// number of files written. `progress` gets (done, total) image batches.
+    ///
+    /// With a `shard` of several ranks, this rank generates the image batches it owns and draws (and drops) the
+    /// noise of the others, so every file is the single-process one; together the ranks write them all.
     @discardableResult
     public static func generateSplit(generator g: Generator, keys: [String], embeddings: [Tensor], folder: URL, batchSize: Int = 7,
                                      seed: UInt64 = 100, deterministic: Bool = false, stages: Stages = .last, dropLast: Bool = true,
-                                     progress: ((Int, Int) -> Void)? = nil) throws -> Int {
+                                     shard: Shard = .whole, progress: ((Int, Int) -> Void)? = nil) throws -> Int {
         guard keys.count == embeddings.count, !keys.isEmpty else {
             throw GANError.invalidInput("generation: \(keys.count) keys for \(embeddings.count) embedding sets")
         }
@@ -258,8 +262,9 @@ public enum RDGGeneration {
             let range = (b * batchSize)..<min((b + 1) * batchSize, keys.count)
             let noise = try Tensor.normal([range.count, a.noiseSize], using: &rng)
             for caption in 0..<captions {
-                let e = try Tensor.stack(range.map { try embeddings[$0].slice(axis: 0, start: caption, end: caption + 1).reshaped([embeddings[$0].shape[1]]) }, axis: 0)
                 let epsilon = deterministic ? nil : try Tensor.normal([range.count, a.conditionSize], using: &rng)
+                guard shard.owns(b) else { continue }
+                let e = try Tensor.stack(range.map { try embeddings[$0].slice(axis: 0, start: caption, end: caption + 1).reshaped([embeddings[$0].shape[1]]) }, axis: 0)
                 do {
                     let images = try Self.images(generator: g, embeddings: e, noise: noise, epsilon: epsilon, batchSize: range.count)
                     for k in wanted {

@@ -295,7 +295,7 @@ public final class RDGTrainingStep {
             let (similarTerm, generated, wrongTerm) = (try term(similar, labels.similar), try term(fake.detached(), labels.generated),
                                                        try term(wrong, labels.wrong))
             let c = losses.relation
-            var loss = try similarTerm * c
+            var loss = similarTerm * c
             if let identical { loss = try loss + identical * c }
             loss = try loss + generated * c + wrongTerm * c
             rsLoss = try finite(loss.value.item(), "relation supervisor")

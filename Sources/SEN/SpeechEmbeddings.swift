@@ -1,5 +1,6 @@
 import S2IGANAudio
 import S2IGANDatasets
+import S2IGANDistributed
 import Foundation
 import S2IGANTensor
 import S2IGANFormats
@@ -11,13 +12,21 @@ public enum SpeechEmbeddings {
     /// result does not depend on their number.
     public static func extract(encoder: SpeechEncoder, dataset: SpokenImageDataset, workers: Int = 2,
                                progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> [Tensor] {
+        try extract(encoder: encoder, dataset: dataset, shard: .whole, workers: workers, progress: progress).map { $0! }
+    }
+
+    /// ``extract(encoder:dataset:workers:progress:)`` for the images `shard` owns (the others are `nil`).
+    public static func extract(encoder: SpeechEncoder, dataset: SpokenImageDataset, shard: Shard, workers: Int = 2,
+                               progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> [Tensor?] {
         let wasTraining = encoder.isTraining
         encoder.eval()
         defer { encoder.train(wasTraining) }
+        let owned = shard.indices(of: dataset.count)
         let results = Locked([Tensor?](repeating: nil, count: dataset.count)), failure = Locked<Error?>(nil), done = Locked(0)
         let shared = UncheckedBox(encoder)
-        Parallel.forEachItem(dataset.count, workers: workers) { i in
+        Parallel.forEachItem(owned.count, workers: workers) { o in
             guard failure.value == nil else { return }
+            let i = owned[o]
             let item = dataset.items[i]
             do {
                 let captions = try dataset.captions(of: item)
@@ -29,32 +38,64 @@ public enum SpeechEmbeddings {
                 results.update { $0[i] = embedded }
                 var finished = 0
                 done.update { $0 += 1; finished = $0 }
-                progress(finished, dataset.count)
+                progress(finished, owned.count)
             } catch {
                 failure.update { $0 = $0 ?? error }
             }
         }
         if let error = failure.value { throw error }
-        return results.value.map { $0! }
+        return results.value
+    }
+
+    /// The embeddings of a sharded ``extract(encoder:dataset:shard:workers:progress:)`` joined on every rank of
+    /// `group`: each rank's own images, every other image from the rank that embedded it, bit for bit.
+    public static func gather(_ mine: [Tensor?], embeddingSize d: Int, group: ProcessGroup) throws -> [Tensor] {
+        var counts = mine.map { Int64($0?.shape[0] ?? 0) }
+        try group.allReduce(&counts)
+        let offsets = counts.reduce(into: [0]) { $0.append($0.last! + Int($1)) }
+        var values = [Float](repeating: -.infinity, count: offsets.last! * d)
+        for (i, e) in mine.enumerated() {
+            guard let e else { continue }
+            guard e.shape == [Int(counts[i]), d] else {
+                throw SENError.shapeMismatch("speech embeddings: image \(i) is \(e.shape) on rank \(group.rank), expected [\(counts[i]), \(d)]")
+            }
+            values.replaceSubrange((offsets[i] * d)..<(offsets[i + 1] * d), with: e.scalars)
+        }
+        try group.combineDisjoint(&values)
+        return try counts.indices.map { i in
+            try Tensor(shape: [Int(counts[i]), d], scalars: Array(values[(offsets[i] * d)..<(offsets[i + 1] * d)]))
+        }
     }
 
     /// Embeds both splits of a dataset into `folder` (the reference's step 02): for each split,
     /// `speech_embeddings_<split>.pickle` (the reference's format) and `.safetensors` (ours, with the image keys).
     /// Returns, per split, the images and captions embedded and the caption counts seen (more than one count
     /// means images with different numbers of captions).
+    ///
+    /// With a `group` of several ranks, each embeds its ``ProcessGroup/shard`` of the images, the embeddings are
+    /// joined (``gather(_:embeddingSize:group:)``) and rank 0 writes the files, exactly the single-process ones.
     @discardableResult
-    public static func extractSplits(encoder: SpeechEncoder, kind: DatasetKind, root: URL, folder: URL, workers: Int = 2,
+    public static func extractSplits(encoder: SpeechEncoder, kind: DatasetKind, root: URL, folder: URL, workers: Int = 2, group: ProcessGroup? = nil,
                                      progress: @escaping @Sendable (DatasetSplit, Int, Int) -> Void = { _, _, _ in })
         throws -> [(split: DatasetSplit, images: Int, captions: Int, captionCounts: [Int])] {
-        try createFolder(folder)
+        if group?.isRoot ?? true { try createFolder(folder) }
         var summary: [(split: DatasetSplit, images: Int, captions: Int, captionCounts: [Int])] = []
         for split in DatasetSplit.allCases {
             let data = try SpokenImageDataset.open(kind: kind, root: root, split: split)
-            let embeddings = try extract(encoder: encoder, dataset: data, workers: workers) { progress(split, $0, $1) }
-            try writePickle(embeddings, to: folder.appendingPathComponent("speech_embeddings_\(split.rawValue).pickle"))
-            try writeSafeTensors(embeddings, keys: data.items.map(\.key), to: folder.appendingPathComponent("speech_embeddings_\(split.rawValue).safetensors"))
+            let embeddings: [Tensor]
+            if let group, group.size > 1 {
+                let mine = try extract(encoder: encoder, dataset: data, shard: group.shard, workers: workers) { progress(split, $0, $1) }
+                embeddings = try gather(mine, embeddingSize: encoder.configuration.embeddingSize, group: group)
+            } else {
+                embeddings = try extract(encoder: encoder, dataset: data, workers: workers) { progress(split, $0, $1) }
+            }
+            if group?.isRoot ?? true {
+                try writePickle(embeddings, to: folder.appendingPathComponent("speech_embeddings_\(split.rawValue).pickle"))
+                try writeSafeTensors(embeddings, keys: data.items.map(\.key), to: folder.appendingPathComponent("speech_embeddings_\(split.rawValue).safetensors"))
+            }
             summary.append((split, embeddings.count, embeddings.reduce(0) { $0 + $1.shape[0] }, Set(embeddings.map { $0.shape[0] }).sorted()))
         }
+        try group?.barrier()
         return summary
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import S2IGANFormats
 import S2IGANDistributed
 
 struct DistributedCommand: ParsableCommand {
@@ -46,5 +47,18 @@ struct DistributedCheck: ParsableCommand {
         } catch {
             group.abort("\(error)")
         }
+    }
+}
+
+/// Runs `body` on this rank. With a group of several ranks an error ends the whole job, after one line naming this
+/// rank and the cause (the other ranks would otherwise wait for it forever); MPI is finalised after success.
+func onEveryRank(_ group: ProcessGroup?, _ body: () throws -> Void) throws {
+    guard let group else { return try body() }
+    do {
+        try body()
+        try group.finalize()
+    } catch {
+        if group.size > 1 { group.abort(readableDescription(of: error)) }
+        throw error
     }
 }

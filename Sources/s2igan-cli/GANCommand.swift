@@ -1,5 +1,6 @@
 import ArgumentParser
 import S2IGANDatasets
+import S2IGANDistributed
 import Foundation
 import S2IGANGAN
 import S2IGANSEN
@@ -104,9 +105,12 @@ struct GANGenerate: ParsableCommand {
     @Flag(help: "Also generate the last incomplete batch.") var keepLast = false
     @Option(help: "With a folder of generators: the first epoch N of netG_<N> to use.") var firstEpoch = 0
     @Option(help: "With a folder of generators: the last epoch N of netG_<N> to use.") var lastEpoch = Int.max
+    @Flag(help: "Split the image batches of a split over the ranks of an MPI job (mpirun -np N s2igan gan generate … --distributed).")
+    var distributed = false
 
     func validate() throws {
         guard firstEpoch <= lastEpoch else { throw ValidationError("--first-epoch \(firstEpoch) is after --last-epoch \(lastEpoch)") }
+        if distributed && embeddings.hasSuffix(".npy") { throw ValidationError("--distributed splits a dataset split; for --embeddings FILE.npy run one process") }
     }
 
     func run() throws {
@@ -131,13 +135,20 @@ struct GANGenerate: ParsableCommand {
         guard e.count == data.count else {
             throw CommandError.file(path: embeddings, reason: "holds embeddings of \(e.count) images, the \(split) split has \(data.count)")
         }
-        for (epoch, url) in generators {
-            let folder = RDGGeneration.outputFolder(outputURL, epoch: epoch)
-            let started = Date()
-            let count = try RDGGeneration.generateSplit(generatorFile: url, keys: data.items.map(\.key), embeddings: e,
-                                                        embeddingsSource: URL(fileURLWithPath: embeddings), folder: folder, batchSize: batchSize,
-                                                        seed: seed, deterministic: deterministic, stages: stages, dropLast: !keepLast)
-            print(String(format: "%@: %d images in %@ (%.1f s)", url.lastPathComponent, count, folder.path, Date().timeIntervalSince(started)))
+        let group = distributed ? try ProcessGroup.world() : nil
+        try onEveryRank(group) {
+            for (epoch, url) in generators {
+                let folder = RDGGeneration.outputFolder(outputURL, epoch: epoch)
+                let started = Date()
+                var count = [Int64(try RDGGeneration.generateSplit(generatorFile: url, keys: data.items.map(\.key), embeddings: e,
+                                                                    embeddingsSource: URL(fileURLWithPath: embeddings), folder: folder, batchSize: batchSize,
+                                                                    seed: seed, deterministic: deterministic, stages: stages, dropLast: !keepLast,
+                                                                    shard: group?.shard ?? .whole))]
+                try group?.allReduce(&count)
+                if group?.isRoot ?? true {
+                    print(String(format: "%@: %d images in %@ (%.1f s)", url.lastPathComponent, count[0], folder.path, Date().timeIntervalSince(started)))
+                }
+            }
         }
     }
 }

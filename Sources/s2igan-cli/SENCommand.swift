@@ -1,5 +1,6 @@
 import ArgumentParser
 import S2IGANDatasets
+import S2IGANDistributed
 import Foundation
 import S2IGANSEN
 import S2IGANTensor
@@ -88,15 +89,24 @@ struct SENExtract: ParsableCommand {
     @Option(help: "Trained speech encoder: folder or file.") var model: String
     @Option(help: "Output folder.") var output: String
     @Option(help: "Parallel threads.") var jobs: Int?
+    @Flag(help: "Split the images over the ranks of an MPI job (mpirun -np N s2igan sen extract … --distributed); rank 0 writes the files.")
+    var distributed = false
 
     func run() throws {
+        let group = distributed ? try ProcessGroup.world() : nil
+        try onEveryRank(group) { try extract(group: group) }
+    }
+
+    func extract(group: ProcessGroup?) throws {
         let encoder = try SpeechEncoder.load(from: URL(fileURLWithPath: model))
         let progress = ProgressReporter.standardError()
+        let root = group?.isRoot ?? true
         let started = Date()
-        let summary = try SpeechEmbeddings.extractSplits(encoder: encoder, kind: dataset, root: URL(fileURLWithPath: root), folder: URL(fileURLWithPath: output),
-                                                         workers: jobs ?? Parallel.coreCount) { split, done, total in
-            progress.report("\(split.rawValue) embeddings", done, total)
+        let summary = try SpeechEmbeddings.extractSplits(encoder: encoder, kind: dataset, root: URL(fileURLWithPath: self.root), folder: URL(fileURLWithPath: output),
+                                                         workers: jobs ?? Parallel.coreCount, group: group) { split, done, total in
+            if root { progress.report("\(split.rawValue) embeddings", done, total) }
         }
+        guard root else { return }
         for s in summary {
             if s.captionCounts.count > 1 { print("warning: \(s.split.rawValue) images have different caption counts \(s.captionCounts)") }
             print("\(s.split.rawValue): \(s.images) images, \(s.captions) captions")

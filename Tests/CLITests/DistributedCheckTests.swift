@@ -1,4 +1,10 @@
 import Foundation
+import S2IGANDatasets
+import S2IGANGAN
+import S2IGANNN
+import S2IGANSEN
+import S2IGANTensor
+import TestSupport
 import Testing
 
 /// `s2igan distributed check` under Open MPI's `mpirun`: two ranks on this machine agree on the code version, a
@@ -48,5 +54,42 @@ import Testing
         for rank in 0..<2 {
             #expect(result.stderr.contains("rank \(rank) of 2: ranks disagree: the ranks were started with different code versions"), "\(result.stderr)")
         }
+    }
+
+    /// `sen extract` and `gan generate` with `--distributed` on 2 ranks write exactly the files of one process: the
+    /// images and the embeddings are split over the ranks, the embeddings joined, and no number changes.
+    @Test func shardedBatchJobsWriteTheSingleProcessFiles() throws {
+        let root = try scratchFolder("mpi-jobs")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = root.appendingPathComponent("data")
+        var options = SpokenFlowersOptions()
+        (options.classes, options.imagesPerClass, options.captionsPerImage, options.imageSize) = (3, 5, 2, 64)
+        _ = try SpokenFlowers.build(options, root: data)
+        var c = SpeechEncoderConfiguration()
+        (c.convolutionChannels, c.hiddenSize, c.attentionHidden) = ([8, 12], 8, 6)
+        let encoder = try Initialization.seeded(3) { try SpeechEncoder(c) }
+        let encoderFile = root.appendingPathComponent("best_audio_model.safetensors")
+        try encoder.save(to: encoderFile)
+        let architecture = RDGArchitecture(stages: 2, generatorWidth: 4, discriminatorWidth: 4, noiseSize: 6, conditionSize: 4, speechEmbeddingSize: 16)
+        let generator = try Initialization.seeded(4) { try Generator(architecture) }
+        let generatorFile = root.appendingPathComponent("netG_0.safetensors")
+        try generator.save(to: generatorFile)
+
+        func run(_ arguments: [String], ranks: Int) throws {
+            let result = ranks == 1 ? try runCLI(arguments)
+                : try runProcess(Self.mpirun(), ["--oversubscribe", "-np", "\(ranks)", try cliExecutable().path] + arguments + ["--distributed"],
+                                 environment: Self.environment)
+            #expect(result.status == 0, "\(arguments[0]) \(arguments[1]) on \(ranks) rank(s): \(result.stderr)")
+        }
+        for ranks in [1, 2] {
+            let embeddings = root.appendingPathComponent("embeddings-\(ranks)"), images = root.appendingPathComponent("images-\(ranks)")
+            try run(["sen", "extract", "--dataset", "spoken-flowers", "--root", data.path, "--model", encoderFile.path, "--output", embeddings.path], ranks: ranks)
+            try run(["gan", "generate", "--model", generatorFile.path, "--dataset", "spoken-flowers", "--root", data.path, "--embeddings", embeddings.path,
+                     "--output", images.path, "--batch-size", "2", "--all-stages"], ranks: ranks)
+        }
+        let (embeddings1, embeddings2) = (try files(under: root.appendingPathComponent("embeddings-1")), try files(under: root.appendingPathComponent("embeddings-2")))
+        #expect(embeddings1.count == 4 && embeddings1 == embeddings2, "\(embeddings1.keys.sorted()) vs \(embeddings2.keys.sorted())")
+        let (images1, images2) = (try files(under: root.appendingPathComponent("images-1")), try files(under: root.appendingPathComponent("images-2")))
+        #expect(images1.count > 8 && images1 == images2, "\(images1.count) vs \(images2.count) files")
     }
 }

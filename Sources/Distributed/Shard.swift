@@ -1,0 +1,30 @@
+/// Which items of a batch job one rank does: every `count`-th item from `rank` on, so the ranks' shares differ by at
+/// most one item and neighbouring items (often of similar cost) spread over the ranks.
+public struct Shard: Sendable, Equatable {
+    public let rank: Int
+    public let count: Int
+
+    /// The whole job in one process.
+    public static let whole = Shard(rank: 0, count: 1)
+
+    public init(rank: Int, count: Int) {
+        precondition(count >= 1 && (0..<count).contains(rank), "shard \(rank) of \(count)")
+        (self.rank, self.count) = (rank, count)
+    }
+
+    /// Whether item `index` is this rank's.
+    public func owns(_ index: Int) -> Bool { index % count == rank }
+
+    /// This rank's items of `total`, ascending.
+    public func indices(of total: Int) -> [Int] { Array(stride(from: rank, to: total, by: count)) }
+}
+
+extension ProcessGroup {
+    /// This rank's share of a batch job.
+    public var shard: Shard { Shard(rank: rank, count: size) }
+
+    /// Joins disjoint parts into the whole, on every rank: each element of `values` must be set by exactly one rank
+    /// and be −∞ on every other one. The maximum over the ranks then is each element's one value, bit for bit
+    /// (negative zeros included), so a sharded job writes exactly the single-process result.
+    public func combineDisjoint(_ values: inout [Float]) throws { try allReduce(&values, .max) }
+}
