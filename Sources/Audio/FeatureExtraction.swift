@@ -1,4 +1,5 @@
 import Foundation
+import S2IGANDistributed
 import S2IGANTensor
 import S2IGANFormats
 
@@ -144,8 +145,11 @@ public struct AudioFeatureExtractor: Sendable {
         return .current
     }
 
-    /// Extracts every group, groups spread over the workers; `progress(done, total)` is called after each.
-    public func run(_ groups: [Group], progress: @Sendable (Int, Int) -> Void = { _, _ in }) -> Report {
+    /// Extracts every group, groups spread over the workers; `progress(done, total)` is called after each. With a
+    /// `shard` of several ranks only the groups it owns (each output is its own file, so together the ranks write
+    /// exactly what one process writes).
+    public func run(_ groups: [Group], shard: Shard = .whole, progress: @Sendable (Int, Int) -> Void = { _, _ in }) -> Report {
+        let groups = shard.indices(of: groups.count).map { groups[$0] }
         let lock = NSLock()
         var report = Report()
         var done = 0

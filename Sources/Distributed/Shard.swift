@@ -17,6 +17,14 @@ public struct Shard: Sendable, Equatable {
 
     /// This rank's items of `total`, ascending.
     public func indices(of total: Int) -> [Int] { Array(stride(from: rank, to: total, by: count)) }
+
+    /// The items of the batches of `batchSize` this rank owns (every `count`-th batch), ascending: the work of a job
+    /// whose results depend on how items are batched (GEMM kernels may sum in another order for another batch size),
+    /// so every batch is the one a single process forms.
+    public func indices(of total: Int, inBatchesOf batchSize: Int) -> [Int] {
+        precondition(batchSize >= 1, "batch size \(batchSize)")
+        return stride(from: rank * batchSize, to: total, by: count * batchSize).flatMap { $0..<min($0 + batchSize, total) }
+    }
 }
 
 extension ProcessGroup {

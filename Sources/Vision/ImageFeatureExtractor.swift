@@ -1,5 +1,6 @@
 import S2IGANAutograd
 import Foundation
+import S2IGANDistributed
 import S2IGANTensor
 import S2IGANFormats
 
@@ -78,6 +79,32 @@ public struct ImageFeatureExtractor {
         }
         let x = try image.tensor(range: range).reshaped([1, 3, image.height, image.width])
         return image.width == size && image.height == size ? x : try x.resizedBilinear(height: size, width: size)
+    }
+
+    /// ``features(of:progress:)`` split over the ranks of `group`: each rank reads and runs every `size`-th batch of
+    /// ``batchSize`` files, the batches one process forms (a batch's shape can change the order in which a GEMM
+    /// kernel sums), and every rank gets the whole result, rows bit for bit as one process computes them.
+    /// `failures` holds this rank's own.
+    public func features(of files: [URL], group: ProcessGroup, progress: ((Int, Int) -> Void)? = nil) throws
+        -> (features: Tensor, used: [URL], failures: [(URL, String)]) {
+        guard group.size > 1 else { return try features(of: files, progress: progress) }
+        let owned = group.shard.indices(of: files.count, inBatchesOf: batchSize)
+        let mine = try features(of: owned.map { files[$0] }, progress: progress)
+        let width = InceptionV3.featureWidth
+        let usedHere = Set(mine.used.map(\.path))
+        var used = files.indices.map { Int64(usedHere.contains(files[$0].path) ? 1 : 0) }
+        try group.allReduce(&used)
+        var rows = [Float](repeating: -.infinity, count: files.count * width)
+        let values = mine.features.scalars
+        let position = Dictionary(owned.map { (files[$0].path, $0) }, uniquingKeysWith: { first, _ in first })
+        for (k, url) in mine.used.enumerated() {
+            guard let index = position[url.path] else { continue }
+            rows.replaceSubrange((index * width)..<((index + 1) * width), with: values[(k * width)..<((k + 1) * width)])
+        }
+        try group.combineDisjoint(&rows)
+        let kept = files.indices.filter { used[$0] == 1 }
+        let features = try Tensor(shape: [kept.count, width], scalars: kept.flatMap { rows[($0 * width)..<(($0 + 1) * width)] })
+        return (features, kept.map { files[$0] }, mine.failures)
     }
 
     /// Features of `files` as an `[N, 2048]` tensor for the files that could be read, with the failures

@@ -51,14 +51,18 @@ struct DistributedCheck: ParsableCommand {
 }
 
 /// Runs `body` on this rank. With a group of several ranks an error ends the whole job, after one line naming this
-/// rank and the cause (the other ranks would otherwise wait for it forever); MPI is finalised after success.
+/// rank and the cause (the other ranks would otherwise wait for it forever); MPI is finalised after success and
+/// after an exit code every rank agreed on.
 func onEveryRank(_ group: ProcessGroup?, _ body: () throws -> Void) throws {
     guard let group else { return try body() }
     do {
         try body()
+    } catch let exit as ExitCode {
         try group.finalize()
+        throw exit
     } catch {
         if group.size > 1 { group.abort(readableDescription(of: error)) }
         throw error
     }
+    try group.finalize()
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import S2IGANDistributed
 import S2IGANAudio
 import Foundation
 import S2IGANTensor
@@ -40,6 +41,9 @@ struct AudioFeatures: ParsableCommand {
     @Argument(help: "A dataset root (with --dataset) or wav files.")
     var inputs: [String]
 
+    @Flag(help: "Split the outputs over the ranks of an MPI job (mpirun -np N s2igan features audio … --distributed).")
+    var distributed = false
+
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give a dataset root or wav files") }
         if dataset != nil {
@@ -65,12 +69,17 @@ struct AudioFeatures: ParsableCommand {
                 return .init(output: folder.appendingPathComponent(url.deletingPathExtension().lastPathComponent + ".npy"), inputs: [url])
             }
         }
-        let report = extractor.run(groups, progress: ProgressReporter.standardError().callback("features"))
-        let recomputed = report.recomputed > 0 ? " (\(report.recomputed) recomputed: made with other settings or captions, or with no record of them)" : ""
-        print("wrote \(report.written)\(recomputed), skipped \(report.skipped) complete, failed \(report.failures.count) of \(groups.count) output(s)")
-        if !report.failures.isEmpty {
+        let group = distributed ? try ProcessGroup.world() : nil
+        try onEveryRank(group) {
+            let report = extractor.run(groups, shard: group?.shard ?? .whole, progress: ProgressReporter.standardError().callback("features"))
             for failure in report.failures { FileHandle.standardError.write(Data("failed: \(failure.output.path): \(failure.reason)\n".utf8)) }
-            throw ExitCode(1)
+            var counts = [report.written, report.recomputed, report.skipped, report.failures.count].map(Int64.init)
+            try group?.allReduce(&counts)
+            if group?.isRoot ?? true {
+                let recomputed = counts[1] > 0 ? " (\(counts[1]) recomputed: made with other settings or captions, or with no record of them)" : ""
+                print("wrote \(counts[0])\(recomputed), skipped \(counts[2]) complete, failed \(counts[3]) of \(groups.count) output(s)")
+            }
+            if counts[3] > 0 { throw ExitCode(1) }
         }
     }
 }
@@ -109,6 +118,9 @@ struct ImageFeatures: ParsableCommand {
     @Option(help: "Images per batch.")
     var batchSize = 50
 
+    @Flag(help: "Split the images over the ranks of an MPI job (mpirun -np N s2igan features image … --distributed); rank 0 writes.")
+    var distributed = false
+
     func run() throws {
         let variant = backbone.variant
         let model = try InceptionV3(variant: variant)
@@ -121,7 +133,20 @@ struct ImageFeatures: ParsableCommand {
         let extractor = try ImageFeatureExtractor(model: model, range: range, batchSize: batchSize)
         let files = try ImageFeatureExtractor.imageFiles(in: URL(fileURLWithPath: images))
         guard !files.isEmpty else { throw ValidationError("no .jpg/.jpeg/.png images under '\(images)'") }
-        let result = try extractor.features(of: files, progress: ProgressReporter.standardError().callback("images"))
+        let group = distributed ? try ProcessGroup.world() : nil
+        try onEveryRank(group) { try extract(files, with: extractor, group: group) }
+    }
+
+    func extract(_ files: [URL], with extractor: ImageFeatureExtractor, group: ProcessGroup?) throws {
+        let progress = ProgressReporter.standardError().callback("images")
+        let result = try group.map { try extractor.features(of: files, group: $0, progress: progress) } ?? extractor.features(of: files, progress: progress)
+        for (_, reason) in result.failures { FileHandle.standardError.write(Data("failed: \(reason)\n".utf8)) }
+        var failures = [Int64(result.failures.count)]
+        try group?.allReduce(&failures)
+        guard group?.isRoot ?? true else {
+            if failures[0] > 0 { throw ExitCode(1) }
+            return
+        }
         guard !result.used.isEmpty else {
             // Nothing to write: an empty feature file would look like a finished run.
             throw CommandError.file(path: images, reason: "none of the \(files.count) image(s) could be read (first: \(result.failures.first?.1 ?? "unknown"))")
@@ -131,9 +156,6 @@ struct ImageFeatures: ParsableCommand {
         let list = result.used.map(\.path).joined(separator: "\n") + "\n"
         try writeFileAtomically(Data(list.utf8), to: outputURL.deletingPathExtension().appendingPathExtension("txt"))
         FileHandle.standardError.write(Data("wrote \(result.used.count) × \(InceptionV3.featureWidth) features to \(output)\n".utf8))
-        guard result.failures.isEmpty else {
-            for (_, reason) in result.failures { FileHandle.standardError.write(Data("failed: \(reason)\n".utf8)) }
-            throw ExitCode(1)
-        }
+        if failures[0] > 0 { throw ExitCode(1) }
     }
 }

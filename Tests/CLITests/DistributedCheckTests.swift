@@ -4,6 +4,7 @@ import S2IGANGAN
 import S2IGANNN
 import S2IGANSEN
 import S2IGANTensor
+import S2IGANVision
 import TestSupport
 import Testing
 
@@ -56,8 +57,9 @@ import Testing
         }
     }
 
-    /// `sen extract` and `gan generate` with `--distributed` on 2 ranks write exactly the files of one process: the
-    /// images and the embeddings are split over the ranks, the embeddings joined, and no number changes.
+    /// `sen extract`, `gan generate`, `features audio` and `features image` with `--distributed` on 2 ranks write
+    /// exactly the files of one process: the work is split over the ranks, results joined where they make one file,
+    /// and no number changes.
     @Test func shardedBatchJobsWriteTheSingleProcessFiles() throws {
         let root = try scratchFolder("mpi-jobs")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -91,5 +93,28 @@ import Testing
         #expect(embeddings1.count == 4 && embeddings1 == embeddings2, "\(embeddings1.keys.sorted()) vs \(embeddings2.keys.sorted())")
         let (images1, images2) = (try files(under: root.appendingPathComponent("images-1")), try files(under: root.appendingPathComponent("images-2")))
         #expect(images1.count > 8 && images1 == images2, "\(images1.count) vs \(images2.count) files")
+
+        // features audio (each output its own file) and features image (rows joined on rank 0), on 1 and 2 ranks.
+        let oxford = data.appendingPathComponent("Oxford102")
+        let mel = oxford.appendingPathComponent("audio_mel")
+        let reference = try files(under: mel)
+        // Four images in batches of two, one batch per rank (a random-weight Inception-v3 in a debug build is slow): sharding by
+        // image instead would batch images 0 and 2 together, and the GEMM of another batch sums in another order.
+        let few = root.appendingPathComponent("few-images")
+        try FileManager.default.createDirectory(at: few, withIntermediateDirectories: true)
+        for (k, url) in try ImageFeatureExtractor.imageFiles(in: oxford.appendingPathComponent("images")).prefix(4).enumerated() {
+            try FileManager.default.copyItem(at: url, to: few.appendingPathComponent("\(k).\(url.pathExtension)"))
+        }
+        for ranks in [1, 2] {
+            try FileManager.default.removeItem(at: mel)
+            try run(["features", "audio", "--dataset", "oxford", data.path], ranks: ranks)
+            #expect(try files(under: mel) == reference, "audio features on \(ranks) rank(s)")
+            try run(["features", "image", "--random-weights", "--images", few.path, "--batch-size", "2",
+                     "--output", root.appendingPathComponent("features-\(ranks).npy").path], ranks: ranks)
+        }
+        for name in ["features-%d.npy", "features-%d.txt"] {
+            let (one, two) = (try Data(contentsOf: root.appendingPathComponent(String(format: name, 1))), try Data(contentsOf: root.appendingPathComponent(String(format: name, 2))))
+            #expect(one == two && one.count > 1000 || name.hasSuffix("txt") && one == two, "\(name): \(one.count) vs \(two.count) bytes")
+        }
     }
 }

@@ -123,8 +123,8 @@ import S2IGANFormats
             // The script's values are [299, 299, 3] (height, width, channel), flattened.
             let n = 299 * 299 * 3
             let hwc = { (i: Int) in resized[(i % 3) * 299 * 299 + (i / 3 / 299) * 299 + (i / 3) % 299] }
-            let sub = try (0..<4096).map { hwc(($0 * (n - 1)) / 4095) }
-            expectClose(try Tensor(sub), try NPY.readTensor(fixtures.url("cleanfid_resized_\(name)_sub.npy")), rtol: 1e-6, atol: 1e-4, "resized \(name)")
+            let sub = (0..<4096).map { hwc(($0 * (n - 1)) / 4095) }
+            expectClose(Tensor(sub), try NPY.readTensor(fixtures.url("cleanfid_resized_\(name)_sub.npy")), rtol: 1e-6, atol: 1e-4, "resized \(name)")
             let sums = try NPY.readTensor(fixtures.url("cleanfid_resized_\(name)_sum.npy")).scalars
             let sum = resized.reduce(0.0) { $0 + Double($1) }, squares = resized.reduce(0.0) { $0 + Double($1) * Double($1) }
             #expect(abs(sum - Double(sums[0])) <= 1e-6 * Double(sums[0]) && abs(squares - Double(sums[1])) <= 1e-6 * Double(sums[1]), "\(name): \(sum), \(squares) vs \(sums)")
