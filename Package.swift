@@ -80,7 +80,7 @@ let package = Package(
                       "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", yams]),
         layer("GAN", ["S2IGANTraining", "S2IGANDistributed", "S2IGANSEN", "S2IGANDatasets", "S2IGANVision", "S2IGANNN", "S2IGANAutograd",
                       "S2IGANFormats", "S2IGANTensor", yams]),
-        layer("Evaluation", ["S2IGANDatasets", "S2IGANMetrics", "S2IGANVision", "S2IGANAutograd", "S2IGANFormats",
+        layer("Evaluation", ["S2IGANDistributed", "S2IGANDatasets", "S2IGANMetrics", "S2IGANVision", "S2IGANAutograd", "S2IGANFormats",
                              "S2IGANTensor"]),
         layer("Demo", ["S2IGANGAN", "S2IGANSEN", "S2IGANMetrics", "S2IGANDatasets", "S2IGANAudio",
                        "S2IGANVision", "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor"]),

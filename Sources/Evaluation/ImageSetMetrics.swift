@@ -4,6 +4,7 @@ import S2IGANMetrics
 import S2IGANTensor
 import S2IGANVision
 import S2IGANFormats
+import S2IGANDistributed
 
 /// The metrics of spec 4 on image files: the Inception network runs on the images, the statistics on its outputs.
 public struct ImageSetMetrics {
@@ -14,6 +15,9 @@ public struct ImageSetMetrics {
     public var progress: ((Int, Int) -> Void)?
     /// Which FID ``statistics(of:)`` computes; its ``FIDVariant/network`` must be ``network``'s.
     public var fidVariant: FIDVariant
+    /// With the ranks of an MPI job, every feature extraction is split over them by whole batches and joined on every
+    /// rank (``ImageFeatureExtractor/features(of:group:progress:)``), so each rank computes the single-process numbers.
+    public var group: ProcessGroup?
 
     public init(network: InceptionV3, batchSize: Int = 50, fidVariant: FIDVariant = .pytorchFID, progress: ((Int, Int) -> Void)? = nil) {
         (self.network, self.batchSize, self.progress, self.fidVariant) = (network.frozenForInference(), batchSize, progress, fidVariant)
@@ -32,10 +36,14 @@ public struct ImageSetMetrics {
         guard !files.isEmpty else { throw EvaluationError.invalidRequest("no image files to evaluate") }
         let extractor = try ImageFeatureExtractor(model: network, range: network.variant == .fid ? .unit : range, batchSize: batchSize,
                                                   preprocessing: preprocessing)
-        let result = try extractor.features(of: files, progress: progress)
+        let result = try group.map { try extractor.features(of: files, group: $0, progress: progress) } ?? extractor.features(of: files, progress: progress)
+        var failures = [Int64(result.failures.count)]
+        try group?.allReduce(&failures)
         if let (url, reason) = result.failures.first {
             throw EvaluationError.file(path: url.path, reason: "image: \(reason)" + (result.failures.count > 1 ? " (and \(result.failures.count - 1) more)" : ""))
         }
+        // Every rank stops together: the ones without a failure of their own say where it is.
+        if failures[0] > 0 { throw EvaluationError.invalidRequest("\(failures[0]) image(s) read by other ranks failed") }
         return result.features
     }
 

@@ -30,7 +30,7 @@ extension ImageSetMetrics {
             return cached
         }
         let computed = try features(of: files, range: range)
-        if let cache { try NPY.write(computed, to: cache) }
+        if let cache, group?.isRoot ?? true { try NPY.write(computed, to: cache) }
         return computed
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import S2IGANDistributed
 import Foundation
 import S2IGANMetrics
 import S2IGANTensor
@@ -32,6 +33,21 @@ struct EvalOptions: ParsableArguments {
     @Option(help: "Append one line per evaluated folder to this text file.") var log: String?
     @Option(help: "Write all results to this JSON file.") var json: String?
     @Option(help: "Images per batch.") var batchSize = 50
+    @Flag(help: "Split the feature extraction over the ranks of an MPI job (mpirun -np N s2igan eval … --distributed); rank 0 reports.")
+    var distributed = false
+
+    /// The job's ranks with --distributed.
+    var group: ProcessGroup? { get throws { distributed ? try ProcessGroup.world() : nil } }
+
+    /// Whether this process reports (rank 0, or the only process).
+    var reports: Bool { (try? group)??.isRoot ?? true }
+
+    /// The metrics on `network`, split over the ranks with --distributed.
+    func metrics(_ network: InceptionV3, fidVariant: FIDVariant = .pytorchFID) throws -> ImageSetMetrics {
+        var metrics = ImageSetMetrics(network: network, batchSize: batchSize, fidVariant: fidVariant, progress: reports ? progress("images") : nil)
+        metrics.group = try group
+        return metrics
+    }
 
     /// --images, which every command but `fid` with two paths needs (checked in each command's `validate()`).
     func imagesFolder() throws -> URL {
@@ -67,6 +83,7 @@ struct EvalOptions: ParsableArguments {
         var results: [[String: Any]] = []
         for (epoch, folder, files) in sets {
             let (line, values) = try evaluate(folder, files)
+            guard reports else { continue }
             let text = "Epoch: [\(epoch.map(String.init) ?? "-")]  " + line
             print(text)
             if let log {
@@ -77,7 +94,7 @@ struct EvalOptions: ParsableArguments {
             if let epoch { row["epoch"] = epoch }
             results.append(row)
         }
-        if let json {
+        if let json, reports {
             let data = try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys])
             try writeFileAtomically(data, to: URL(fileURLWithPath: json))
         }
@@ -96,10 +113,11 @@ struct EvalIS: ParsableCommand {
 
     func validate() throws { _ = try options.imagesFolder() }
 
-    func run() throws {
+    func run() throws { try onEveryRank(options.group) { try evaluate() } }
+
+    func evaluate() throws {
         let sets = try options.imageSets()
-        let metrics = ImageSetMetrics(network: try options.network(variant == .fidelity ? .fid : .torchvision), batchSize: options.batchSize,
-                                      progress: options.progress("images"))
+        let metrics = try options.metrics(options.network(variant == .fidelity ? .fid : .torchvision))
         try options.run(sets) { _, files in
             let score = try metrics.inceptionScore(of: files, splits: splits)
             return ("IS_mean: \(format(score.mean)) IS_std: \(format(score.standardDeviation))",
@@ -156,14 +174,15 @@ struct EvalFID: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() throws { try onEveryRank(options.group) { try evaluate() } }
+
+    func evaluate() throws {
         if !paths.isEmpty { return try runOnTwoPaths() }
         let realURL = try realImages.folder()
         let realIsStatistics = ImageSetMetrics.isStatisticsFile(realURL)
         let realFiles = realIsStatistics ? [] : try realImages.files()
         let sets = try options.imageSets()
-        let metrics = ImageSetMetrics(network: try options.network(variant.network), batchSize: options.batchSize, fidVariant: variant,
-                                      progress: options.progress("images"))
+        let metrics = try options.metrics(options.network(variant.network), fidVariant: variant)
         let real = realIsStatistics ? try GaussianStatistics.read(realURL) : try metrics.statistics(of: realFiles)
         if let saveStats { try real.write(to: URL(fileURLWithPath: saveStats)) }
         try options.run(sets) { _, files in
@@ -175,9 +194,9 @@ struct EvalFID: ParsableCommand {
     /// `fid A B` (ImageSetMetrics.frechetDistance): printed, logged and written as the --images form is.
     func runOnTwoPaths() throws {
         let fid = try ImageSetMetrics.frechetDistance(URL(fileURLWithPath: paths[0]), URL(fileURLWithPath: paths[1])) {
-            ImageSetMetrics(network: try options.network(variant.network), batchSize: options.batchSize, fidVariant: variant,
-                            progress: options.progress("images"))
+            try options.metrics(options.network(variant.network), fidVariant: variant)
         }
+        guard options.reports else { return }
         print("FID: \(format(fid))")
         if let log = options.log { try appendLine("\(paths[0]) \(paths[1]) FID: \(format(fid))", to: URL(fileURLWithPath: log)) }
         if let json = options.json {
@@ -200,10 +219,12 @@ struct EvalKID: ParsableCommand {
         _ = try realImages.folder()
     }
 
-    func run() throws {
+    func run() throws { try onEveryRank(options.group) { try evaluate() } }
+
+    func evaluate() throws {
         let realFiles = try realImages.files()
         let sets = try options.imageSets()
-        let metrics = ImageSetMetrics(network: try options.network(.fid), batchSize: options.batchSize, progress: options.progress("images"))
+        let metrics = try options.metrics(options.network(.fid))
         let real = try metrics.features(of: realFiles, range: .unit)
         try options.run(sets) { _, files in
             let generated = try metrics.features(of: files, range: .unit)
@@ -235,10 +256,12 @@ struct EvalMAP: ParsableCommand {
 
     func validate() throws { _ = try options.imagesFolder() }
 
-    func run() throws {
+    func run() throws { try onEveryRank(options.group) { try evaluate() } }
+
+    func evaluate() throws {
         let truth = try EvaluationLists.read(URL(fileURLWithPath: groundTruth))
         let gallery = try EvaluationLists.read(URL(fileURLWithPath: generated))
-        let metrics = ImageSetMetrics(network: try options.network(.torchvision), batchSize: options.batchSize, progress: options.progress("images"))
+        let metrics = try options.metrics(options.network(.torchvision))
         let queries = try queryFeatureMatrix(truth, metrics: metrics)
         let queryClasses = try truth.map(EvaluationLists.classID), galleryClasses = try gallery.map(EvaluationLists.classID)
         try options.run { folder in
@@ -276,9 +299,11 @@ struct EvalRecall: ParsableCommand {
 
     func validate() throws { _ = try options.imagesFolder() }
 
-    func run() throws {
+    func run() throws { try onEveryRank(options.group) { try evaluate() } }
+
+    func evaluate() throws {
         let keys = try EvaluationLists.read(URL(fileURLWithPath: list))
-        let metrics = ImageSetMetrics(network: try options.network(.torchvision), batchSize: options.batchSize, progress: options.progress("images"))
+        let metrics = try options.metrics(options.network(.torchvision))
         let queries = try metrics.realImageFeatures(of: keys.map { URL(fileURLWithPath: realImages).appendingPathComponent($0 + ".jpg") })
         try options.run { folder in
             let gallery = ImageSetMetrics.recallGallery(keys: keys, captions: captions, in: folder)

@@ -57,8 +57,8 @@ import Testing
         }
     }
 
-    /// `sen extract`, `gan generate`, `features audio` and `features image` with `--distributed` on 2 ranks write
-    /// exactly the files of one process: the work is split over the ranks, results joined where they make one file,
+    /// `sen extract`, `gan generate`, `features audio`, `features image` and `eval fid` with `--distributed` on 2 ranks
+    /// write exactly the files (and the value) of one process: the work is split over the ranks, results joined where they make one file,
     /// and no number changes.
     @Test func shardedBatchJobsWriteTheSingleProcessFiles() throws {
         let root = try scratchFolder("mpi-jobs")
@@ -98,20 +98,32 @@ import Testing
         let oxford = data.appendingPathComponent("Oxford102")
         let mel = oxford.appendingPathComponent("audio_mel")
         let reference = try files(under: mel)
-        // Four images in batches of two, one batch per rank (a random-weight Inception-v3 in a debug build is slow): sharding by
-        // image instead would batch images 0 and 2 together, and the GEMM of another batch sums in another order.
-        let few = root.appendingPathComponent("few-images")
-        try FileManager.default.createDirectory(at: few, withIntermediateDirectories: true)
-        for (k, url) in try ImageFeatureExtractor.imageFiles(in: oxford.appendingPathComponent("images")).prefix(4).enumerated() {
-            try FileManager.default.copyItem(at: url, to: few.appendingPathComponent("\(k).\(url.pathExtension)"))
+        // Four images in batches of two, one batch per rank (a 24-million-parameter network in a debug build is slow):
+        // sharding by image instead would batch images 0 and 2 together, and the GEMM of another batch sums in another
+        // order. The FID network keeps its random initialisation, saved once for every run.
+        let few = root.appendingPathComponent("few-images"), real = root.appendingPathComponent("real-images")
+        let all = try ImageFeatureExtractor.imageFiles(in: oxford.appendingPathComponent("images"))
+        for (folder, files) in [(few, Array(all.prefix(4))), (real, Array(all.suffix(3)))] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for (k, url) in files.enumerated() { try FileManager.default.copyItem(at: url, to: folder.appendingPathComponent("\(k).\(url.pathExtension)")) }
         }
+        let weights = root.appendingPathComponent("fid.safetensors")
+        try InceptionV3(variant: .fid).save(to: weights)
         for ranks in [1, 2] {
             try FileManager.default.removeItem(at: mel)
             try run(["features", "audio", "--dataset", "oxford", data.path], ranks: ranks)
             #expect(try files(under: mel) == reference, "audio features on \(ranks) rank(s)")
-            try run(["features", "image", "--random-weights", "--images", few.path, "--batch-size", "2",
+            try run(["features", "image", "--backbone", "fid-inception", "--weights", weights.path, "--images", few.path, "--batch-size", "2",
                      "--output", root.appendingPathComponent("features-\(ranks).npy").path], ranks: ranks)
         }
+        var values: [Double] = []
+        for ranks in [1, 2] {
+            let json = root.appendingPathComponent("fid-\(ranks).json")
+            try run(["eval", "fid", "--images", few.path, "--real", real.path, "--weights", weights.path, "--batch-size", "2", "--json", json.path], ranks: ranks)
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [[String: Any]])
+            values.append(try #require(rows.first?["fid"] as? Double))
+        }
+        #expect(values[0] == values[1] && values[0] > 0, "\(values)")
         for name in ["features-%d.npy", "features-%d.txt"] {
             let (one, two) = (try Data(contentsOf: root.appendingPathComponent(String(format: name, 1))), try Data(contentsOf: root.appendingPathComponent(String(format: name, 2))))
             #expect(one == two && one.count > 1000 || name.hasSuffix("txt") && one == two, "\(name): \(one.count) vs \(two.count) bytes")
