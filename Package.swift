@@ -85,7 +85,7 @@ let package = Package(
         layer("Demo", ["S2IGANGAN", "S2IGANSEN", "S2IGANMetrics", "S2IGANDatasets", "S2IGANAudio",
                        "S2IGANVision", "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor"]),
         // The benchmarks of `s2igan bench` (their settings are command-line options, hence ArgumentParser).
-        layer("Bench", ["S2IGANGAN", "S2IGANSEN", "S2IGANEvaluation", "S2IGANDatasets", "S2IGANAudio", "S2IGANVision", "S2IGANNN",
+        layer("Bench", ["S2IGANDistributed", "S2IGANGAN", "S2IGANSEN", "S2IGANEvaluation", "S2IGANDatasets", "S2IGANAudio", "S2IGANVision", "S2IGANNN",
                         "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", argumentParser]),
         .executableTarget(
             name: "s2igan-cli",
@@ -103,6 +103,7 @@ let package = Package(
         // (golden-file folders, tolerant comparisons).
         .target(name: "TestSupport", dependencies: ["S2IGANFormats", "S2IGANTensor"], path: "Tests/TestSupport"),
         .testTarget(name: "CShimsTests", dependencies: ["COpenBLAS", "CLAPACKE", "CSndfile", "CFFTW", "CJPEG", "CPNG", "CTensorSupport"]),
+        layerTests("Distributed", ["S2IGANDistributed"], fixtures: false),
         layerTests("Tensor", ["S2IGANTensor", "S2IGANFormats", "TestSupport"]),
         layerTests("Formats", ["S2IGANFormats", "S2IGANTensor", "TestSupport"]),
         layerTests("Autograd", ["S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", "TestSupport"]),

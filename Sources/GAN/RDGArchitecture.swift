@@ -1,4 +1,5 @@
 import Foundation
+import S2IGANNN
 import S2IGANTensor
 
 /// The sizes of the RDG networks (spec 3, `cfg/<ds>_3stages.yml`). ``reference`` is the reference's
@@ -115,5 +116,17 @@ public struct RDGArchitecture: Sendable, Equatable, Codable {
             throw fail("generator_width must be a positive multiple of 4 (the last stage has a quarter of it), got \(generatorWidth)")
         }
         guard embeddingScale > 0, embeddingScale.isFinite else { throw fail("embedding_scale must be positive, got \(embeddingScale)") }
+    }
+}
+
+extension RDGArchitecture {
+    /// The parameter counts of the networks that synchronise separately in data-parallel training, counted on
+    /// networks built for the purpose: the generator, each discriminator and (with `relation`) the supervisor.
+    public func parameterCounts(relation: Bool = true) throws -> [(network: String, parameters: Int)] {
+        func count(_ m: Module) -> Int { m.parameters().reduce(0) { $0 + $1.value.count } }
+        var counts = [("netG", count(try Generator(self)))]
+        for i in 0..<stages { counts.append(("netD\(i)", count(try Discriminator.forStage(i, architecture: self)))) }
+        if relation { counts.append(("netMD", count(try RelationSupervisor(embeddingSize: relationEmbeddingSize, hiddenSize: relationHiddenSize)))) }
+        return counts
     }
 }

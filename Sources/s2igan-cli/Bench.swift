@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import S2IGANBench
+import S2IGANDistributed
 import S2IGANTensor
 
 /// `s2igan bench …`: each command parses its options and runs a benchmark of S2IGANBench, printing its records.
@@ -8,7 +9,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Named performance benchmarks; each prints one JSON object per line on stdout.",
         subcommands: [GemmBench.self, ConvBench.self, MLPBench.self, ConvNetBench.self, GRUBench.self, MelBench.self, InceptionBench.self,
-                      FIDBench.self, LoaderBench.self, SENStepBench.self, GANStepBench.self]
+                      FIDBench.self, LoaderBench.self, SENStepBench.self, GANStepBench.self, AllReduceBench.self]
     )
 }
 
@@ -225,5 +226,27 @@ struct SENStepBench: ParsableCommand {
     func run() throws {
         options.apply()
         try benchmark().run(printJSON)
+    }
+}
+
+struct AllReduceBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "allreduce",
+        abstract: "All-reduce of 4 B … --largest-mb across the ranks (run under mpirun -np N), and the fitted α–β constants.",
+        discussion: "Rank 0 prints one record per size and one allreduce_model record (alpha_us, beta_ns_per_byte); Docs/distributed.md uses them."
+    )
+    @Option(help: "The largest buffer, in MB.") var largestMb = 64
+    @Option(help: "Timed all-reduces per size (the median is reported).") var repetitions = 10
+
+    func validate() throws {
+        guard (1...1024).contains(largestMb) else { throw ValidationError("--largest-mb must be in 1…1024, got \(largestMb)") }
+        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
+    }
+
+    func run() throws {
+        let group = try ProcessGroup.world()
+        try onEveryRank(group) {
+            try AllReduceBenchmark(largest: largestMb << 20, repetitions: repetitions).run(group: group, printJSON)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import S2IGANGAN
 import S2IGANFormats
 import S2IGANDistributed
 
@@ -7,7 +8,7 @@ struct DistributedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "distributed",
         abstract: "Jobs across processes and machines on MPI.",
-        subcommands: [DistributedCheck.self]
+        subcommands: [DistributedCheck.self, DistributedModel.self]
     )
 }
 
@@ -65,4 +66,46 @@ func onEveryRank(_ group: ProcessGroup?, _ body: () throws -> Void) throws {
         throw error
     }
     try group.finalize()
+}
+
+struct DistributedModel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "The scaling model of data-parallel RDG training: seconds per iteration and days for a run, per rank count and link.",
+        discussion: """
+        Computation: --compute-seconds for one iteration of the global batch on one rank (30.1 s: `s2igan bench gan-step \\
+        --stages 3 --batch 24` on this 2-core machine, Docs/benchmarks.md), divided over the ranks. Communication: the \\
+        gradients of the reference's networks (counted on networks built here), each network all-reduced separately in \\
+        25 MB buckets, ring all-reduce with latency --alpha-us and the time per byte of the link (--loopback-beta-ns for \\
+        this machine's shared memory, as `s2igan bench allreduce` measures them; 10, 25 and 100 Gb/s links). No overlap \\
+        of computation and communication is assumed.
+        """
+    )
+    @Option(help: "Seconds for one iteration of the global batch on one rank.") var computeSeconds = 30.1
+    @Option(help: "All-reduce latency per ring step, in microseconds (bench allreduce's alpha_us).") var alphaUs = 1.2
+    @Option(help: "All-reduce time per byte on this machine's loopback, in nanoseconds (bench allreduce's beta_ns_per_byte).") var loopbackBetaNs = 0.54
+    @Option(help: "Images per iteration over all ranks.") var globalBatch = 24
+    @Option(help: "Iterations of the run (the paper's CUB schedule: 600 epochs × 368).") var iterations = 220_800
+    @Option(help: "Rank counts.") var ranks = "1,2,4,8,16,24,32,64"
+
+    func run() throws {
+        let counts = try RDGArchitecture.reference.parameterCounts()
+        print("gradients per iteration: " + counts.map { "\($0.network) \(String(format: "%.2f", Double($0.parameters) / 1e6)) M" }.joined(separator: ", ")
+              + String(format: " = %.1f MB", Double(counts.reduce(0) { $0 + $1.parameters } * 4) / 1e6))
+        let links: [(String, AllReduceModel)] = [("loopback", AllReduceModel(alpha: alphaUs * 1e-6, beta: loopbackBetaNs * 1e-9))]
+            + [10, 25, 100].map { ("\($0) Gb/s", AllReduceModel(alpha: alphaUs * 1e-6, beta: 0).onLink(bitsPerSecond: Double($0) * 1e9)) }
+        print("ranks  link        compute s  all-reduce s  iteration s  days for \(iterations)")
+        for p in integers(ranks) {
+            for (name, link) in links {
+                let model = DataParallelScaling(computeSeconds: computeSeconds, gradientBytes: counts.map { $0.parameters * 4 }, globalBatch: globalBatch,
+                                                communication: link)
+                guard let seconds = model.iterationSeconds(ranks: p) else {
+                    print(String(format: "%5d  %-10@  more ranks than the %d images of a batch", p, name, globalBatch))
+                    break
+                }
+                print(String(format: "%5d  %-10@  %9.2f  %12.3f  %11.2f  %8.1f", p, name, computeSeconds / Double(p), model.communicationSeconds(ranks: p),
+                             seconds, seconds * Double(iterations) / 86_400))
+            }
+        }
+    }
 }
