@@ -77,14 +77,11 @@ public final class ProcessGroup: @unchecked Sendable {
         try bytes.withUnsafeMutableBufferPointer { try check(s2_mpi_bcast_bytes($0.baseAddress, count, Int32(root)), "Bcast") }
     }
 
-    /// `root`'s text on every rank (its length first, so the other ranks need not know it).
+    /// `root`'s text on every rank (its length first, so the other ranks need not know it; their `text` is unused).
     public func broadcast(_ text: String, root: Int = 0) throws -> String {
-        var length = [Int64(text.utf8.count)]
+        var length = [Int64(rank == root ? text.utf8.count : 0)]
         try allReduce(&length, .max)
         var bytes = rank == root ? Array(text.utf8) : [UInt8](repeating: 0, count: Int(length[0]))
-        guard bytes.count == Int(length[0]) else {
-            throw DistributedError.invalidRequest("rank \(rank): broadcast of text from rank \(root), whose length is not the longest")
-        }
         try broadcast(bytes: &bytes, root: root)
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -191,6 +191,10 @@ struct GANScore: ParsableCommand {
     @Option(help: "The epoch N of the netG_<N> whose conditioning is used (default: the newest).") var epoch: Int?
     @Option(help: "Write the scores as JSON to this file.") var json: String?
 
+    func validate() throws {
+        if pairs != nil && sen == nil { throw ValidationError("--pairs are scored by the relation supervisor, which needs --sen") }
+    }
+
     func run() throws {
         let weights = try RDGModelFolder(URL(fileURLWithPath: model), epoch: epoch)
         let networks = try weights.networks()
