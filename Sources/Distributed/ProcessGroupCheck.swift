@@ -4,7 +4,7 @@ extension ProcessGroup {
     /// What ``check(elements:repetitions:version:)`` found.
     public struct CheckReport: Sendable {
         public var ranks: Int
-        /// Seconds per all-reduce of `elements` floats (the median of the repetitions, on rank 0's clock).
+        /// Seconds per all-reduce of `elements` floats (the slowest rank's median of the repetitions).
         public var allReduceSeconds: Double
         public var elements: Int
         /// Bytes of one all-reduce's buffer.
@@ -22,16 +22,21 @@ extension ProcessGroup {
         try requireSame(version, what: "code version")
         var values = isRoot ? (0..<elements).map { Float($0 % 1_000_003) } : [Float](repeating: -1, count: elements)
         try broadcast(&values)
+        var problem: String?
         if let bad = values.indices.first(where: { values[$0] != Float($0 % 1_000_003) }) {
-            throw DistributedError.mismatch("rank \(rank): broadcast element \(bad) is \(values[bad]), rank 0 sent \(Float(bad % 1_000_003))")
+            problem = "rank \(rank): broadcast element \(bad) is \(values[bad]), rank 0 sent \(Float(bad % 1_000_003))"
         }
         // Each rank adds rank + 1: every element of the sum is size (size + 1) / 2, exactly in floats.
         var sums = [Float](repeating: Float(rank + 1), count: elements)
         try allReduce(&sums)
         let expected = Float(size * (size + 1) / 2)
-        if let bad = sums.indices.first(where: { sums[$0] != expected }) {
-            throw DistributedError.mismatch("rank \(rank): all-reduce element \(bad) is \(sums[bad]), expected \(expected)")
+        if problem == nil, let bad = sums.indices.first(where: { sums[$0] != expected }) {
+            problem = "rank \(rank): all-reduce element \(bad) is \(sums[bad]), expected \(expected)"
         }
+        // Every rank stops together, so none is left waiting in the next collective.
+        var failed = [Int64(problem == nil ? 0 : 1)]
+        try allReduce(&failed, .max)
+        if failed[0] > 0 { throw DistributedError.mismatch(problem ?? "rank \(rank): another rank saw a wrong broadcast or sum") }
         var highest = [Int64(rank)]
         try allReduce(&highest, .max)
         guard highest[0] == Int64(size - 1) else { throw DistributedError.mismatch("rank \(rank): the largest rank is \(highest[0]), expected \(size - 1)") }

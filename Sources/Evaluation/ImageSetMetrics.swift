@@ -89,6 +89,7 @@ public struct ImageSetMetrics {
     /// Query features of real images as the reference's R@k script makes them: shorter side resized to 299 (Pillow
     /// bilinear), centre crop 299, [0, 1], the trunk.
     public func realImageFeatures(of files: [URL]) throws -> Tensor {
+        guard batchSize >= 1 else { throw EvaluationError.invalidRequest("batch size \(batchSize) (need at least 1)") }
         var rows: [Tensor] = []
         for start in stride(from: 0, to: files.count, by: batchSize) {
             let chunk = Array(files[start..<min(start + batchSize, files.count)])

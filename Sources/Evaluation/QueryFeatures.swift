@@ -26,9 +26,11 @@ extension ImageSetMetrics {
     /// running the network; otherwise (absent, unreadable or of another size) the features are computed and the
     /// cache written. The cache records no file names: delete it when the list changes at the same length.
     public func features(of files: [URL], range: PixelRange, cache: URL?) throws -> Tensor {
-        if let cache, let cached = try? NPY.readTensor(cache), cached.shape == [files.count, InceptionV3.featureWidth] {
-            return cached
-        }
+        let cached = cache.flatMap { try? NPY.readTensor($0) }.flatMap { $0.shape == [files.count, InceptionV3.featureWidth] ? $0 : nil }
+        // The ranks of a job agree whether to use the cache: one that computes would otherwise wait for the others.
+        var usable = [Int64(cached == nil ? 0 : 1)]
+        try group?.allReduce(&usable, .min)
+        if let cached, usable[0] == 1 { return cached }
         let computed = try features(of: files, range: range)
         if let cache, group?.isRoot ?? true { try NPY.write(computed, to: cache) }
         return computed

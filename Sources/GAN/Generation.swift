@@ -248,6 +248,7 @@ public enum RDGGeneration {
         guard keys.count == embeddings.count, !keys.isEmpty else {
             throw GANError.invalidInput("generation: \(keys.count) keys for \(embeddings.count) embedding sets")
         }
+        guard batchSize >= 1 else { throw GANError.invalidInput("generation: batch size \(batchSize) (need at least 1)") }
         let a = g.architecture
         let captions = embeddings.map { $0.shape[0] }.min() ?? 0
         let batches = dropLast ? keys.count / batchSize : (keys.count + batchSize - 1) / batchSize

@@ -51,6 +51,8 @@ public enum SENStepDump {
         }
         let (b, frames) = (captions.shape[0], captions.shape[1])
         let lengths = try integers("lengths", count: b, below: frames + 1)
+        let shortest = model.speech.configuration.minimumFrames
+        guard lengths.allSatisfy({ $0 >= shortest }) else { throw fail("'lengths' \(lengths): every caption needs at least \(shortest) frames") }
         let images = try tensor("image_inputs")
         guard images.shape == [b] + model.image.inputShape else {
             throw fail("'image_inputs' is \(images.shape), the image encoder reads \([b] + model.image.inputShape)")

@@ -40,7 +40,9 @@ public struct SpeechEncoderConfiguration: Sendable, Equatable, Codable {
         hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? hiddenSize
         recurrentLayers = try c.decodeIfPresent(Int.self, forKey: .recurrentLayers) ?? recurrentLayers
         attentionHidden = try c.decodeIfPresent(Int.self, forKey: .attentionHidden) ?? attentionHidden
-        attentionOverPadding = try c.decodeIfPresent(Bool.self, forKey: .attentionOverPadding) ?? attentionOverPadding
+        // Absent in files written before the setting existed, whose encoders attended over the padding: a run made
+        // then resumes (or is refused) as what it was. Configuration files are read over the defaults and get false.
+        attentionOverPadding = try c.decodeIfPresent(Bool.self, forKey: .attentionOverPadding) ?? true
     }
 
     /// The configuration of a speech encoder state dict, read from its shapes (the stride, which leaves no

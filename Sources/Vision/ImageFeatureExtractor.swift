@@ -91,18 +91,20 @@ public struct ImageFeatureExtractor {
         let owned = group.shard.indices(of: files.count, inBatchesOf: batchSize)
         let mine = try features(of: owned.map { files[$0] }, progress: progress)
         let width = InceptionV3.featureWidth
-        let usedHere = Set(mine.used.map(\.path))
-        var used = files.indices.map { Int64(usedHere.contains(files[$0].path) ? 1 : 0) }
-        try group.allReduce(&used)
+        // `mine.used` is the owned files in order without the failed ones: walking both gives each row's index (a
+        // path that occurs twice keeps both rows, as in one process).
+        var used = [Int64](repeating: 0, count: files.count)
         var rows = [Float](repeating: -.infinity, count: files.count * width)
         let values = mine.features.scalars
-        let position = Dictionary(owned.map { (files[$0].path, $0) }, uniquingKeysWith: { first, _ in first })
-        for (k, url) in mine.used.enumerated() {
-            guard let index = position[url.path] else { continue }
-            rows.replaceSubrange((index * width)..<((index + 1) * width), with: values[(k * width)..<((k + 1) * width)])
+        var next = 0
+        for index in owned where next < mine.used.count && mine.used[next] == files[index] {
+            used[index] = 1
+            rows.replaceSubrange((index * width)..<((index + 1) * width), with: values[(next * width)..<((next + 1) * width)])
+            next += 1
         }
+        try group.allReduce(&used)
         try group.combineDisjoint(&rows)
-        let kept = files.indices.filter { used[$0] == 1 }
+        let kept = files.indices.filter { used[$0] > 0 }
         let features = try Tensor(shape: [kept.count, width], scalars: kept.flatMap { rows[($0 * width)..<(($0 + 1) * width)] })
         return (features, kept.map { files[$0] }, mine.failures)
     }

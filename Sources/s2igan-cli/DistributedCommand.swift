@@ -88,6 +88,14 @@ struct DistributedModel: ParsableCommand {
     @Option(help: "Iterations of the run (the paper's CUB schedule: 600 epochs × 368).") var iterations = 220_800
     @Option(help: "Rank counts.") var ranks = "1,2,4,8,16,24,32,64"
 
+    func validate() throws {
+        let counts = ranks.split(separator: ",").map { Int($0) }
+        guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) >= 1 }) else { throw ValidationError("--ranks must be positive integers, got '\(ranks)'") }
+        guard globalBatch >= 1, iterations >= 1, computeSeconds > 0, alphaUs >= 0, loopbackBetaNs >= 0 else {
+            throw ValidationError("--global-batch, --iterations and --compute-seconds must be positive, --alpha-us and --loopback-beta-ns not negative")
+        }
+    }
+
     func run() throws {
         let counts = try RDGArchitecture.reference.parameterCounts()
         print("gradients per iteration: " + counts.map { "\($0.network) \(String(format: "%.2f", Double($0.parameters) / 1e6)) M" }.joined(separator: ", ")

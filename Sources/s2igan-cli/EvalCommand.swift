@@ -36,6 +36,10 @@ struct EvalOptions: ParsableArguments {
     @Flag(help: "Split the feature extraction over the ranks of an MPI job (mpirun -np N s2igan eval … --distributed); rank 0 reports.")
     var distributed = false
 
+    func validate() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+    }
+
     /// The job's ranks with --distributed.
     var group: ProcessGroup? { get throws { distributed ? try ProcessGroup.world() : nil } }
 
@@ -184,7 +188,7 @@ struct EvalFID: ParsableCommand {
         let sets = try options.imageSets()
         let metrics = try options.metrics(options.network(variant.network), fidVariant: variant)
         let real = realIsStatistics ? try GaussianStatistics.read(realURL) : try metrics.statistics(of: realFiles)
-        if let saveStats { try real.write(to: URL(fileURLWithPath: saveStats)) }
+        if let saveStats, options.reports { try real.write(to: URL(fileURLWithPath: saveStats)) }
         try options.run(sets) { _, files in
             let fid = try FeatureDistance.frechet(metrics.statistics(of: files), real)
             return ("FID: \(format(fid))", ["fid": fid, "variant": variant.rawValue])

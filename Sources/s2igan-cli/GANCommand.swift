@@ -110,6 +110,7 @@ struct GANGenerate: ParsableCommand {
 
     func validate() throws {
         guard firstEpoch <= lastEpoch else { throw ValidationError("--first-epoch \(firstEpoch) is after --last-epoch \(lastEpoch)") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         if distributed && embeddings.hasSuffix(".npy") { throw ValidationError("--distributed splits a dataset split; for --embeddings FILE.npy run one process") }
     }
 
@@ -201,8 +202,9 @@ struct GANScore: ParsableCommand {
         let sizes = networks.generator.architecture.imageSizes
         let files = try ImageFeatureExtractor.imageFiles(in: URL(fileURLWithPath: images))
         let e = try NPY.readTensor(URL(fileURLWithPath: embeddings))
-        guard e.rank == 2, e.shape[0] == files.count else {
-            throw CommandError.file(path: embeddings, reason: "holds \(e.shape) embeddings for \(files.count) images in \(images)")
+        let width = networks.generator.architecture.speechEmbeddingSize
+        guard e.rank == 2, e.shape[0] == files.count, e.shape[1] == width else {
+            throw CommandError.file(path: embeddings, reason: "holds \(e.shape) embeddings; \(images) has \(files.count) images and the generator reads \(width)-d embeddings")
         }
         var paired: Tensor?
         if let pairs {
