@@ -33,6 +33,12 @@ extension ProcessGroup {
 
     /// Joins disjoint parts into the whole, on every rank: each element of `values` must be set by exactly one rank
     /// and be −∞ on every other one. The maximum over the ranks then is each element's one value, bit for bit
-    /// (negative zeros included), so a sharded job writes exactly the single-process result.
-    public func combineDisjoint(_ values: inout [Float]) throws { try allReduce(&values, .max) }
+    /// (negative zeros included), so a sharded job writes exactly the single-process result. A NaN would not survive
+    /// the maximum, so a part holding one is an error on its rank (which, under the CLI, ends the job naming it).
+    public func combineDisjoint(_ values: inout [Float]) throws {
+        if let bad = values.firstIndex(where: \.isNaN) {
+            throw DistributedError.invalidRequest("rank \(rank): element \(bad) of its part is NaN, which the join would lose")
+        }
+        try allReduce(&values, .max)
+    }
 }
