@@ -44,7 +44,7 @@ extension Generator {
                     }
                 }
             case "pth", "pt":
-                for (name, array) in try TorchCheckpoint.read(url).stateDict() { state[name] = array.tensor() }
+                state = try readStateDict(url)
             default:
                 throw GANError.invalidConfiguration("unknown extension '.\(url.pathExtension)' (expected .safetensors or .pth)")
             }

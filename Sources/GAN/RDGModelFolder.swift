@@ -55,6 +55,10 @@ public struct RDGModelFolder: Sendable {
             }
             (a.relationHiddenSize, a.relationEmbeddingSize) = (hidden.shape[0], hidden.shape[1] / 2)
         }
+        // Sizes read from files are bounded before any network is built for them.
+        do { try a.validate() } catch {
+            throw GANError.file(path: folder.path, reason: "RDG weights: \(error)")
+        }
         return a
     }
 

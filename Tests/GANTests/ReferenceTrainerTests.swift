@@ -188,6 +188,15 @@ import Testing
         } catch {
             #expect("\(error)".contains("netD0.safetensors"), "\(error)")
         }
+        // A discriminator wider than any architecture may be (a hostile or corrupt file) is refused before a network is
+        // built for it, naming the folder.
+        let wide = try Discriminator.forStage(0, architecture: RDGArchitecture(stages: 3, generatorWidth: 4, discriminatorWidth: 4, noiseSize: 12,
+                                                                            conditionSize: 8, speechEmbeddingSize: 16))
+        var hostile = Dictionary(uniqueKeysWithValues: wide.stateDict())
+        hostile["img_code_s16.0.weight"] = try Tensor.zeros([300, 3, 4, 4])
+        try SafeTensorsFile(tensors: hostile, metadata: [:]).write(to: models.appendingPathComponent("netD0.safetensors"))
+        #expect { try RDGModelFolder(folder).networks() } throws: { "\($0)".contains("discriminator_width") && "\($0)".contains(models.path) }
+        try source.discriminators[0].save(to: models.appendingPathComponent("netD0.safetensors"))
         // No netD2: named.
         try FileManager.default.removeItem(at: models.appendingPathComponent("netD2.safetensors"))
         #expect(throws: GANError.self) { try RDGModelFolder(folder).networks() }
