@@ -1,6 +1,7 @@
 /// Eight-lane exponential, logistic and tanh for the recurrent cells' gates, where libm's scalar calls
 /// would take half of a GRU step. The exponential is the Cephes single-precision polynomial (about
-/// 1 ulp on the clamped range); tanh and the logistic function are formed from it stably for either sign.
+/// 1 ulp on the clamped range); tanh and the logistic function are formed from it stably for either sign. A NaN
+/// input gives NaN, as the scalar functions do, so a NaN in a recurrent layer's input is never turned into numbers.
 enum VectorMath {
     typealias V = SIMD8<Float>
 
@@ -21,7 +22,8 @@ enum VectorMath {
         // (a lane-wise integer trick; the generic Float → Int32 vector conversion is not vectorised).
         let shifted = unsafeBitCast(n + (12_582_912 + 127), to: SIMD8<UInt32>.self)
         let scale = unsafeBitCast((shifted & 0x7F_FFFF) &<< 23, to: V.self)
-        return y * scale
+        // A NaN lane would leave the clamp as a bound: it stays NaN, as libm's expf keeps it (and PyTorch's gates).
+        return (y * scale).replacing(with: x, where: x .!= x)
     }
 
     /// `1 / (1 + e^(−x))`, from `e^(−|x|)` so that nothing overflows.
