@@ -75,7 +75,7 @@ let package = Package(
         layer("Audio", ["S2IGANFormats", "S2IGANTensor", "S2IGANDistributed", "CSndfile", "CFFTW", "CTensorSupport"]),
         layer("Vision", ["S2IGANNN", "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", "S2IGANDistributed", "CImageCodecs"]),
         layer("Datasets", ["S2IGANAudio", "S2IGANVision", "S2IGANFormats", "S2IGANTensor"]),
-        layer("Training", ["S2IGANNN", "S2IGANFormats", "S2IGANTensor", yams]),
+        layer("Training", ["S2IGANNN", "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", yams]),
         layer("SEN", ["S2IGANTraining", "S2IGANDistributed", "S2IGANDatasets", "S2IGANMetrics", "S2IGANVision", "S2IGANAudio", "S2IGANNN",
                       "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", yams]),
         layer("GAN", ["S2IGANTraining", "S2IGANDistributed", "S2IGANSEN", "S2IGANDatasets", "S2IGANVision", "S2IGANNN", "S2IGANAutograd",
@@ -85,13 +85,13 @@ let package = Package(
         layer("Demo", ["S2IGANGAN", "S2IGANSEN", "S2IGANMetrics", "S2IGANDatasets", "S2IGANAudio",
                        "S2IGANVision", "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor"]),
         // The benchmarks of `s2igan bench` (their settings are command-line options, hence ArgumentParser).
-        layer("Bench", ["S2IGANDistributed", "S2IGANGAN", "S2IGANSEN", "S2IGANEvaluation", "S2IGANDatasets", "S2IGANAudio", "S2IGANVision", "S2IGANNN",
+        layer("Bench", ["S2IGANDistributed", "S2IGANTraining", "S2IGANGAN", "S2IGANSEN", "S2IGANEvaluation", "S2IGANDatasets", "S2IGANAudio", "S2IGANVision", "S2IGANNN",
                         "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", argumentParser]),
         .executableTarget(
             name: "s2igan-cli",
             dependencies: ["CTensorSupport", "S2IGANTensor", "S2IGANFormats", "S2IGANAudio",
                            "S2IGANVision", "S2IGANDatasets", "S2IGANMetrics", "S2IGANSEN", "S2IGANGAN", "S2IGANEvaluation",
-                           "S2IGANDemo", "S2IGANBench", "S2IGANDistributed", argumentParser]
+                           "S2IGANDemo", "S2IGANBench", "S2IGANDistributed", "S2IGANTraining", argumentParser]
         ),
 
         // Fuzzing (Docs/reliability.md): one function per decoder, and the libFuzzer binary / replay driver.

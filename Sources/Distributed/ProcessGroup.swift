@@ -65,16 +65,27 @@ public final class ProcessGroup: @unchecked Sendable {
 
     func check(_ code: Int32, _ operation: String) throws { try Self.check(code, operation, rank: rank) }
 
+    /// The watchdog of a long job (``watch(timeout:)``), told when each collective starts and ends.
+    var watchdog: Watchdog?
+
+    /// Runs one MPI collective, under the watchdog if there is one.
+    func collective(_ operation: String, _ body: () -> Int32) throws {
+        watchdog?.enter(operation)
+        let code = body()
+        watchdog?.leave()
+        try check(code, operation)
+    }
+
     /// Every rank gets `root`'s values (the arrays must have the same length on every rank).
     public func broadcast(_ values: inout [Float], root: Int = 0) throws {
         let count = values.count
-        try values.withUnsafeMutableBufferPointer { try check(s2_mpi_bcast_float($0.baseAddress, count, Int32(root)), "Bcast") }
+        try values.withUnsafeMutableBufferPointer { buffer in try collective("Bcast") { s2_mpi_bcast_float(buffer.baseAddress, count, Int32(root)) } }
     }
 
     /// Every rank gets `root`'s bytes.
     public func broadcast(bytes: inout [UInt8], root: Int = 0) throws {
         let count = bytes.count
-        try bytes.withUnsafeMutableBufferPointer { try check(s2_mpi_bcast_bytes($0.baseAddress, count, Int32(root)), "Bcast") }
+        try bytes.withUnsafeMutableBufferPointer { buffer in try collective("Bcast") { s2_mpi_bcast_bytes(buffer.baseAddress, count, Int32(root)) } }
     }
 
     /// `root`'s text on every rank (its length first, so the other ranks need not know it; their `text` is unused).
@@ -89,17 +100,17 @@ public final class ProcessGroup: @unchecked Sendable {
     /// The element-wise reduction over every rank, in place on every rank.
     public func allReduce(_ values: inout [Float], _ reduction: Reduction = .sum) throws {
         let count = values.count
-        try values.withUnsafeMutableBufferPointer { try check(s2_mpi_allreduce_float($0.baseAddress, count, reduction.code), "Allreduce") }
+        try values.withUnsafeMutableBufferPointer { buffer in try collective("Allreduce") { s2_mpi_allreduce_float(buffer.baseAddress, count, reduction.code) } }
     }
 
     public func allReduce(_ values: inout [Double], _ reduction: Reduction = .sum) throws {
         let count = values.count
-        try values.withUnsafeMutableBufferPointer { try check(s2_mpi_allreduce_double($0.baseAddress, count, reduction.code), "Allreduce") }
+        try values.withUnsafeMutableBufferPointer { buffer in try collective("Allreduce") { s2_mpi_allreduce_double(buffer.baseAddress, count, reduction.code) } }
     }
 
     public func allReduce(_ values: inout [Int64], _ reduction: Reduction = .sum) throws {
         let count = values.count
-        try values.withUnsafeMutableBufferPointer { try check(s2_mpi_allreduce_int64($0.baseAddress, count, reduction.code), "Allreduce") }
+        try values.withUnsafeMutableBufferPointer { buffer in try collective("Allreduce") { s2_mpi_allreduce_int64(buffer.baseAddress, count, reduction.code) } }
     }
 
     /// The element-wise mean over every rank, in place (the sum, divided by ``size`` on each rank).
@@ -110,7 +121,7 @@ public final class ProcessGroup: @unchecked Sendable {
     }
 
     /// Returns when every rank has called it.
-    public func barrier() throws { try check(s2_mpi_barrier(), "Barrier") }
+    public func barrier() throws { try collective("Barrier") { s2_mpi_barrier() } }
 
     /// Refuses to go on unless every rank holds the same `value` (a configuration, a code version): the ranks
     /// compare a 64-bit hash of it, and all of them throw, naming `what`, if any differs.
@@ -134,6 +145,7 @@ public final class ProcessGroup: @unchecked Sendable {
 
     /// Ends MPI for this process (after the last collective).
     public func finalize() throws {
+        watchdog?.stop()
         var finalized: Int32 = 0
         try check(s2_mpi_finalized(&finalized), "Finalized")
         if finalized == 0 { try check(s2_mpi_finalize(), "Finalize") }

@@ -13,6 +13,13 @@ public enum TrainingCheckpoint {
     /// Writes the checkpoint atomically.
     public static func save(to url: URL, model: Module, optimizers: [String: any Optimizer] = [:],
                             average: ExponentialMovingAverage? = nil, metadata: [String: String] = [:]) throws {
+        try file(model: model, optimizers: optimizers, average: average, metadata: metadata).write(to: url)
+    }
+
+    /// The checkpoint in memory: what ``save(to:model:optimizers:average:metadata:)`` writes (a data-parallel job
+    /// sends it from one replica to the others).
+    public static func file(model: Module, optimizers: [String: any Optimizer] = [:], average: ExponentialMovingAverage? = nil,
+                            metadata: [String: String] = [:]) throws -> SafeTensorsFile {
         try model.checkStateKeys()
         var file = SafeTensorsFile(metadata: metadata)
         let int64Buffers = Set(model.namedBuffers().filter { $0.1.scalarType == .int64 }.map(\.0))
@@ -33,7 +40,7 @@ public enum TrainingCheckpoint {
             for (name, array) in state.arrays { file.arrays[name] = array }
             for (name, value) in state.metadata { file.metadata["average.\(name)"] = value }
         }
-        try file.write(to: url)
+        return file
     }
 
     /// Restores a checkpoint written by ``save(to:model:optimizers:average:metadata:)`` into the given
@@ -41,7 +48,13 @@ public enum TrainingCheckpoint {
     @discardableResult
     public static func load(from url: URL, model: Module, optimizers: [String: any Optimizer] = [:],
                             average: ExponentialMovingAverage? = nil) throws -> [String: String] {
-        let file = try SafeTensorsFile.read(url)
+        try load(try SafeTensorsFile.read(url), source: url.path, model: model, optimizers: optimizers, average: average)
+    }
+
+    /// Restores a checkpoint held in memory (``file(model:optimizers:average:metadata:)``); `source` names it in errors.
+    @discardableResult
+    public static func load(_ file: SafeTensorsFile, source: String, model: Module, optimizers: [String: any Optimizer] = [:],
+                            average: ExponentialMovingAverage? = nil) throws -> [String: String] {
         var modelState: [String: Tensor] = [:]
         for (name, array) in file.arrays where name.hasPrefix("model.") {
             modelState[String(name.dropFirst("model.".count))] = array.tensor()
@@ -52,7 +65,7 @@ public enum TrainingCheckpoint {
             for (name, array) in file.arrays where name.hasPrefix(prefix) { state.arrays[String(name.dropFirst(prefix.count))] = array }
             for (name, value) in file.metadata where name.hasPrefix(prefix) { state.metadata[String(name.dropFirst(prefix.count))] = value }
             guard !state.metadata.isEmpty else {
-                throw NNError.file(path: url.path, reason: "checkpoint has no state for optimiser '\(key)'")
+                throw NNError.file(path: source, reason: "checkpoint has no state for optimiser '\(key)'")
             }
             try optimizer.load(stateDict: state)
         }
@@ -60,10 +73,10 @@ public enum TrainingCheckpoint {
             var state = SafeTensorsFile()
             for (name, array) in file.arrays where name.hasPrefix("average.") { state.arrays[name] = array }
             for (name, value) in file.metadata where name.hasPrefix("average.") { state.metadata[String(name.dropFirst("average.".count))] = value }
-            guard !state.arrays.isEmpty else { throw NNError.file(path: url.path, reason: "checkpoint has no parameter average") }
+            guard !state.arrays.isEmpty else { throw NNError.file(path: source, reason: "checkpoint has no parameter average") }
             try average.load(stateDict: state)
         }
-        try model.load(stateDict: modelState, source: url.path)
+        try model.load(stateDict: modelState, source: source)
         return file.metadata.filter { !$0.key.hasPrefix("optimizer.") && !$0.key.hasPrefix("average.") }
     }
 }

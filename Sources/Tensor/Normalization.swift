@@ -62,11 +62,64 @@ extension Tensor {
         return result
     }
 
+    /// The mean and biased variance of every channel over the global batch of a data-parallel job, each replica
+    /// holding `self`, a shard of it: the channel sums and the element count are summed over the replicas, then the
+    /// squared deviations from the global mean (two exchanges of `C + 1` and `C` Doubles, the single-process
+    /// arithmetic of ``channelMoments()`` up to the order of the sums). `count` is the global element count per
+    /// channel. Without replicas it is ``channelMoments()``.
+    public func channelMoments(across replicas: (any ReplicaGroup)?) throws -> (mean: Tensor, variance: Tensor, count: Int) {
+        let (n, c, plane) = try channelLayout("channelMoments")
+        guard let replicas else {
+            let (mean, variance) = try channelMoments()
+            return (mean, variance, n * plane)
+        }
+        let x = storage.pointer
+        var sums = [Double](repeating: 0, count: c + 1)
+        sums.withUnsafeMutableBufferPointer { buffer in
+            let s = buffer.baseAddress!
+            Parallel.forRanges(c, cost: n * plane) { channels in
+                for ch in channels {
+                    var sum = 0.0
+                    for i in 0..<n { sum += Double(contiguousSum(x + (i * c + ch) * plane, plane)) }
+                    s[ch] = sum
+                }
+            }
+        }
+        sums[c] = Double(n * plane)
+        try replicas.sumOverReplicas(&sums)
+        let count = sums[c]
+        guard count >= 1 else { throw TensorError.invalidArgument("channelMoments: the replicas hold no elements") }
+        let mean = Tensor(uninitializedShape: [c]), variance = Tensor(uninitializedShape: [c])
+        let mp = mean.storage.pointer
+        for ch in 0..<c { mp[ch] = Float(sums[ch] / count) }
+        var squares = [Double](repeating: 0, count: c)
+        squares.withUnsafeMutableBufferPointer { buffer in
+            let s = buffer.baseAddress!
+            Parallel.forRanges(c, cost: n * plane) { channels in
+                for ch in channels {
+                    var total = 0.0
+                    for i in 0..<n { total += squaredDeviations(x + (i * c + ch) * plane, mp[ch], plane) }
+                    s[ch] = total
+                }
+            }
+        }
+        try replicas.sumOverReplicas(&squares)
+        let vp = variance.storage.pointer
+        for ch in 0..<c { vp[ch] = Float(squares[ch] / count) }
+        return (mean, variance, Int(count))
+    }
+
     /// The backward pass of training-mode batch normalisation `y = (x − mean) · invStd · weight + bias`:
     /// `dx = weight · invStd · (g − mean(g) − x̂ · mean(g · x̂))` with `x̂ = (x − mean) · invStd`, and the
     /// parameter gradients `Σ g · x̂` and `Σ g` per channel.
+    ///
+    /// With `replicas` (SyncBatchNorm; `mean` and `invStd` are then the global batch's, `count` its element count
+    /// per channel from ``channelMoments(across:)``), `mean(g)` and `mean(g · x̂)` are taken over the global batch: the
+    /// per-channel sums are exchanged between the two passes. The parameter gradients stay this replica's own sums,
+    /// to be averaged with the other gradients as data-parallel training does.
     public static func batchNormBackward(_ gradient: Tensor, input: Tensor, mean: Tensor, invStd: Tensor,
-                                         weight: Tensor?) throws -> (input: Tensor, weight: Tensor, bias: Tensor) {
+                                         weight: Tensor?, count: Int? = nil, across replicas: (any ReplicaGroup)? = nil)
+        throws -> (input: Tensor, weight: Tensor, bias: Tensor) {
         let (n, c, plane) = try input.channelLayout("batchNormBackward")
         guard gradient.shape == input.shape, mean.shape == [c], invStd.shape == [c], weight.map({ $0.shape == [c] }) ?? true else {
             throw TensorError.shapeMismatch("batchNormBackward: gradient \(gradient.shape), input \(input.shape) and statistics do not match")
@@ -75,30 +128,54 @@ extension Tensor {
         let dw = Tensor(uninitializedShape: [c]), db = Tensor(uninitializedShape: [c])
         let g = gradient.storage.pointer, x = input.storage.pointer, mp = mean.storage.pointer, ip = invStd.storage.pointer
         let wp = weight?.storage.pointer, out = dx.storage.pointer, dwp = dw.storage.pointer, dbp = db.storage.pointer
-        let m = Float(Swift.max(n * plane, 1))
-        Parallel.forRanges(c, cost: n * plane * 3) { channels in
-            for ch in channels {
-                let (mu, inv) = (mp[ch], ip[ch])
-                // Σg and Σg(x − μ) cancel heavily: blocks of 8-lane Float sums, accumulated in Double.
-                var totalG = 0.0, totalGX = 0.0
-                for i in 0..<n {
-                    let (a, b) = centredSums(g + (i * c + ch) * plane, x + (i * c + ch) * plane, mu, plane)
-                    totalG += a
-                    totalGX += b
-                }
-                let sumG = Float(totalG), sumGX = Float(totalGX) * inv
-                dbp[ch] = sumG
-                dwp[ch] = sumGX
-                let scale = (wp?[ch] ?? 1) * inv
-                let meanG = sumG / m, meanGX = sumGX / m
-                for i in 0..<n {
-                    let gp = g + (i * c + ch) * plane, xp = x + (i * c + ch) * plane, dp = out + (i * c + ch) * plane
-                    for j in 0..<plane {
-                        let xhat = (xp[j] - mu) * inv
-                        dp[j] = scale * (gp[j] - meanG - xhat * meanGX)
-                    }
+        let m = Float(Swift.max(count ?? n * plane, 1))
+        /// Σg and Σg(x − μ) of one channel, which cancel heavily: blocks of 8-lane Float sums, accumulated in Double.
+        func totals(_ ch: Int) -> (Double, Double) {
+            var totalG = 0.0, totalGX = 0.0
+            for i in 0..<n {
+                let (a, b) = centredSums(g + (i * c + ch) * plane, x + (i * c + ch) * plane, mp[ch], plane)
+                totalG += a
+                totalGX += b
+            }
+            return (totalG, totalGX)
+        }
+        /// dx of one channel from the (global) sums.
+        func inputGradient(_ ch: Int, _ sumG: Float, _ sumGX: Float) {
+            let (mu, inv) = (mp[ch], ip[ch])
+            let scale = (wp?[ch] ?? 1) * inv
+            let meanG = sumG / m, meanGX = sumGX / m
+            for i in 0..<n {
+                let gp = g + (i * c + ch) * plane, xp = x + (i * c + ch) * plane, dp = out + (i * c + ch) * plane
+                for j in 0..<plane {
+                    let xhat = (xp[j] - mu) * inv
+                    dp[j] = scale * (gp[j] - meanG - xhat * meanGX)
                 }
             }
+        }
+        guard let replicas else {
+            // One pass per channel while its data is in cache.
+            Parallel.forRanges(c, cost: n * plane * 3) { channels in
+                for ch in channels {
+                    let (totalG, totalGX) = totals(ch)
+                    let sumG = Float(totalG), sumGX = Float(totalGX) * ip[ch]
+                    (dbp[ch], dwp[ch]) = (sumG, sumGX)
+                    inputGradient(ch, sumG, sumGX)
+                }
+            }
+            return (dx, dw, db)
+        }
+        var sums = [Double](repeating: 0, count: 2 * c)
+        sums.withUnsafeMutableBufferPointer { buffer in
+            let s = buffer.baseAddress!
+            Parallel.forRanges(c, cost: n * plane * 2) { channels in
+                for ch in channels { (s[ch], s[c + ch]) = totals(ch) }
+            }
+        }
+        for ch in 0..<c { (dbp[ch], dwp[ch]) = (Float(sums[ch]), Float(sums[c + ch]) * ip[ch]) }
+        try replicas.sumOverReplicas(&sums)
+        let global = sums
+        Parallel.forRanges(c, cost: n * plane * 2) { channels in
+            for ch in channels { inputGradient(ch, Float(global[ch]), Float(global[c + ch]) * ip[ch]) }
         }
         return (dx, dw, db)
     }

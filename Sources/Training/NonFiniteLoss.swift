@@ -7,11 +7,19 @@ public struct NonFiniteLoss: S2IGANError, Equatable, Sendable {
     public var name: String
     public var value: Float
 
+    /// Whether `name` is a parameter whose gradient, not a loss, became non-finite.
+    public var isGradient = false
+
     public init(name: String, value: Float) {
         (self.name, self.value) = (name, value)
     }
 
-    public var description: String { "the \(name) loss became \(value)" }
+    /// The gradient of parameter `name` became `value` (a loss can stay finite while a gradient does not).
+    public init(gradientOf name: String, value: Float) {
+        (self.name, self.value, isGradient) = (name, value, true)
+    }
+
+    public var description: String { isGradient ? "the gradient of '\(name)' became \(value)" : "the \(name) loss became \(value)" }
 
     /// `value` if it is finite; otherwise throws naming the loss.
     @discardableResult

@@ -8,11 +8,15 @@ public enum TrainingError: S2IGANError, Equatable {
     case file(path: String, reason: String)
     /// Training stopped: a loss became NaN or infinite (the last checkpoint is kept).
     case stopped(String)
+    /// Settings that cannot work together (a global batch that does not split over the ranks).
+    case invalidConfiguration(String)
+    /// The replicas of a data-parallel run disagree (their weights diverged).
+    case replicasDiverged(String)
 
     public var description: String {
         switch self {
         case .file(let path, let reason): return "'\(path)': \(reason)"
-        case .stopped(let message): return message
+        case .stopped(let message), .invalidConfiguration(let message), .replicasDiverged(let message): return message
         }
     }
 

@@ -45,6 +45,10 @@ public final class TrainingRun<Configuration: TrainingRunConfiguration, Record: 
     public var report: (String) -> Void
     /// The finished epochs, in order.
     public private(set) var records: [Record] = []
+    /// A data-parallel run's replicas: replica 0 alone touches the folder (it reads the checkpoint at a resume and
+    /// sends the state to the others) and reports; after every epoch the replicas take replica 0's buffers and check
+    /// that their weights agree.
+    public var parallel: DataParallel?
 
     public init(folder: URL, name: String, article: String, configuration: Configuration, model: Module,
                 optimizers: [String: any Optimizer], average: ExponentialMovingAverage? = nil, log: TrainingLog<Record>,
@@ -65,12 +69,31 @@ public final class TrainingRun<Configuration: TrainingRunConfiguration, Record: 
     @discardableResult
     public func run(resume: Bool, stopAfter: Int? = nil, firstEpoch: Int = 0, prepare: ([Record]) throws -> Void = { _ in },
                     epoch train: (Int, EpochProgress) throws -> Record) throws -> [Record] {
-        try removingOutputOnFailure(folder, keepingIfItHolds: Self.checkpointFile) {
-            try open(resume: resume)
-            try prepare(records)
-            return try loop(stopAfter: stopAfter, firstEpoch: firstEpoch, train)
+        guard let parallel, !parallel.isRoot else {
+            return try removingOutputOnFailure(folder, keepingIfItHolds: Self.checkpointFile) {
+                try open(resume: resume)
+                try shareState()
+                try prepare(records)
+                return try loop(stopAfter: stopAfter, firstEpoch: firstEpoch, train)
+            }
+        }
+        try shareState()
+        try prepare(records)
+        return try loop(stopAfter: stopAfter, firstEpoch: firstEpoch, train)
+    }
+
+    /// In a data-parallel run, replica 0's state (fresh, initialised or resumed) and records on every replica.
+    func shareState() throws {
+        guard let parallel else { return }
+        let json = parallel.isRoot ? String(decoding: try JSONEncoder.sorted.encode(records), as: UTF8.self) : ""
+        let metadata = try parallel.broadcastState(model: model, optimizers: optimizers, average: average, metadata: ["records": json])
+        if !parallel.isRoot {
+            records = try JSONDecoder().decode([Record].self, from: Data((metadata["records"] ?? "[]").utf8))
         }
     }
+
+    /// Whether this process writes the run's files: always, except on the other replicas of a data-parallel run.
+    var writes: Bool { parallel?.isRoot ?? true }
 
     /// The guards, the folders, the checkpoint's state and records when resuming, and `config.yml`.
     func open(resume: Bool) throws {
@@ -111,7 +134,7 @@ public final class TrainingRun<Configuration: TrainingRunConfiguration, Record: 
 
     func loop(stopAfter: Int?, firstEpoch: Int = 0, _ train: (Int, EpochProgress) throws -> Record) throws -> [Record] {
         var epoch = records.last.map { $0.epoch + 1 } ?? firstEpoch
-        if epoch < configuration.epochs, stopAfter ?? 1 > 0 { report(log.header) }
+        if writes, epoch < configuration.epochs, stopAfter ?? 1 > 0 { report(log.header) }
         var ran = 0
         while epoch < configuration.epochs, ran < (stopAfter ?? Int.max) {
             let progress = EpochProgress(epoch: epoch, report: report)
@@ -124,9 +147,12 @@ public final class TrainingRun<Configuration: TrainingRunConfiguration, Record: 
             }
             record.epoch = epoch
             records.append(record)
-            try saveCheckpoint()
-            try log.write(records, to: folder)
-            report(log.row(record, RemainingTime.estimate(after: records, epochs: configuration.epochs, phase: phase)))
+            try parallel?.synchroniseBuffers(of: model, after: epoch)
+            if writes {
+                try saveCheckpoint()
+                try log.write(records, to: folder)
+                report(log.row(record, RemainingTime.estimate(after: records, epochs: configuration.epochs, phase: phase)))
+            }
             epoch += 1
             ran += 1
         }

@@ -5,15 +5,20 @@ extension Variable {
     /// sqrt(var + eps) · weight + bias` with the biased batch variance. Returns the output with the batch
     /// mean and biased variance (for the running statistics). The backward pass is the fused formula
     /// `dx = (weight / σ) · (g − mean(g) − x̂ · mean(g · x̂))` (`Tensor.batchNormBackward`).
-    public static func batchNormTraining(_ input: Variable, weight: Variable?, bias: Variable?, epsilon: Float)
-        throws -> (output: Variable, mean: Tensor, variance: Tensor) {
+    ///
+    /// With `replicas` the statistics are the global batch's, each replica holding a shard of it (SyncBatchNorm:
+    /// per-channel sums are exchanged in the forward and in the backward pass, `Tensor.channelMoments(across:)`);
+    /// `count` is then the global number of values per channel.
+    public static func batchNormTraining(_ input: Variable, weight: Variable?, bias: Variable?, epsilon: Float,
+                                         across replicas: (any ReplicaGroup)? = nil)
+        throws -> (output: Variable, mean: Tensor, variance: Tensor, count: Int) {
         let x = input.value
         guard x.rank >= 2 else { throw TensorError.shapeMismatch("batchNorm: input must be [N, C, ...], got \(x.shape)") }
         let channels = x.shape[1]
         for p in [weight, bias].compactMap({ $0 }) where p.shape != [channels] {
             throw TensorError.shapeMismatch("batchNorm: parameter of shape \(p.shape) for \(channels) channels")
         }
-        let (mean, variance) = try x.channelMoments()
+        let (mean, variance, count) = try x.channelMoments(across: replicas)
         let invStd = (variance + epsilon).pow(-0.5)
         let gamma = weight?.value
         let scale = try gamma.map { try $0 * invStd } ?? invStd
@@ -24,13 +29,14 @@ extension Variable {
         if let bias { inputs.append(bias) }
         let (hasWeight, hasBias) = (weight != nil, bias != nil)
         let result = record("batchNorm", out, inputs) { g, needs in
-            let (dx, dw, db) = try Tensor.batchNormBackward(g, input: x, mean: mean, invStd: invStd, weight: gamma)
+            let (dx, dw, db) = try Tensor.batchNormBackward(g, input: x, mean: mean, invStd: invStd, weight: gamma,
+                                                         count: count, across: replicas)
             var grads: [Tensor?] = [needs[0] ? dx : nil]
             if hasWeight { grads.append(needs[grads.count] ? dw : nil) }
             if hasBias { grads.append(needs[grads.count] ? db : nil) }
             return grads
         }
-        return (result, mean, variance)
+        return (result, mean, variance, count)
     }
 
     /// `x · scale[c] + shift[c]` per channel with constant `scale` and `shift` (evaluation-mode batch

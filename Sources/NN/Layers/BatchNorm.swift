@@ -7,6 +7,10 @@ import S2IGANTensor
 /// statistics with `momentum` (the unbiased variance, as PyTorch), or with a cumulative average when
 /// `momentum` is `nil`; `num_batches_tracked` counts the updates. Evaluation mode uses the running
 /// statistics. Parameter and buffer names are PyTorch's.
+///
+/// With ``replicas`` set (``Module/synchroniseBatchNorm(across:)``), training mode is SyncBatchNorm: the statistics,
+/// the running ones included, are those of the global batch that the replicas of a data-parallel job hold between
+/// them, as if one process normalised it (`torch.nn.SyncBatchNorm`).
 public class BatchNorm: Module, Layer {
     public let weight: Variable?
     public let bias: Variable?
@@ -17,6 +21,8 @@ public class BatchNorm: Module, Layer {
     public let momentum: Float?
     let acceptedRanks: Set<Int>
     let kind: String
+    /// The replicas whose batches are normalised together in training mode; `nil`: this process's batch alone.
+    public var replicas: (any ReplicaGroup)?
 
     init(kind: String, ranks: Set<Int>, features: Int, epsilon: Float, momentum: Float?, affine: Bool, trackRunningStats: Bool) throws {
         guard features > 0 else { throw NNError.invalidConfiguration("\(kind): feature count must be positive, got \(features)") }
@@ -42,9 +48,9 @@ public class BatchNorm: Module, Layer {
             throw NNError.shapeMismatch("\(kind)(\(features)): unexpected input shape \(input.shape)")
         }
         guard !isTraining, let runningMean, let runningVariance else {
-            let (output, mean, variance) = try Variable.batchNormTraining(input, weight: weight, bias: bias, epsilon: epsilon)
+            let (output, mean, variance, n) = try Variable.batchNormTraining(input, weight: weight, bias: bias, epsilon: epsilon,
+                                                                             across: isTraining ? replicas : nil)
             if isTraining, let rm = runningMean, let rv = runningVariance, let counter = batchesTracked {
-                let n = input.value.count / features
                 guard n > 1 else {
                     throw NNError.invalidInput("\(kind): expected more than 1 value per channel when training, got input \(input.shape)")
                 }
@@ -83,5 +89,13 @@ public final class BatchNorm2d: BatchNorm {
                 trackRunningStats: Bool = true) throws {
         try super.init(kind: "BatchNorm2d", ranks: [4], features: features, epsilon: epsilon, momentum: momentum,
                        affine: affine, trackRunningStats: trackRunningStats)
+    }
+}
+
+extension Module {
+    /// Makes every batch normalisation in this module normalise over the global batch of `replicas` in training
+    /// mode (SyncBatchNorm), or, with `nil`, over this process's batch again.
+    public func synchroniseBatchNorm(across replicas: (any ReplicaGroup)?) {
+        for case let norm as BatchNorm in modules() { norm.replicas = replicas }
     }
 }
