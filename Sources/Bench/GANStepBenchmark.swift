@@ -3,6 +3,7 @@ import Foundation
 import S2IGANGAN
 import S2IGANSEN
 import S2IGANTensor
+import S2IGANTraining
 import S2IGANVision
 #if canImport(Glibc)
 import Glibc
@@ -17,11 +18,15 @@ public struct GANStepBenchmark {
     public var relation: Bool
     /// Timed iterations after one warm-up.
     public var iterations: Int
+    /// Data-parallel: `batch` is the global batch, each rank computes its share and the gradients are averaged (the
+    /// trainer's ``DataParallel``); the record adds the ranks, the communication time and the bytes all-reduced.
+    public var parallel: DataParallel?
 
-    public init(stages: Int = 3, batch: Int = 24, relation: Bool = true, iterations: Int = 3) throws {
+    public init(stages: Int = 3, batch: Int = 24, relation: Bool = true, iterations: Int = 3, parallel: DataParallel? = nil) throws {
         guard (1...3).contains(stages) else { throw ValidationError("--stages must be 1, 2 or 3, got \(stages)") }
         guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
-        (self.stages, self.batch, self.relation, self.iterations) = (stages, batch, relation, max(1, iterations))
+        if let parallel { try parallel.checkDivides(globalBatch: batch) }
+        (self.stages, self.batch, self.relation, self.iterations, self.parallel) = (stages, batch, relation, max(1, iterations), parallel)
     }
 
     /// One "rdg_gan_step" record with the median iteration's phase times and the process's peak memory.
@@ -35,14 +40,20 @@ public struct GANStepBenchmark {
         }
         let step = try RDGTrainingStep(generator: networks.generator, discriminators: networks.discriminators, relationSupervisor: networks.relation,
                                        embedder: embedder, losses: RDGLossSettings(relation: relation ? 1 : 0))
+        parallel?.prepare(networks)
+        step.parallel = parallel
+        // The global batch's data, and this rank's rows of it.
+        let rows = parallel?.shard(of: batch) ?? 0..<batch
+        func mine(_ t: Tensor) throws -> Tensor { parallel == nil ? t : try t.slice(axis: 0, start: rows.lowerBound, end: rows.upperBound) }
         var rng = RandomGenerator(seed: 1)
         let sizes = a.imageSizes
-        let data = RDGBatch(real: try sizes.map { try Tensor.uniform([batch, 3, $0, $0], low: -1, high: 1, using: &rng) },
-                            wrong: try sizes.map { try Tensor.uniform([batch, 3, $0, $0], low: -1, high: 1, using: &rng) },
-                            similar: try Tensor.uniform([batch, 3, 64 << (stages - 1), 64 << (stages - 1)], low: -1, high: 1, using: &rng),
-                            embeddings: try Tensor.normal([batch, a.speechEmbeddingSize], using: &rng))
-        let z = try Tensor.normal([batch, a.noiseSize], using: &rng), epsilon = try Tensor.normal([batch, a.conditionSize], using: &rng)
+        let data = RDGBatch(real: try sizes.map { try mine(Tensor.uniform([batch, 3, $0, $0], low: -1, high: 1, using: &rng)) },
+                            wrong: try sizes.map { try mine(Tensor.uniform([batch, 3, $0, $0], low: -1, high: 1, using: &rng)) },
+                            similar: try mine(Tensor.uniform([batch, 3, 64 << (stages - 1), 64 << (stages - 1)], low: -1, high: 1, using: &rng)),
+                            embeddings: try mine(Tensor.normal([batch, a.speechEmbeddingSize], using: &rng)))
+        let z = try mine(Tensor.normal([batch, a.noiseSize], using: &rng)), epsilon = try mine(Tensor.normal([batch, a.conditionSize], using: &rng))
         try step.run(data, noise: z, epsilon: epsilon)
+        parallel?.resetCounters()
         var runs: [(ms: Double, phases: RDGPhaseTimes)] = []
         for _ in 0..<iterations {
             let start = DispatchTime.now().uptimeNanoseconds
@@ -58,6 +69,13 @@ public struct GANStepBenchmark {
         row.merge(["bench": "rdg_gan_step", "branches": stages, "batch": batch, "rs": relation, "ms_median": ms, "iters": times.count,
                    "img_per_s": Double(batch) / (ms / 1000), "peak_rss_gib": Double(usage.ru_maxrss) / 1_048_576,
                    "phases_ms": median.milliseconds]) { $1 }
-        emit(row)
+        if let parallel {
+            let n = Double(times.count)
+            row.merge(["ranks": parallel.count, "rank_batch": rows.count, "sync_bn": parallel.synchroniseBatchNorm,
+                       "comm_ms_per_iter": parallel.communicationSeconds * 1000 / n, "allreduces_per_iter": Double(parallel.reductions) / n,
+                       "allreduce_mb_per_iter": Double(parallel.bytesReduced) / 1_048_576 / n,
+                       "bucket_mb": Double(parallel.bucketBytes) / 1_048_576]) { $1 }
+        }
+        if parallel?.isRoot ?? true { emit(row) }
     }
 }

@@ -190,6 +190,10 @@ public final class RDGTrainingStep {
     public let average: ExponentialMovingAverage
     /// The phase times of the last ``run(_:noise:epsilon:)``.
     public private(set) var lastPhaseTimes = RDGPhaseTimes()
+    /// Data-parallel training: the batch is this replica's shard, and before each optimiser step (each
+    /// discriminator's, the relation supervisor's, the generator's) that network's gradients are averaged over
+    /// the replicas.
+    public var parallel: DataParallel?
 
     public init(generator: Generator, discriminators: [Discriminator], relationSupervisor: RelationSupervisor?, embedder: RelationEmbedder?,
                 losses: RDGLossSettings = RDGLossSettings(), learningRate: Float = 2e-4, discriminatorLearningRate: Float? = nil,
@@ -268,6 +272,7 @@ public final class RDGTrainingStep {
                 wrongUnconditional: wrongU.value.item(), fakeConditional: fakeC.value.item(), fakeUnconditional: fakeU.value.item(),
                 total: loss.value.item()))
             try loss.backward()
+            try parallel?.averageGradients(of: d)
             trace?.recordGradients(of: d, as: "netD\(i)")
             try discriminatorOptimizers[i].step()
         }
@@ -303,6 +308,7 @@ public final class RDGTrainingStep {
                                                         generated: try generated.value.item(), wrong: try wrongTerm.value.item(),
                                                         total: rsLoss)
             try loss.backward()
+            try parallel?.averageGradients(of: rs)
             trace?.recordGradients(of: rs, as: "netMD")
             try optimizer.step()
         }
@@ -345,6 +351,7 @@ public final class RDGTrainingStep {
         trace?.generator = RDGStepTrace.GeneratorTerms(conditional: conditional, unconditional: unconditional,
                                                        relation: phiFake == nil ? nil : gRS, kl: result.kl, colour: colour, total: result.generator)
         try total.backward()
+        try parallel?.averageGradients(of: generator)
         trace?.recordGradients(of: generator, as: "netG")
         try generatorOptimizer.step()
         times.generatorUpdate = lap()

@@ -65,6 +65,11 @@ public final class RDGTrainer: @unchecked Sendable {
     public var report: (String) -> Void
     /// The number of the first epoch a new run trains: 0, or the epoch after the weights it was initialised from.
     public private(set) var firstEpoch = 0
+    /// Data-parallel training: this process trains on its shard of every global batch (``DataParallel``).
+    public let parallel: DataParallel?
+    /// A planted fault (`S2IGAN_FAULT`, a test hook) and the iterations this process has run.
+    let fault: FaultInjection?
+    var iterationsRun = 0
 
     public static let checkpointFile = TrainingRun<RDGTrainingConfiguration, RDGEpochRecord>.checkpointFile
 
@@ -75,8 +80,12 @@ public final class RDGTrainer: @unchecked Sendable {
     /// `initFrom` starts the networks from trained weights (see ``initialize(from:epoch:)``); `initEpoch` chooses
     /// its `netG_<N>` (default: the newest).
     public init(configuration c: RDGTrainingConfiguration, root: URL, embeddings folder: URL, senRun: URL?, inceptionWeights: URL?,
-                output: URL, initFrom: URL? = nil, initEpoch: Int? = nil, report: @escaping (String) -> Void = { _ in }) throws {
+                output: URL, initFrom: URL? = nil, initEpoch: Int? = nil, parallel: DataParallel? = nil,
+                report: @escaping (String) -> Void = { _ in }) throws {
         try c.validate()
+        try parallel?.checkDivides(globalBatch: c.batchSize)
+        self.parallel = parallel
+        fault = try FaultInjection.fromEnvironment()
         let kind = try c.datasetKind
         trainSet = try SpokenImageDataset.open(kind: kind, root: root, split: .train, options: DatasetOptions(captionsPerImage: c.captionsPerImage))
         embeddings = try SpeechEmbeddings.read(split: "train", in: folder)
@@ -116,6 +125,8 @@ public final class RDGTrainer: @unchecked Sendable {
                                    discriminatorLearningRate: c.discriminatorLearningRate, betas: (c.betas[0], c.betas[1]),
                                    averageDecay: c.averageDecay ?? 0.999)
         (configuration, self.output, self.report) = (c, output, report)
+        parallel?.prepare(networks)
+        step.parallel = parallel
         if let weights = referenceFolder {
             firstEpoch = weights.epoch + 1
             let names = ([weights.generator] + weights.discriminators.prefix(networks.discriminators.count)).map(\.lastPathComponent)
@@ -165,11 +176,17 @@ public final class RDGTrainer: @unchecked Sendable {
         let run = TrainingRun(folder: output, name: "RDG training", article: "an", configuration: c, model: networks,
                               optimizers: optimizers, average: step.average, log: log, subfolders: ["models", "images"],
                               phase: { c.activeStages(epoch: $0) }, report: report)
+        run.parallel = parallel
         let order = EpochOrder(count: trainSet.count, batchSize: c.batchSize, shuffle: true, dropLast: true, seed: c.seed)
         return try run.run(resume: resume, stopAfter: stopAfter, firstEpoch: firstEpoch) { epoch, progress in
             var record = try trainEpoch(epoch, order: order, progress: progress)
             if epoch % c.saveEvery == 0 || epoch == c.epochs - 1 {
-                try saveModels(epoch: epoch)
+                if parallel?.isRoot ?? true {
+                    try saveModels(epoch: epoch)
+                } else if c.averageIntoGenerator {
+                    // Rank 0's save puts the average into its generator; every replica does, to stay identical.
+                    step.loadAverageIntoGenerator()
+                }
                 record.saved = true
             }
             return record
@@ -225,24 +242,46 @@ public final class RDGTrainer: @unchecked Sendable {
     func trainEpoch(_ epoch: Int, order: EpochOrder, progress: EpochProgress) throws -> RDGEpochRecord {
         let batches = order.batches(epoch: epoch)
         let sizes = Array(configuration.architecture.imageSizes.prefix(configuration.activeStages(epoch: epoch)))
+        // Data-parallel: each rank loads and trains its rows of every global batch, with its rows of the global noise.
+        let rows = parallel?.shard(of: configuration.batchSize) ?? 0..<configuration.batchSize
         let loader = BatchLoader<GANBatch>(count: batches.count, workers: configuration.workers) { [self] b in
-            try batch(batches[b], epoch: epoch, sizes: sizes)
+            try batch(parallel == nil ? batches[b] : Array(batches[b][rows]), epoch: epoch, sizes: sizes)
         }
         defer { loader.cancel() }
         var sums: RDGLosses?
         var last: GANBatch?
         while let batch = try loader.next() {
-            let (z, epsilon) = try iterationNoise(epoch: epoch, iteration: progress.iteration, batch: batch.keys.count)
+            var (z, epsilon) = try iterationNoise(epoch: epoch, iteration: progress.iteration, batch: configuration.batchSize)
+            if parallel != nil {
+                (z, epsilon) = (try z.slice(axis: 0, start: rows.lowerBound, end: rows.upperBound),
+                                try epsilon.slice(axis: 0, start: rows.lowerBound, end: rows.upperBound))
+            }
+            var embeddings = batch.embeddings
+            if let fault, fault.strikes(rank: parallel?.rank ?? 0, iteration: iterationsRun) {
+                embeddings = try Tensor.full(embeddings.shape, value: .nan)
+            }
+            iterationsRun += 1
             let losses = try step.run(RDGBatch(real: batch.images, wrong: batch.wrongImages, similar: batch.similarImages,
-                                               embeddings: batch.embeddings), noise: z, epsilon: epsilon)
+                                               embeddings: embeddings), noise: z, epsilon: epsilon)
             sums = sums.map { $0.adding(losses) } ?? losses
             last = batch
             progress.finishIteration(of: batches.count)
         }
         let iteration = progress.iteration
+        if let parallel, let local = sums {
+            // The epoch's losses over the whole global batches: the mean of the ranks' means.
+            let totals = try parallel.sum(local.all.map(Double.init)).map { Float($0 / Double(parallel.count)) }
+            sums = RDGLosses(flattened: totals, stages: configuration.architecture.stages)
+        }
         var snapshot = false
-        if epoch % configuration.snapshotEvery == 0, let last {
-            try writeSnapshot(epoch: epoch, batch: last, stages: sizes.count)
+        if epoch % configuration.snapshotEvery == 0, var last, parallel?.isRoot ?? true {
+            // Rank 0 draws the snapshot from the whole last global batch, as one process does.
+            if parallel != nil, let whole = batches.last { last = try batch(whole, epoch: epoch, sizes: sizes) }
+            if let parallel {
+                try parallel.alone(networks) { try writeSnapshot(epoch: epoch, batch: last, stages: sizes.count) }
+            } else {
+                try writeSnapshot(epoch: epoch, batch: last, stages: sizes.count)
+            }
             snapshot = true
         }
         let seconds = progress.seconds
@@ -310,6 +349,12 @@ public final class RDGTrainer: @unchecked Sendable {
 }
 
 extension RDGLosses {
+    /// The losses from the values of ``all``, in its order.
+    init(flattened v: [Float], stages: Int) {
+        self.init(discriminators: Array(v[0..<stages]), relation: v[2 * stages], generatorAdversarial: Array(v[stages..<2 * stages]),
+                  generatorRelation: v[2 * stages + 1], kl: v[2 * stages + 2], colourConsistency: v[2 * stages + 3], generator: v[2 * stages + 4])
+    }
+
     static func zero(stages: Int) -> RDGLosses {
         RDGLosses(discriminators: Array(repeating: 0, count: stages), relation: 0, generatorAdversarial: Array(repeating: 0, count: stages),
                   generatorRelation: 0, kl: 0, colourConsistency: 0, generator: 0)

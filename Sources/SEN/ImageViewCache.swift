@@ -84,9 +84,11 @@ public struct ImageViewCache: Sendable {
         return try ImageViewCache(inputs: Tensor(shape: [total] + settings.inputShape, scalars: storage), views: views)
     }
 
-    /// The cache at `url` if it was made with `settings`, else a new one, written there atomically.
+    /// The cache at `url` if it was made with `settings`, else a new one, written there atomically (unless `write`
+    /// is false: the other ranks of a data-parallel run build theirs in memory, as their machine may not share the folder).
     public static func loadOrBuild(at url: URL, dataset: SpokenImageDataset, encoder: any SENImageEncoder, settings: Settings,
-                                   batchSize: Int = 32, workers: Int = 2, progress: (Int, Int) -> Void = { _, _ in }) throws -> ImageViewCache {
+                                   batchSize: Int = 32, workers: Int = 2, write: Bool = true,
+                                   progress: (Int, Int) -> Void = { _, _ in }) throws -> ImageViewCache {
         let encoded = String(decoding: try JSONEncoder.sorted.encode(settings), as: UTF8.self)
         if FileManager.default.fileExists(atPath: url.path), let file = try? SafeTensorsFile.read(url),
            file.metadata["settings"] == encoded, let inputs = file.arrays["inputs"]?.tensor(),
@@ -94,6 +96,7 @@ public struct ImageViewCache: Sendable {
             return try ImageViewCache(inputs: inputs, views: settings.views)
         }
         let cache = try build(dataset: dataset, encoder: encoder, settings: settings, batchSize: batchSize, workers: workers, progress: progress)
+        guard write else { return cache }
         try createFolder(url.deletingLastPathComponent())
         try SafeTensorsFile(tensors: ["inputs": cache.inputs], metadata: ["settings": encoded]).write(to: url)
         return cache

@@ -73,14 +73,24 @@ public final class SENTrainer: @unchecked Sendable {
     public var report: (String) -> Void
 
     let captionsPerImage: Int
+    /// Data-parallel training: this process trains on its shard of every global batch (``DataParallel``); rank 0
+    /// validates and writes.
+    public let parallel: DataParallel?
+    /// A planted fault (`S2IGAN_FAULT`, a test hook) and the iterations this process has run.
+    let fault: FaultInjection?
+    var iterationsRun = 0
     var trainViews: ImageViewCache?
     var testViews: ImageViewCache?
 
     public static let checkpointFile = TrainingRun<SENTrainingConfiguration, SENEpochRecord>.checkpointFile
 
     /// Opens both splits of the dataset at `root` and builds a fresh model from `configuration`.
-    public init(configuration c: SENTrainingConfiguration, root: URL, output: URL, report: @escaping (String) -> Void = { _ in }) throws {
+    public init(configuration c: SENTrainingConfiguration, root: URL, output: URL, parallel: DataParallel? = nil,
+                report: @escaping (String) -> Void = { _ in }) throws {
         try c.validate()
+        try parallel?.checkDivides(globalBatch: c.batchSize)
+        self.parallel = parallel
+        fault = try FaultInjection.fromEnvironment()
         let kind = try c.datasetKind
         let options = DatasetOptions(captionsPerImage: c.captionsPerImage)
         trainSet = try SpokenImageDataset.open(kind: kind, root: root, split: .train, options: options)
@@ -106,6 +116,8 @@ public final class SENTrainer: @unchecked Sendable {
         model = try Initialization.seeded(c.seed) { try SENModel(configuration: c, trainingClasses: classes, backbone: backbone) }
         step = try SENTrainingStep(model: model, configuration: c)
         (configuration, self.output, self.report) = (c, output, report)
+        parallel?.prepare(model)
+        step.parallel = parallel
     }
 
     var metricName: String { testSet.kind.hasClasses ? "mAP" : "R@10" }
@@ -123,6 +135,8 @@ public final class SENTrainer: @unchecked Sendable {
         }
         let run = TrainingRun(folder: output, name: "SEN training", article: "a", configuration: configuration, model: model,
                               optimizers: ["adam": optimizer], log: log, legacyFirstEpoch: 1, report: report)
+        run.parallel = parallel
+        let root = parallel?.isRoot ?? true
         var bestMetric: Double?, bestEpoch: Int?
         let order = EpochOrder(count: trainSet.count, batchSize: configuration.batchSize, shuffle: true, dropLast: true, seed: configuration.seed)
         let records = try run.run(resume: resume, stopAfter: stopAfter, prepare: { records in
@@ -132,7 +146,7 @@ public final class SENTrainer: @unchecked Sendable {
         }, epoch: { epoch, progress in
             optimizer.learningRate = configuration.learningRate(epoch: epoch)
             var record = try trainEpoch(epoch, order: order, progress: progress)
-            if (epoch + 1) % configuration.validateEvery == 0 {
+            if (epoch + 1) % configuration.validateEvery == 0 && root {
                 let (metric, recall) = try validate(epoch: epoch)
                 record.metric = metric
                 record.recall = recall
@@ -164,18 +178,38 @@ public final class SENTrainer: @unchecked Sendable {
     func trainEpoch(_ epoch: Int, order: EpochOrder, progress: EpochProgress) throws -> SENEpochRecord {
         model.train()
         let batches = order.batches(epoch: epoch + 1)
+        // Data-parallel: each rank loads and trains its rows of every global batch.
+        let rows = parallel?.shard(of: configuration.batchSize) ?? 0..<configuration.batchSize
         let loader = BatchLoader(count: batches.count, workers: configuration.workers, prefetch: 2 * configuration.workers) { [self] b in
-            try trainingBatch(batches[b], epoch: epoch)
+            try trainingBatch(parallel == nil ? batches[b] : Array(batches[b][rows]), epoch: epoch)
         }
         defer { loader.cancel() }
         var totals = (loss: 0.0, matching: 0.0, distinctive: 0.0)
-        while let batch = try loader.next() {
+        while var batch = try loader.next() {
+            if let parallel {
+                // Padded to the global batch's longest caption, so BatchNorm sees the padding one process would.
+                var lengths = [Double](repeating: 0, count: parallel.count)
+                lengths[parallel.rank] = Double(batch.captions.shape[1])
+                let longest = Int(try parallel.sum(lengths).max() ?? 0)
+                if longest > batch.captions.shape[1] {
+                    batch.captions = try batch.captions.padded([(0, 0), (0, longest - batch.captions.shape[1]), (0, 0)])
+                }
+            }
+            if let fault, fault.strikes(rank: parallel?.rank ?? 0, iteration: iterationsRun) {
+                batch.captions = try Tensor.full(batch.captions.shape, value: .nan)
+            }
+            iterationsRun += 1
             let losses = try step.run(captions: batch.captions, lengths: batch.lengths, imageInputs: batch.imageInputs,
                                       classIDs: batch.classIDs, labels: batch.labels)
             totals.loss += Double(losses.total)
             totals.matching += Double(losses.matching)
             totals.distinctive += Double(losses.distinctive ?? 0)
             progress.finishIteration(of: batches.count)
+        }
+        if let parallel {
+            // The epoch's losses over the whole global batches: the mean of the ranks' means.
+            let sums = try parallel.sum([totals.loss, totals.matching, totals.distinctive]).map { $0 / Double(parallel.count) }
+            totals = (sums[0], sums[1], sums[2])
         }
         let n = Double(max(progress.iteration, 1))
         return SENEpochRecord(epoch: epoch, learningRate: optimizer.learningRate, steps: progress.iteration, loss: totals.loss / n,
@@ -272,12 +306,12 @@ public final class SENTrainer: @unchecked Sendable {
         let started = Date()
         trainViews = try ImageViewCache.loadOrBuild(at: folder.appendingPathComponent("train-views.safetensors"), dataset: trainSet,
                                                     encoder: encoder, settings: settings(trainSet, views: configuration.imageViews, mode: .augmented, seed: configuration.seed &+ 3),
-                                                    workers: configuration.workers)
+                                                    workers: configuration.workers, write: parallel?.isRoot ?? true)
         let center = configuration.validationImages == .center
         testViews = try ImageViewCache.loadOrBuild(at: folder.appendingPathComponent("test-views.safetensors"), dataset: testSet, encoder: encoder,
                                                    settings: settings(testSet, views: center ? 1 : configuration.imageViews, mode: center ? .center : .augmented,
                                                                       seed: configuration.seed &+ 4),
-                                                   workers: configuration.workers)
+                                                   workers: configuration.workers, write: parallel?.isRoot ?? true)
         report(String(format: "image views: %d train × %d, %d test (%.1f s)", trainSet.count, configuration.imageViews, testSet.count,
                       Date().timeIntervalSince(started)))
     }

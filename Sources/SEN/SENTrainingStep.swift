@@ -20,6 +20,11 @@ public final class SENTrainingStep {
     public let optimizer: Adam
     /// γ3 of the matching loss.
     public var gamma: Float
+    /// Data-parallel training: the batch is this replica's shard of the global batch. The matching loss compares
+    /// every caption with every image of the global batch, so both embeddings (and the class ids) are gathered from
+    /// every replica (``Variable/gatherRows(_:across:)``); the distinctive loss is this shard's; the gradients are
+    /// averaged over the replicas before the step.
+    public var parallel: DataParallel?
 
     public init(model: SENModel, optimizer: Adam, gamma: Float = 10) {
         (self.model, self.optimizer, self.gamma) = (model, optimizer, gamma)
@@ -44,7 +49,19 @@ public final class SENTrainingStep {
         optimizer.zeroGrad()
         let speech = try model.speech(Variable(captions), lengths: lengths)
         let image = try model.image(Variable(imageInputs))
-        let directions = try SENLosses.matchingTerms(image: image, speech: speech, classIDs: classIDs, gamma: gamma)
+        var directions: (imageToSpeech: Variable, speechToImage: Variable)
+        if let parallel {
+            // A non-finite embedding stops the replica that made it, before the gathered loss spreads it to all.
+            for e in [speech, image] {
+                if let bad = e.value.scalars.first(where: { !$0.isFinite }) { throw NonFiniteLoss(name: "SEN", value: bad) }
+            }
+            let replicas = parallel.replicas
+            let (allImages, allSpeech) = (try Variable.gatherRows(image, across: replicas).rows, try Variable.gatherRows(speech, across: replicas).rows)
+            let ids = try Variable.gatherRows(Variable(Tensor(classIDs.map(Float.init))), across: replicas).rows.value.scalars.map { Int($0) }
+            directions = try SENLosses.matchingTerms(image: allImages, speech: allSpeech, classIDs: ids, gamma: gamma)
+        } else {
+            directions = try SENLosses.matchingTerms(image: image, speech: speech, classIDs: classIDs, gamma: gamma)
+        }
         let matching = try directions.imageToSpeech + directions.speechToImage
         var loss = matching
         var distinctive: Float?
@@ -58,6 +75,7 @@ public final class SENTrainingStep {
         }
         let total = try NonFiniteLoss.check(loss.value.scalars[0], "SEN")
         try loss.backward()
+        try parallel?.averageGradients(of: model)
         if let trace {
             (trace.imageToSpeech, trace.speechToImage) = (directions.imageToSpeech.value.scalars[0], directions.speechToImage.value.scalars[0])
             (trace.imageClass, trace.speechClass) = (classTerms?.image.value.scalars[0], classTerms?.speech.value.scalars[0])

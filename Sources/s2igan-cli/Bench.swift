@@ -198,6 +198,7 @@ struct GANStepBench: ParsableCommand {
     @Option(help: "Batch size.") var batch = 24
     @Flag(help: "Without the relation supervisor (and its Inception-v3 embedder).") var noRs = false
     @Option(help: "Timed iterations (after one warm-up).") var iters = 3
+    @OptionGroup var dataParallel: DataParallelOptions
 
     func benchmark() throws -> GANStepBenchmark { try GANStepBenchmark(stages: stages, batch: batch, relation: !noRs, iterations: iters) }
 
@@ -205,7 +206,15 @@ struct GANStepBench: ParsableCommand {
 
     func run() throws {
         options.apply()
-        try benchmark().run(printJSON)
+        let job = try dataParallel.start(configuration: "gan-step \(stages) \(batch) \(noRs) \(iters)")
+        try onEveryRank(job?.group) {
+            var benchmark = try benchmark()
+            if let job {
+                try job.parallel.checkDivides(globalBatch: batch)
+                benchmark.parallel = job.parallel
+            }
+            try benchmark.run(printJSON)
+        }
     }
 }
 
@@ -218,6 +227,7 @@ struct SENStepBench: ParsableCommand {
     @Option(help: "Comma-separated batch sizes.") var batches = "128,32"
     @Option(help: "Padded caption length in frames (the longest caption).") var frames = 1024
     @Option(help: "Timed steps per batch size (after one warm-up step).") var iters = 3
+    @OptionGroup var dataParallel: DataParallelOptions
 
     func benchmark() throws -> SENStepBenchmark { try SENStepBenchmark(batches: integers(batches), frames: frames, iterations: iters) }
 
@@ -225,7 +235,15 @@ struct SENStepBench: ParsableCommand {
 
     func run() throws {
         options.apply()
-        try benchmark().run(printJSON)
+        let job = try dataParallel.start(configuration: "sen-step \(batches) \(frames) \(iters)")
+        try onEveryRank(job?.group) {
+            var benchmark = try benchmark()
+            if let job {
+                for b in benchmark.batches { try job.parallel.checkDivides(globalBatch: b) }
+                benchmark.parallel = job.parallel
+            }
+            try benchmark.run(printJSON)
+        }
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import S2IGANGAN
 import S2IGANFormats
 import S2IGANDistributed
+import S2IGANTraining
 
 struct DistributedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -115,5 +116,33 @@ struct DistributedModel: ParsableCommand {
                              seconds, seconds * Double(iterations) / 86_400))
             }
         }
+    }
+}
+
+/// The options of data-parallel training (`gan train`, `sen train`), and the start of such a run.
+struct DataParallelOptions: ParsableArguments {
+    @Flag(help: "Train data-parallel over the ranks of an MPI job (mpirun -np N s2igan … --distributed): each rank trains its share of every global batch (--batch-size, which the rank count must divide), gradients are averaged before every step, rank 0 writes.")
+    var distributed = false
+    @Flag(name: .customLong("sync-batch-norm"), help: "With --distributed: BatchNorm normalises the global batch (SyncBatchNorm), so N ranks train as one process does; without it each rank's shard, as the reference's DataParallel.")
+    var syncBatchNorm = false
+    @Option(help: "With --distributed: seconds without progress after which a hung or dead rank ends the job (0: never).")
+    var timeout: Double = 1800
+    @Option(help: "With --distributed: the size of one gradient all-reduce, in MB.")
+    var bucketMb: Double = 25
+
+    func validate() throws {
+        guard distributed || !syncBatchNorm else { throw ValidationError("--sync-batch-norm needs --distributed") }
+        guard timeout >= 0, bucketMb > 0 else { throw ValidationError("--timeout must not be negative and --bucket-mb must be positive") }
+    }
+
+    /// The process group and the data-parallel settings of a `--distributed` run (`nil` without it): every rank
+    /// must run the same build with the same `configuration`, and the watchdog starts.
+    func start(configuration: String) throws -> (group: ProcessGroup, parallel: DataParallel)? {
+        guard distributed else { return nil }
+        let group = try ProcessGroup.world()
+        try group.requireSame(try ProcessGroup.executableIdentity(), what: "build")
+        try group.requireSame(configuration, what: "configuration")
+        group.watch(timeout: timeout)
+        return (group, try DataParallel(replicas: group, bucketMegabytes: bucketMb, synchroniseBatchNorm: syncBatchNorm))
     }
 }

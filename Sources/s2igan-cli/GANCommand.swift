@@ -49,6 +49,7 @@ struct GANTrain: ParsableCommand {
     @Flag(help: "Continue the run in --output from its checkpoint (refused when there is none).") var resume = false
     @Option(help: "Start from trained weights: a folder of netG_<N>, netD<i>, netMD (.pth or .safetensors), or a run folder.") var initFrom: String?
     @Option(help: "With --init-from: the epoch N of the netG_<N> to start from (default: the newest).") var initEpoch: Int?
+    @OptionGroup var dataParallel: DataParallelOptions
 
     func validate() throws {
         if resume && initFrom != nil { throw ValidationError("--init-from starts a new run and --resume continues one: give one of them") }
@@ -65,14 +66,20 @@ struct GANTrain: ParsableCommand {
         if let stages { c.architecture.stages = stages }
         if let workers { c.workers = workers }
         let started = Date()
-        let trainer = try RDGTrainer(configuration: c, root: URL(fileURLWithPath: root), embeddings: URL(fileURLWithPath: embeddings),
-                                     senRun: sen.map { URL(fileURLWithPath: $0) }, inceptionWeights: inceptionWeights.map { URL(fileURLWithPath: $0) },
-                                     output: URL(fileURLWithPath: output), initFrom: initFrom.map { URL(fileURLWithPath: $0) },
-                                     initEpoch: initEpoch) { print($0) }
-        let perEpoch = c.iterationsPerEpoch(images: trainer.trainSet.count)
-        print("RDG on \(kind): \(trainer.trainSet.count) train images, \(c.architecture.stages) stages (\(c.architecture.imageSizes.map(String.init).joined(separator: "/")) px), batch \(c.batchSize), \(perEpoch) iterations × \(c.epochs) epochs")
-        let records = try trainer.run(resume: resume, stopAfter: stopAfter)
-        print(String(format: "%d epochs in %.1f s; models in %@/models", records.count, Date().timeIntervalSince(started), output))
+        let job = try dataParallel.start(configuration: try c.yaml())
+        try onEveryRank(job?.group) {
+            let root = job?.group.isRoot ?? true
+            let say: (String) -> Void = { if root { print($0) } }
+            let trainer = try RDGTrainer(configuration: c, root: URL(fileURLWithPath: self.root), embeddings: URL(fileURLWithPath: embeddings),
+                                         senRun: sen.map { URL(fileURLWithPath: $0) }, inceptionWeights: inceptionWeights.map { URL(fileURLWithPath: $0) },
+                                         output: URL(fileURLWithPath: output), initFrom: initFrom.map { URL(fileURLWithPath: $0) },
+                                         initEpoch: initEpoch, parallel: job?.parallel, report: say)
+            let perEpoch = c.iterationsPerEpoch(images: trainer.trainSet.count)
+            let ranks = job.map { " over \($0.group.size) ranks (\(c.batchSize / $0.group.size) images each\($0.parallel.synchroniseBatchNorm ? ", SyncBatchNorm" : ""))" } ?? ""
+            say("RDG on \(kind): \(trainer.trainSet.count) train images, \(c.architecture.stages) stages (\(c.architecture.imageSizes.map(String.init).joined(separator: "/")) px), batch \(c.batchSize)\(ranks), \(perEpoch) iterations × \(c.epochs) epochs")
+            let records = try trainer.run(resume: resume, stopAfter: stopAfter)
+            say(String(format: "%d epochs in %.1f s; models in %@/models", records.count, Date().timeIntervalSince(started), output))
+        }
     }
 }
 

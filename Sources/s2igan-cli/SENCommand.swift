@@ -45,6 +45,7 @@ struct SENTrain: ParsableCommand {
     @Option(help: "Background threads preparing batches.") var workers: Int?
     @Option(help: "Stop after this many epochs in this call (resume later).") var stopAfter: Int?
     @Flag(help: "Continue the run in --output from its checkpoint (refused when there is none).") var resume = false
+    @OptionGroup var dataParallel: DataParallelOptions
 
     func run() throws {
         let kind = dataset
@@ -62,12 +63,19 @@ struct SENTrain: ParsableCommand {
         if let inceptionWeights { c.inceptionWeights = inceptionWeights }
         if let workers { c.workers = workers }
         let started = Date()
-        let trainer = try SENTrainer(configuration: c, root: URL(fileURLWithPath: root), output: URL(fileURLWithPath: output)) { print($0) }
-        print("SEN on \(kind): \(trainer.trainSet.count) train / \(trainer.testSet.count) test images, batch \(c.batchSize), \(c.epochs) epochs")
-        let result = try trainer.run(resume: resume, stopAfter: stopAfter)
-        let best = result.bestMetric.map { String(format: "%.4f at epoch %d", $0, result.bestEpoch ?? 0) } ?? "none (no validation ran)"
-        print("best \(result.metricName): \(best); chance \(String(format: "%.4f", result.chance)); "
-              + "\(String(format: "%.1f", Date().timeIntervalSince(started))) s; models in \(output)/models")
+        let job = try dataParallel.start(configuration: try c.yaml())
+        try onEveryRank(job?.group) {
+            let root = job?.group.isRoot ?? true
+            let say: (String) -> Void = { if root { print($0) } }
+            let trainer = try SENTrainer(configuration: c, root: URL(fileURLWithPath: self.root), output: URL(fileURLWithPath: output),
+                                         parallel: job?.parallel, report: say)
+            let ranks = job.map { " over \($0.group.size) ranks (\(c.batchSize / $0.group.size) pairs each\($0.parallel.synchroniseBatchNorm ? ", SyncBatchNorm" : ""))" } ?? ""
+            say("SEN on \(kind): \(trainer.trainSet.count) train / \(trainer.testSet.count) test images, batch \(c.batchSize)\(ranks), \(c.epochs) epochs")
+            let result = try trainer.run(resume: resume, stopAfter: stopAfter)
+            let best = result.bestMetric.map { String(format: "%.4f at epoch %d", $0, result.bestEpoch ?? 0) } ?? "none (no validation ran)"
+            say("best \(result.metricName): \(best); chance \(String(format: "%.4f", result.chance)); "
+                + "\(String(format: "%.1f", Date().timeIntervalSince(started))) s; models in \(output)/models")
+        }
     }
 }
 
