@@ -74,7 +74,7 @@ public struct SENStepBenchmark {
             let median = times[times.count / 2]
             var row = benchmarkContext()
             row.merge(["bench": "sen_step", "batch": batch, "padded_frames": frames,
-                       "mean_length": Double(lengths.reduce(0, +)) / Double(batch), "ms_median": median, "ms_min": times[0],
+                       "mean_length": Double(lengths.reduce(0, +)) / Double(lengths.count), "ms_median": median, "ms_min": times[0],
                        "iters": iterations, "utterances_per_s": Double(batch) / (median / 1000), "loss": Double(lastLoss)]) { $1 }
             if let parallel {
                 let n = Double(times.count)

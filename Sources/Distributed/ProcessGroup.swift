@@ -132,7 +132,8 @@ public final class ProcessGroup: @unchecked Sendable {
         var bounds = [Int64(bitPattern: hash), ~Int64(bitPattern: hash)]
         try allReduce(&bounds, .max)
         guard bounds[0] == Int64(bitPattern: hash) && ~bounds[1] == Int64(bitPattern: hash) else {
-            throw DistributedError.mismatch("the ranks were started with different \(what)s (rank \(rank) has \(value))")
+            let shown = value.count <= 80 && !value.contains("\n") ? value : String(format: "one hashing to %016llx", hash)
+            throw DistributedError.mismatch("the ranks were started with different \(what)s (rank \(rank) has \(shown))")
         }
     }
 

@@ -120,6 +120,18 @@ public final class DataParallel {
         }
     }
 
+    /// Called once every replica is ready to train (after the setup that may take long on some of them, such as
+    /// building caches): the CLI starts the process group's watchdog here.
+    public var onTrainingStart: (() -> Void)?
+
+    /// Waits until every replica has finished its setup, then calls ``onTrainingStart``.
+    public func startTraining() throws {
+        var ready = [Double(1)]
+        try replicas.sumOverReplicas(&ready)
+        onTrainingStart?()
+        onTrainingStart = nil
+    }
+
     /// Sums over the replicas (per-epoch loss totals, item counts), in Double.
     public func sum(_ values: [Double]) throws -> [Double] {
         var values = values
@@ -177,8 +189,10 @@ public final class DataParallel {
         var table = [Double](repeating: 0, count: 4 * count)
         for k in 0..<4 { table[rank * 4 + k] = pieces[k] }
         try replicas.sumOverReplicas(&table)
-        if let other = (0..<count).first(where: { Array(table[$0 * 4 ..< $0 * 4 + 4]) != pieces }) {
-            throw TrainingError.replicasDiverged("data-parallel: after epoch \(epoch) the weights of rank \(rank) differ from those of rank \(other): the replicas diverged")
+        // Every rank compares every rank with rank 0, so all of them name the same ranks.
+        let differing = (1..<count).filter { table[$0 * 4 ..< $0 * 4 + 4] != table[0..<4] }
+        if !differing.isEmpty {
+            throw TrainingError.replicasDiverged("data-parallel: after epoch \(epoch) the weights of rank(s) \(differing.map(String.init).joined(separator: ", ")) differ from those of rank 0: the replicas diverged")
         }
     }
 }

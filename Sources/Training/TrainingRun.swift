@@ -134,6 +134,7 @@ public final class TrainingRun<Configuration: TrainingRunConfiguration, Record: 
 
     func loop(stopAfter: Int?, firstEpoch: Int = 0, _ train: (Int, EpochProgress) throws -> Record) throws -> [Record] {
         var epoch = records.last.map { $0.epoch + 1 } ?? firstEpoch
+        try parallel?.startTraining()
         if writes, epoch < configuration.epochs, stopAfter ?? 1 > 0 { report(log.header) }
         var ran = 0
         while epoch < configuration.epochs, ran < (stopAfter ?? Int.max) {

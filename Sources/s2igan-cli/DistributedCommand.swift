@@ -136,13 +136,17 @@ struct DataParallelOptions: ParsableArguments {
     }
 
     /// The process group and the data-parallel settings of a `--distributed` run (`nil` without it): every rank
-    /// must run the same build with the same `configuration`, and the watchdog starts.
+    /// must run the same build with the same `configuration` (the training configuration and every option that
+    /// changes what the ranks exchange or how long they train) and these options. The watchdog starts when every
+    /// rank is ready to train (``DataParallel/startTraining()``), after setup that may take long on some ranks.
     func start(configuration: String) throws -> (group: ProcessGroup, parallel: DataParallel)? {
         guard distributed else { return nil }
         let group = try ProcessGroup.world()
         try group.requireSame(try ProcessGroup.executableIdentity(), what: "build")
-        try group.requireSame(configuration, what: "configuration")
-        group.watch(timeout: timeout)
-        return (group, try DataParallel(replicas: group, bucketMegabytes: bucketMb, synchroniseBatchNorm: syncBatchNorm))
+        try group.requireSame(configuration + "\nsync-batch-norm: \(syncBatchNorm)\nbucket-mb: \(bucketMb)\ntimeout: \(timeout)", what: "configuration")
+        let parallel = try DataParallel(replicas: group, bucketMegabytes: bucketMb, synchroniseBatchNorm: syncBatchNorm)
+        let timeout = timeout
+        parallel.onTrainingStart = { group.watch(timeout: timeout) }
+        return (group, parallel)
     }
 }

@@ -63,7 +63,7 @@ struct SENTrain: ParsableCommand {
         if let inceptionWeights { c.inceptionWeights = inceptionWeights }
         if let workers { c.workers = workers }
         let started = Date()
-        let job = try dataParallel.start(configuration: try c.yaml())
+        let job = try dataParallel.start(configuration: try c.yaml() + "\n" + CommandLine.arguments.dropFirst().joined(separator: " "))
         try onEveryRank(job?.group) {
             let root = job?.group.isRoot ?? true
             let say: (String) -> Void = { if root { print($0) } }
