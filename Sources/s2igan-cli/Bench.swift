@@ -206,7 +206,7 @@ struct GANStepBench: ParsableCommand {
 
     func run() throws {
         options.apply()
-        let job = try dataParallel.start(configuration: "gan-step \(stages) \(batch) \(noRs) \(iters)")
+        let job = try dataParallel.start(configuration: "gan-step \(stages) \(batch) \(noRs) \(iters)", threads: false)
         try onEveryRank(job?.group) {
             var benchmark = try benchmark()
             if let job {
@@ -235,7 +235,7 @@ struct SENStepBench: ParsableCommand {
 
     func run() throws {
         options.apply()
-        let job = try dataParallel.start(configuration: "sen-step \(batches) \(frames) \(iters)")
+        let job = try dataParallel.start(configuration: "sen-step \(batches) \(frames) \(iters)", threads: false)
         try onEveryRank(job?.group) {
             var benchmark = try benchmark()
             if let job {

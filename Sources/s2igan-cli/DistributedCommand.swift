@@ -3,6 +3,7 @@ import Foundation
 import S2IGANGAN
 import S2IGANFormats
 import S2IGANDistributed
+import S2IGANTensor
 import S2IGANTraining
 
 struct DistributedCommand: ParsableCommand {
@@ -129,19 +130,31 @@ struct DataParallelOptions: ParsableArguments {
     var timeout: Double = 1800
     @Option(help: "With --distributed: the size of one gradient all-reduce, in MB.")
     var bucketMb: Double = 25
+    @Option(help: "With --distributed: worker threads of each rank (default: this machine's cores divided by the ranks on it).")
+    var threadsPerRank: Int?
 
     func validate() throws {
         guard distributed || !syncBatchNorm else { throw ValidationError("--sync-batch-norm needs --distributed") }
         guard timeout >= 0, bucketMb > 0 else { throw ValidationError("--timeout must not be negative and --bucket-mb must be positive") }
+        if let threadsPerRank, threadsPerRank < 1 { throw ValidationError("--threads-per-rank must be at least 1, got \(threadsPerRank)") }
     }
 
     /// The process group and the data-parallel settings of a `--distributed` run (`nil` without it): every rank
     /// must run the same build with the same `configuration` (the training configuration and every option that
     /// changes what the ranks exchange or how long they train) and these options. The watchdog starts when every
     /// rank is ready to train (``DataParallel/startTraining()``), after setup that may take long on some ranks.
-    func start(configuration: String) throws -> (group: ProcessGroup, parallel: DataParallel)? {
+    ///
+    /// Each rank's worker threads are `--threads-per-rank`, or the machine's cores shared among the ranks the launcher
+    /// put on it, so that ranks on one machine do not oversubscribe its cores (`threads: false` leaves them as they
+    /// are, for the benchmarks' own `--threads`).
+    func start(configuration: String, threads: Bool = true) throws -> (group: ProcessGroup, parallel: DataParallel)? {
         guard distributed else { return nil }
         let group = try ProcessGroup.world()
+        if threads {
+            let environment = ProcessInfo.processInfo.environment
+            let local = ["OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_NTASKS_PER_NODE", "MPI_LOCALNRANKS"].lazy.compactMap { environment[$0].flatMap(Int.init) }.first ?? 1
+            Parallel.workerCount = threadsPerRank ?? Swift.max(1, Parallel.coreCount / Swift.max(1, local))
+        }
         try group.requireSame(try ProcessGroup.executableIdentity(), what: "build")
         try group.requireSame(configuration + "\nsync-batch-norm: \(syncBatchNorm)\nbucket-mb: \(bucketMb)\ntimeout: \(timeout)", what: "configuration")
         let parallel = try DataParallel(replicas: group, bucketMegabytes: bucketMb, synchroniseBatchNorm: syncBatchNorm)
