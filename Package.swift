@@ -24,6 +24,7 @@ func layerTests(_ folder: String, _ dependencies: [Target.Dependency], fixtures:
 
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
 
 let package = Package(
     name: "S2IGAN",
@@ -44,12 +45,14 @@ let package = Package(
         .library(name: "Evaluation", targets: ["S2IGANEvaluation"]),
         .library(name: "Demo", targets: ["S2IGANDemo"]),
         .library(name: "Bench", targets: ["S2IGANBench"]),
+        .library(name: "Serve", targets: ["S2IGANServe"]),
         .executable(name: "s2igan", targets: ["s2igan-cli"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
     ],
     targets: [
         // C libraries (system-library targets; see scripts/setup.sh for the Debian packages).
@@ -84,6 +87,8 @@ let package = Package(
                              "S2IGANTensor"]),
         layer("Demo", ["S2IGANGAN", "S2IGANSEN", "S2IGANMetrics", "S2IGANDatasets", "S2IGANAudio",
                        "S2IGANVision", "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor"]),
+        // `s2igan serve`: the web page and JSON API on Hummingbird.
+        layer("Serve", ["S2IGANDemo", "S2IGANSEN", "S2IGANDatasets", "S2IGANAudio", "S2IGANVision", "S2IGANFormats", "S2IGANTensor", hummingbird]),
         // The benchmarks of `s2igan bench` (their settings are command-line options, hence ArgumentParser).
         layer("Bench", ["S2IGANDistributed", "S2IGANTraining", "S2IGANGAN", "S2IGANSEN", "S2IGANEvaluation", "S2IGANDatasets", "S2IGANAudio", "S2IGANVision", "S2IGANNN",
                         "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", argumentParser]),
@@ -91,7 +96,7 @@ let package = Package(
             name: "s2igan-cli",
             dependencies: ["CTensorSupport", "S2IGANTensor", "S2IGANFormats", "S2IGANAudio",
                            "S2IGANVision", "S2IGANDatasets", "S2IGANMetrics", "S2IGANSEN", "S2IGANGAN", "S2IGANEvaluation",
-                           "S2IGANDemo", "S2IGANBench", "S2IGANDistributed", "S2IGANTraining", argumentParser]
+                           "S2IGANDemo", "S2IGANBench", "S2IGANServe", "S2IGANDistributed", "S2IGANTraining", argumentParser]
         ),
 
         // Fuzzing (Docs/reliability.md): one function per decoder, and the libFuzzer binary / replay driver.
@@ -124,7 +129,7 @@ let package = Package(
                             "S2IGANNN", "S2IGANAutograd", "S2IGANFormats", "S2IGANTensor", "TestSupport"], fixtures: false),
         layerTests("Bench", ["S2IGANBench", "S2IGANTensor", argumentParser], fixtures: false),
         // Runs the built `s2igan` executable as a child process (built by `swift build --build-tests`).
-        .testTarget(name: "CLITests", dependencies: ["S2IGANFormats", "S2IGANTensor", "S2IGANGAN", "S2IGANSEN", "S2IGANDatasets", "S2IGANNN", "S2IGANVision", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["S2IGANFormats", "S2IGANTensor", "S2IGANGAN", "S2IGANSEN", "S2IGANDatasets", "S2IGANNN", "S2IGANVision", "S2IGANAudio", "TestSupport"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzTests"),
     ]
 )

@@ -48,7 +48,12 @@ public final class SpeechToImage: @unchecked Sendable {
     /// The images of every stage (64, 128, 256 px for three stages) for a recording. `seed` draws the noise z
     /// (and the conditioning noise unless `deterministic`, which uses μ).
     public func images(wav: URL, seed: UInt64 = 100, deterministic: Bool = true) throws -> [RGBImage] {
-        let embedding = try SpeechEmbeddings.embed(encoder: encoder, recordings: [wav])
+        try images(embedding: try SpeechEmbeddings.embed(encoder: encoder, recordings: [wav]), seed: seed, deterministic: deterministic)
+    }
+
+    /// The images of every stage for a speech embedding `[1, D]` (``images(wav:seed:deterministic:)`` after the
+    /// speech encoder).
+    public func images(embedding: Tensor, seed: UInt64 = 100, deterministic: Bool = true) throws -> [RGBImage] {
         var rng = RandomGenerator(seed: seed)
         let a = generator.architecture
         let noise = try Tensor.normal([1, a.noiseSize], using: &rng)

@@ -9,7 +9,7 @@ struct S2IGANCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "s2igan",
         abstract: "Speech-to-image generation (S2IGAN) in Swift.",
-        subcommands: [DemoCommand.self, SayCommand.self, Bench.self, Convert.self, Features.self, DatasetCommand.self, SENCommand.self, GANCommand.self, EvalCommand.self, DistributedCommand.self]
+        subcommands: [DemoCommand.self, SayCommand.self, Bench.self, Convert.self, Features.self, DatasetCommand.self, SENCommand.self, GANCommand.self, EvalCommand.self, DistributedCommand.self, ServeCommand.self]
     )
 
     /// Usage errors exit with code 64 (ArgumentParser's message, with the usage of the command that was run);
