@@ -13,7 +13,8 @@ setup:
 build: setup
 	swift build
 
-test: setup
+test:
+	@bash scripts/setup.sh --test
 	swift scripts/check-imports.swift
 	bash scripts/test-check-imports.sh
 	swift build --build-tests

@@ -5,6 +5,11 @@ set -euo pipefail
 
 packages=(pkg-config libopenblas-dev liblapacke-dev libsndfile1-dev libfftw3-dev libjpeg-dev libpng-dev zlib1g-dev espeak-ng
           libopenmpi-dev openmpi-bin)
+# `scripts/setup.sh --test` (make test) adds what only the tests use: headless Chromium and Python 3 for the end-to-end
+# test of `s2igan serve`'s page (Tools/e2e/serve_e2e.py).
+if [ "${1:-}" = "--test" ]; then
+    packages+=(chromium python3)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -49,6 +49,10 @@ struct DemoCommand: ParsableCommand {
         }
         if pipeline.state.finished(.report) { print("report: \(pipeline.reportFile.path)") }
         print("total " + DemoPipeline.duration(Date().timeIntervalSince(started)) + " in this run")
+        if pipeline.state.finished(.report) {
+            let binary = CommandLine.arguments.first ?? "s2igan"
+            print("try it in a browser: \(binary) serve --model \(output)   (then open http://127.0.0.1:8080)")
+        }
     }
 }
 

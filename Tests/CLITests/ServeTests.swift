@@ -85,7 +85,7 @@ import Testing
 
     /// A model folder as `make demo` lays it out: sen/models (a tiny speech encoder), gan/models/netG_0 (a 2-stage
     /// generator), sen/speech_embeddings_train.safetensors and data/ (a tiny spoken-flowers) for the caption index.
-    static func modelFolder(_ root: URL) throws -> (folder: URL, recording: URL) {
+    static func modelFolder(_ root: URL, redOnly: Bool = false) throws -> (folder: URL, recording: URL) {
         let folder = root.appendingPathComponent("model")
         var options = SpokenFlowersOptions()
         (options.classes, options.imagesPerClass, options.captionsPerImage, options.imageSize) = (3, 3, 2, 64)
@@ -99,6 +99,14 @@ import Testing
         let architecture = RDGArchitecture(stages: 2, generatorWidth: 4, discriminatorWidth: 4, noiseSize: 6, conditionSize: 4, speechEmbeddingSize: 16)
         // The reference's initialisation (weights_init), so that the noise shows in the images.
         let generator = try RDGNetworks(architecture: architecture, relation: false, seed: 4).generator
+        if redOnly {
+            // Every stage's image convolution draws the red channel alone: green and blue are tanh(0), mid-grey 127,
+            // so an image of this colour on the page is the generator's output and nothing else.
+            for (name, p) in generator.namedParameters() where name.hasSuffix("img.0.weight") {
+                let perChannel = p.value.count / 3
+                p.value = try Tensor(shape: p.value.shape, scalars: p.value.scalars.enumerated().map { $0.offset < perChannel ? $0.element * 4 : 0 })
+            }
+        }
         let models = folder.appendingPathComponent("gan/models")
         try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
         try generator.save(to: models.appendingPathComponent("netG_0.safetensors"))
@@ -178,6 +186,34 @@ import Testing
         }
         #expect(try server.request("/healthz").status == 200)
         #expect(server.stop() == 0)
+    }
+
+    /// The page in headless Chromium (Debian's package, scripts/setup.sh installs it), driven as a person uses it:
+    /// `Tools/e2e/serve_e2e.py` opens it with a fake microphone playing a spoken caption, clicks Record, then Stop,
+    /// and reads back the images the page shows. The generator draws red alone (green and blue 127), so the colour
+    /// proves the pixels are the model's, through the real recording path (Web Audio → WAV → /v1/generate).
+    @Test func theMicrophonePathInHeadlessChromium() throws {
+        let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        try #require(chromium != nil && python != nil, "chromium and python3 are missing: scripts/setup.sh installs them")
+        let root = try scratchFolder("serve-e2e")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (folder, recording) = try Self.modelFolder(root, redOnly: true)
+        let server = try Server(["--model", folder.path])
+        defer { _ = server.stop() }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Tools/e2e/serve_e2e.py")
+        let result = try runProcess(URL(fileURLWithPath: python!), [script.path, "--url", "http://127.0.0.1:\(server.port)/", "--wav", recording.path,
+                                                                    "--seconds", "3", "--chromium", chromium!])
+        #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+        let page = try Self.json(Data(result.stdout.utf8))
+        let images = try #require(page["images"] as? [[String: Any]])
+        #expect(images.compactMap { $0["size"] as? Int } == [64, 128], "\(page)")
+        for image in images {
+            let (low, high) = (try #require(image["min"] as? [Int]), try #require(image["max"] as? [Int]))
+            #expect(low[1] == 127 && high[1] == 127 && low[2] == 127 && high[2] == 127 && high[0] > low[0], "\(image)")
+        }
+        #expect((page["recording"] as? String)?.hasPrefix("Recorded") == true && page["neighbours"] as? Int == 5, "\(page)")
     }
 
     /// More requests than the queue holds get 503 with Retry-After, the others are answered; a request past its
