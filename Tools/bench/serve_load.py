@@ -4,7 +4,7 @@
     python3 Tools/bench/serve_load.py --url http://127.0.0.1:8080 --wav caption.wav --clients 1,4,16 --seconds 20
 
 For each client count, that many threads send POST /v1/generate with the recording (each with its own keep-alive
-connection) in a closed loop for --seconds, and the script prints one JSON line: requests per second answered 200,
+connection) in a closed loop for --seconds, waiting Retry-After seconds after a 503, and the script prints one JSON line: requests per second answered 200,
 latency percentiles of those, and the count of every status (503s are the queue limit; anything else is a failure).
 """
 import argparse, http.client, json, statistics, threading, time, urllib.parse
@@ -25,8 +25,9 @@ def run(url, body, clients, seconds, seed):
                 response = connection.getresponse()
                 response.read()
                 status = response.status
+                retry = response.getheader("Retry-After")
             except (OSError, http.client.HTTPException) as error:
-                status = f"error: {type(error).__name__}"
+                status, retry = f"error: {type(error).__name__}", None
                 connection.close()
                 connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=300)
             elapsed = time.monotonic() - started
@@ -35,6 +36,9 @@ def run(url, body, clients, seconds, seed):
                 if status == 200:
                     latencies.append(elapsed)
             n += 1
+            if status == 503 and retry:
+                # A well-behaved client waits as the server asks.
+                time.sleep(min(float(retry), max(0.0, deadline - time.monotonic())))
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     started = time.monotonic()
