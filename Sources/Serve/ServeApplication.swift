@@ -30,7 +30,8 @@ public struct ServeApplication: Sendable {
     /// The application, bound as the settings say; `onRunning` gets the port it listens on.
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router()
-        router.add(middleware: JSONErrors())
+        let jobs = jobs
+        router.add(middleware: JSONErrors(retryAfter: { jobs.expectedWait }))
         router.get("/") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                      body: .init(byteBuffer: ByteBuffer(string: WebPage.html)))
@@ -92,6 +93,11 @@ public struct ServeApplication: Sendable {
                            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) })
     }
 
+    /// Removes the private folder of uploads (after the server has stopped).
+    public func removeScratch() {
+        try? FileManager.default.removeItem(at: scratch)
+    }
+
     /// The request body in a new file of the private folder, within the upload limit.
     func upload(_ request: Request) async throws -> URL {
         let type = Self.mediaType(request)
@@ -148,24 +154,27 @@ public struct ServeApplication: Sendable {
 /// Turns every error into a one-line JSON body `{"error": "…"}` with its status (503s with Retry-After), so a
 /// client never sees an empty 500 and the server keeps serving.
 struct JSONErrors<Context: RequestContext>: RouterMiddleware {
+    /// Seconds a refused client should wait (the queue's expected wait).
+    let retryAfter: @Sendable () -> Int
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as ServeError {
-            guard case .refused(let status, let message) = error else { return try Self.error(500, "\(error)") }
-            return try Self.error(status, message)
+            guard case .refused(let status, let message) = error else { return try self.error(500, "\(error)") }
+            return try self.error(status, message)
         } catch let error as any HTTPResponseError {
             let message = error.status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path)" : error.status.reasonPhrase
-            return try Self.error(error.status.code, message)
+            return try self.error(error.status.code, message)
         } catch {
-            return try Self.error(500, "\(error)")
+            return try self.error(500, "\(error)")
         }
     }
 
-    static func error(_ status: Int, _ message: String) throws -> Response {
+    func error(_ status: Int, _ message: String) throws -> Response {
         let line = message.replacingOccurrences(of: "\n", with: " ")
         var headers: HTTPFields = [:]
-        if status == 503 { headers[.retryAfter] = "2" }
+        if status == 503 { headers[.retryAfter] = "\(retryAfter())" }
         return try ServeApplication.json(["error": line], status: HTTPResponse.Status(code: status), headers: headers)
     }
 }

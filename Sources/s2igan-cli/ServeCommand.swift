@@ -57,6 +57,7 @@ struct ServeCommand: ParsableCommand {
             finished.signal()
         }
         finished.wait()
+        served.removeScratch()
         if let error = outcome.error { throw error }
     }
 
