@@ -308,10 +308,13 @@ public final class SENTrainer: @unchecked Sendable {
                                                     encoder: encoder, settings: settings(trainSet, views: configuration.imageViews, mode: .augmented, seed: configuration.seed &+ 3),
                                                     workers: configuration.workers, write: parallel?.isRoot ?? true)
         let center = configuration.validationImages == .center
-        testViews = try ImageViewCache.loadOrBuild(at: folder.appendingPathComponent("test-views.safetensors"), dataset: testSet, encoder: encoder,
+        // Only rank 0 validates, so the other ranks of a data-parallel run need no test views.
+        if parallel?.isRoot ?? true {
+            testViews = try ImageViewCache.loadOrBuild(at: folder.appendingPathComponent("test-views.safetensors"), dataset: testSet, encoder: encoder,
                                                    settings: settings(testSet, views: center ? 1 : configuration.imageViews, mode: center ? .center : .augmented,
                                                                       seed: configuration.seed &+ 4),
-                                                   workers: configuration.workers, write: parallel?.isRoot ?? true)
+                                                   workers: configuration.workers)
+        }
         report(String(format: "image views: %d train × %d, %d test (%.1f s)", trainSet.count, configuration.imageViews, testSet.count,
                       Date().timeIntervalSince(started)))
     }

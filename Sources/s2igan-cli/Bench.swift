@@ -208,12 +208,7 @@ struct GANStepBench: ParsableCommand {
         options.apply()
         let job = try dataParallel.start(configuration: "gan-step \(stages) \(batch) \(noRs) \(iters)", threads: false)
         try onEveryRank(job?.group) {
-            var benchmark = try benchmark()
-            if let job {
-                try job.parallel.checkDivides(globalBatch: batch)
-                benchmark.parallel = job.parallel
-            }
-            try benchmark.run(printJSON)
+            try GANStepBenchmark(stages: stages, batch: batch, relation: !noRs, iterations: iters, parallel: job?.parallel).run(printJSON)
         }
     }
 }
@@ -237,12 +232,7 @@ struct SENStepBench: ParsableCommand {
         options.apply()
         let job = try dataParallel.start(configuration: "sen-step \(batches) \(frames) \(iters)", threads: false)
         try onEveryRank(job?.group) {
-            var benchmark = try benchmark()
-            if let job {
-                for b in benchmark.batches { try job.parallel.checkDivides(globalBatch: b) }
-                benchmark.parallel = job.parallel
-            }
-            try benchmark.run(printJSON)
+            try SENStepBenchmark(batches: integers(batches), frames: frames, iterations: iters, parallel: job?.parallel).run(printJSON)
         }
     }
 }
