@@ -127,18 +127,21 @@ public enum RDGGeneration {
                 try g(noise: Variable(noise.slice(axis: 0, start: start, end: end)), embedding: Variable(embeddings.slice(axis: 0, start: start, end: end)),
                       epsilon: epsilon.map { try $0.slice(axis: 0, start: start, end: end) })
             }
-            for (k, image) in result.images.enumerated() {
-                let bad = image.value.nonFiniteRows
+            // Embeddings far outside what the generator learnt (or weights that overflow on them) give an infinite
+            // condition or images that are not numbers; solid black images would be written otherwise. An infinite
+            // condition can still end in finite, saturated images, so it is checked on its own.
+            let parts = [("sampled conditions", result.condition.value)] + result.images.enumerated().map { ("\(g.architecture.imageSizes[$0.offset]) px images", $0.element.value) }
+            for (what, tensor) in parts {
+                let bad = tensor.nonFiniteRows
                 guard bad.isEmpty else {
-                    // Solid black images would be written otherwise: the embeddings are far outside what the generator
-                    // learnt (or its weights overflow on them).
-                    throw GANError.invalidConfiguration("generation: the \(g.architecture.imageSizes[k]) px images of row(s) "
+                    let row = try embeddings.slice(axis: 0, start: start + bad[0], end: start + bad[0] + 1).scalars
+                    throw GANError.invalidConfiguration("generation: the \(what) of row(s) "
                         + "\(bad.prefix(5).map { String($0 + start) }.joined(separator: ", ")) are not finite (embedding norm "
-                        + String(format: "%.3g", try Double(embeddings.slice(axis: 0, start: start + bad[0], end: start + bad[0] + 1).scalars.reduce(0) { $0 + $1 * $1 }).squareRoot())
+                        + String(format: "%.3g", row.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
                         + "; SEN embeddings are unit vectors)")
                 }
-                outputs[k].append(image.value)
             }
+            for (k, image) in result.images.enumerated() { outputs[k].append(image.value) }
         }
         return try outputs.map { try Tensor.concatenate($0, axis: 0) }
     }

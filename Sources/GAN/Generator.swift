@@ -86,12 +86,13 @@ public final class Generator: Module {
          "stage3": "h_net3", "imageHead3": "img_net3"]
     }
 
-    /// What one forward pass returns: the images of every stage (64, 128, 256 px; values in [−1, 1]) and the
-    /// conditioning distribution.
+    /// What one forward pass returns: the images of every stage (64, 128, 256 px; values in [−1, 1]), the
+    /// conditioning distribution, and the condition the stages were given (μ itself without conditioning noise).
     public struct Output {
         public var images: [Variable]
         public var mu: Variable
         public var logVariance: Variable
+        public var condition: Variable
     }
 
     public init(_ architecture: RDGArchitecture = .reference) throws {
@@ -133,6 +134,6 @@ public final class Generator: Module {
             drawn = try head.drawing(h, over: a.residualImages ? drawn.preActivation : nil)
             images.append(drawn.image)
         }
-        return Output(images: images, mu: mu, logVariance: logVariance)
+        return Output(images: images, mu: mu, logVariance: logVariance, condition: c)
     }
 }
