@@ -73,8 +73,8 @@ import S2IGANFormats
 @Suite struct AudioBudgetTests {
     @Test func resamplingPastTheSampleBudgetIsRefused() throws {
         let second = [Float](repeating: 0.1, count: 22_050)
-        let error = #expect(throws: AudioError.self) { try Resampler.resample(second, from: 22_050, to: 100_000_000) }
-        #expect("\(error!)".contains("100000000 samples, more than the limit of 48000000"), "\(error!)")
+        let error = try #require(throws: AudioError.self) { try Resampler.resample(second, from: 22_050, to: 100_000_000) }
+        #expect("\(error)".contains("100000000 samples, more than the limit of 48000000"), "\(error)")
         #expect(throws: AudioError.self) { try Resampler.resample(second, from: 1, to: Int.max) }
         #expect(try Resampler.resample(second, from: 22_050, to: 16_000).count == 16_000)
     }
@@ -82,8 +82,8 @@ import S2IGANFormats
     @Test func recipesRefuseSampleRatesOutsideTheRange() throws {
         var recipe = LogMelRecipe()
         recipe.sampleRate = 100_000_000
-        let error = #expect(throws: AudioError.self) { try recipe.features([Float](repeating: 0, count: 4000)) }
-        #expect("\(error!)".contains("sample rate 100000000 Hz is outside 1000–384000 Hz"), "\(error!)")
+        let error = try #require(throws: AudioError.self) { try recipe.features([Float](repeating: 0, count: 4000)) }
+        #expect("\(error)".contains("sample rate 100000000 Hz is outside 1000–384000 Hz"), "\(error)")
         recipe.sampleRate = 16_000
         #expect(try recipe.features((0..<4000).map { Float(sin(Double($0) * 0.3)) }).shape[1] == 40)
     }
@@ -92,10 +92,10 @@ import S2IGANFormats
         // The engine is never started: the command would fail if it were.
         let synthesizer = SpeechSynthesizer(engine: .command("false {wav} {text}"))
         let long = String(repeating: "a pink flower ", count: 8_000)
-        let error = #expect(throws: TensorError.self) {
+        let error = try #require(throws: TensorError.self) {
             try synthesizer.speak(long, settings: VoiceSettings(), to: URL(fileURLWithPath: "/tmp/long.wav"))
         }
-        #expect("\(error!)".contains("caption characters 111999 exceeds the limit of 2000"), "\(error!)")
-        #expect("\(error!)".contains("S2IGAN_MAX_CAPTION_CHARACTERS"))
+        #expect("\(error)".contains("caption characters 111999 exceeds the limit of 2000"), "\(error)")
+        #expect("\(error)".contains("S2IGAN_MAX_CAPTION_CHARACTERS"))
     }
 }

@@ -68,23 +68,23 @@ struct Manifest {
     @Test(arguments: ["bad_missing_mel", "bad_short_classes", "bad_nine_captions", "bad_corrupt_jpeg", "bad_width"])
     func brokenTreesAreReported(_ tree: String) throws {
         let options = DatasetOptions(checkImages: true)
-        let error = #expect(throws: DatasetError.self) {
+        let error = try #require(throws: DatasetError.self) {
             try SpokenImageDataset.open(kind: .oxford, root: fixtures.url(tree), split: .train, options: options)
         }
-        #expect(error?.problems.count == 1, "\(String(describing: error))")
+        #expect(error.problems.count == 1, "\(String(describing: error))")
         let faultKeys = try Manifest().faultKeys(tree)
-        #expect(Set(error?.problems.compactMap(\.key) ?? []) == faultKeys)
+        #expect(Set(error.problems.compactMap(\.key)) == faultKeys)
         // The test split of the same tree is fine.
         #expect(throws: Never.self) { try SpokenImageDataset.open(kind: .oxford, root: fixtures.url(tree), split: .test, options: options) }
     }
 
     @Test func everyProblemIsReportedAtOnceAndBadItemsCanBeSkipped() throws {
         var options = DatasetOptions(checkImages: true)
-        let error = #expect(throws: DatasetError.self) {
+        let error = try #require(throws: DatasetError.self) {
             try SpokenImageDataset.open(kind: .oxford, root: fixtures.url("bad_everything"), split: .train, options: options)
         }
-        #expect(error?.problems.count == 5)
-        #expect(error?.description.contains("class_info.pickle lists 5 classes for 6 images") == true)
+        #expect(error.problems.count == 5)
+        #expect(error.description.contains("class_info.pickle lists 5 classes for 6 images") == true)
         // Without a complete class list the split cannot be used even when skipping.
         options.skipBadItems = true
         #expect(throws: DatasetError.self) {
@@ -97,8 +97,8 @@ struct Manifest {
 
     @Test func missingSplitFilesAreNamed() throws {
         let root = fixtures.url("no-such-tree")
-        let error = #expect(throws: FormatError.self) { try SpokenImageDataset.open(kind: .cub, root: root, split: .train) }
-        #expect(error?.description.contains("filenames.pickle") == true)
+        let error = try #require(throws: FormatError.self) { try SpokenImageDataset.open(kind: .cub, root: root, split: .train) }
+        #expect(error.description.contains("filenames.pickle") == true)
         #expect(DatasetKind(name: "birds") == .cub && DatasetKind(name: "flowers") == .oxford && DatasetKind(name: "x") == nil)
     }
 }
@@ -254,8 +254,8 @@ struct Manifest {
         #expect(try SpokenImageDataset.readCaptions(url).count == 2)
         captions[1].withUnsafeMutableBufferPointer { $0[9] = -.infinity }
         try NPY.writeMatrices(captions, to: url)
-        let error = #expect(throws: DatasetError.self) { try SpokenImageDataset.readCaptions(url) }
-        #expect("\(error!)".contains("key.npy") && "\(error!)".contains("caption 1 holds NaN or infinite values"), "\(error!)")
+        let error = try #require(throws: DatasetError.self) { try SpokenImageDataset.readCaptions(url) }
+        #expect("\(error)".contains("key.npy") && "\(error)".contains("caption 1 holds NaN or infinite values"), "\(error)")
     }
 }
 

@@ -17,8 +17,8 @@ import Testing
         for (name, value) in [("up.pickle", "001.A/../../../etc/passwd"), ("absolute.pickle", "/etc/passwd"), ("windows.pickle", "..\\secret")] {
             let url = folder.appendingPathComponent(name)
             try PickleWriter.write(.list([.string("ok"), .string(value)]), to: url)
-            let error = #expect(throws: DatasetError.self) { try NameList.read(url, what: "filenames") }
-            #expect("\(error!)".contains(name) && "\(error!)".contains("item 1") && "\(error!)".contains("not a path inside the dataset"), "\(error!)")
+            let error = try #require(throws: DatasetError.self) { try NameList.read(url, what: "filenames") }
+            #expect("\(error)".contains(name) && "\(error)".contains("item 1") && "\(error)".contains("not a path inside the dataset"), "\(error)")
         }
         let text = folder.appendingPathComponent("list.txt")
         try Data("a.png\n../b.png\n".utf8).write(to: text)

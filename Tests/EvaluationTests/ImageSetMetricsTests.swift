@@ -78,8 +78,8 @@ import S2IGANFormats
         // A folder side asks for the network, but only after its images are found: an empty folder is named first.
         let empty = root.appendingPathComponent("generated")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
-        let error = #expect(throws: EvaluationError.self) { try ImageSetMetrics.frechetDistance(first, empty) { throw NetworkRequested() } }
-        #expect(error?.filePath == empty.path, "\(String(describing: error))")
+        let error = try #require(throws: EvaluationError.self) { try ImageSetMetrics.frechetDistance(first, empty) { throw NetworkRequested() } }
+        #expect(error.filePath == empty.path, "\(String(describing: error))")
         try Data([0x89]).write(to: empty.appendingPathComponent("x.png"))
         #expect(throws: NetworkRequested.self) { try ImageSetMetrics.frechetDistance(first, empty) { throw NetworkRequested() } }
     }

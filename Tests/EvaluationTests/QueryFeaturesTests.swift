@@ -19,8 +19,8 @@ import S2IGANVision
         let rows = try ImageSetMetrics.precomputedFeatures(of: ["001.Albatross/img_1.jpg", "noext"], in: folder)
         #expect(rows.shape == [2, 2048] && rows.scalars[2047] == 2047 && rows.scalars[2048 + 5] == -5)
         try NPY.write(try Tensor(shape: [1, 10], scalars: Array(repeating: 0, count: 10)), to: folder.appendingPathComponent("short.npy"))
-        let error = #expect(throws: EvaluationError.self) { try ImageSetMetrics.precomputedFeatures(of: ["short.png"], in: folder) }
-        #expect("\(error!)".contains(folder.appendingPathComponent("short.npy").path) && "\(error!)".contains("expected (1, 2048)"), "\(error!)")
+        let error = try #require(throws: EvaluationError.self) { try ImageSetMetrics.precomputedFeatures(of: ["short.png"], in: folder) }
+        #expect("\(error)".contains(folder.appendingPathComponent("short.npy").path) && "\(error)".contains("expected (1, 2048)"), "\(error)")
     }
 
     /// A cache of the right size is used without running the network (the files need not even exist); one of

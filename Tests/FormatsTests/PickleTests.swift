@@ -95,8 +95,8 @@ import Testing
     @Test func sharingThroughTheStackIsRefusedBeforeBuilding() throws {
         let bytes: [UInt8] = [0x80, 2, 0x5D] + [UInt8](repeating: 0, count: 60).flatMap { _ in [0x32, 0x86] } + [0x2E]
         var machine = PickleMachine(reader: PickleReader(data: Data(bytes), path: "x.pickle"), position: 0)
-        let error = #expect(throws: FormatError.self) { try machine.run() }
-        #expect("\(error!)".contains("expands to more than 1048576 values"), "\(error!)")
+        let error = try #require(throws: FormatError.self) { try machine.run() }
+        #expect("\(error)".contains("expands to more than 1048576 values"), "\(error)")
         #expect(machine.arena.valuesBuilt == 0)
         // The fuzzer's own input: DUP, TUPLE2, TUPLE3 and MEMOIZE mixed.
         let found = try Data(contentsOf: fixtures.url("../../Fuzz/regressions/pickle/timeout-dup-tuple-doubling.pickle"))

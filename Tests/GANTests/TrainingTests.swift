@@ -37,9 +37,9 @@ import S2IGANFormats
         #expect(c.architecture.stages == 2 && c.architecture.generatorWidth == 64 && c.losses.relationLabels == .fourClass && c.captionsPerImage == 3)
         for (text, fragment) in [("architecture:\n  stage: 2\n", "architecture.stage"), ("epoch: 3\n", "epoch"),
                                  ("architecture:\n  stages: 5\n", "stages"), ("batch_size: 1\n", "batch_size"), ("- 1\n", "mapping")] {
-            let error = #expect(throws: TrainingError.self) { try RDGTrainingConfiguration.load(yaml: text, base: base, source: "x.yml") }
-            #expect("\(error.map { "\($0)" } ?? "")".contains(fragment), "\(text)")
-            #expect("\(error.map { "\($0)" } ?? "")".contains("x.yml"))
+            let error = try #require(throws: TrainingError.self) { try RDGTrainingConfiguration.load(yaml: text, base: base, source: "x.yml") }
+            #expect("\(error)".contains(fragment), "\(text)")
+            #expect("\(error)".contains("x.yml"))
         }
     }
 }

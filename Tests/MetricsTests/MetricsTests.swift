@@ -105,8 +105,8 @@ let fixtures = FixtureFolder(besides: #filePath)
         for (sigma, name, expected) in [([2.0, 1, 0, 2], "asymmetric.npz", "not symmetric"),
                                         ([-2.0, 0, 0, -1], "negative.npz", "not positive semi-definite"),
                                         ([1.0, 2, 2, 1], "indefinite.npz", "not positive semi-definite")] {
-            let error = #expect(throws: MetricsError.self) { try GaussianStatistics.read(try write(sigma, name)) }
-            #expect("\(error!)".contains(name) && "\(error!)".contains(expected), "\(error!)")
+            let error = try #require(throws: MetricsError.self) { try GaussianStatistics.read(try write(sigma, name)) }
+            #expect("\(error)".contains(name) && "\(error)".contains(expected), "\(error)")
         }
     }
 }

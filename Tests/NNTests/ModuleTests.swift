@@ -144,9 +144,9 @@ final class Outer: Module {
         bias.withUnsafeMutableBufferPointer { $0[1] = .infinity }
         state["bias"] = bias
         let before = layer.bias!.value
-        let error = #expect(throws: StateDictError.self) { try layer.load(stateDict: state, source: "inf.safetensors") }
-        #expect(error?.nonFinite == ["bias"])
-        #expect("\(error!)".contains("'inf.safetensors'") && "\(error!)".contains("NaN or infinite values in 'bias'"), "\(error!)")
+        let error = try #require(throws: StateDictError.self) { try layer.load(stateDict: state, source: "inf.safetensors") }
+        #expect(error.nonFinite == ["bias"])
+        #expect("\(error)".contains("'inf.safetensors'") && "\(error)".contains("NaN or infinite values in 'bias'"), "\(error)")
         #expect(layer.bias!.value.isIdentical(to: before))
     }
 }

@@ -65,19 +65,19 @@ import S2IGANTensor
         #expect(copy.conditioning.weight.value.scalars == model.conditioning.weight.value.scalars)
         #expect(copy.heads[0].weight.value.scalars == model.heads[0].weight.value.scalars)
         // The Swift name is not a key.
-        let swiftNamed = #expect(throws: StateDictError.self) {
+        let swiftNamed = try #require(throws: StateDictError.self) {
             try copy.load(stateDict: ["conditioning.weight": model.conditioning.weight.value], strict: true)
         }
-        #expect(swiftNamed?.unexpected == ["conditioning.weight"])
+        #expect(swiftNamed.unexpected == ["conditioning.weight"])
     }
 
     @Test func renamingsOfNoPropertyOrOntoATakenKeyAreRefused() throws {
-        let misspelled = #expect(throws: NNError.self) { try Misspelled().checkStateKeys() }
-        #expect("\(misspelled!)".contains("Misspelled.stateKeys renames 'conditoning', which is not a stored property"), "\(misspelled!)")
-        let clash = #expect(throws: NNError.self) { try Clash().checkStateKeys() }
-        #expect("\(clash!)".contains("'conditioning' and 'ca_net' the same state-dict key 'ca_net'"), "\(clash!)")
-        let twoOntoOne = #expect(throws: NNError.self) { try TwoOntoOne().checkStateKeys() }
-        #expect("\(twoOntoOne!)".contains("'first' and 'second' the same state-dict key 'layer'"), "\(twoOntoOne!)")
+        let misspelled = try #require(throws: NNError.self) { try Misspelled().checkStateKeys() }
+        #expect("\(misspelled)".contains("Misspelled.stateKeys renames 'conditoning', which is not a stored property"), "\(misspelled)")
+        let clash = try #require(throws: NNError.self) { try Clash().checkStateKeys() }
+        #expect("\(clash)".contains("'conditioning' and 'ca_net' the same state-dict key 'ca_net'"), "\(clash)")
+        let twoOntoOne = try #require(throws: NNError.self) { try TwoOntoOne().checkStateKeys() }
+        #expect("\(twoOntoOne)".contains("'first' and 'second' the same state-dict key 'layer'"), "\(twoOntoOne)")
         // Saving and loading check every descendant before touching anything.
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("state-keys-\(UInt64.random(in: 0...UInt64.max))")
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -28,7 +28,8 @@ import S2IGANFormats
         try encoder.save(to: good, metadata: ["speech_encoder": json])
         #expect(try SpeechEncoder.load(from: good).configuration == Self.small)
         try encoder.save(to: lying, metadata: ["speech_encoder": json.replacingOccurrences(of: "\"hidden_size\":7", with: "\"hidden_size\":1000000000")])
-        let message = "\((#expect(throws: SENError.self) { try SpeechEncoder.load(from: lying) })!)"
+        let refusal = try #require(throws: SENError.self) { try SpeechEncoder.load(from: lying) }
+        let message = "\(refusal)"
         #expect(message.contains("lying.safetensors"))
         #expect(message.contains("hidden_size 1000000000 (weights: 7)"))
     }
@@ -36,7 +37,8 @@ import S2IGANFormats
     @Test func configurationSizesHaveBounds() throws {
         var huge = Self.small
         huge.hiddenSize = 100_000_000
-        #expect("\((#expect(throws: SENError.self) { try SpeechEncoder(huge) })!)".contains("hidden_size must be between 1 and 4096"))
+        let sizeError = try #require(throws: SENError.self) { try SpeechEncoder(huge) }
+        #expect("\(sizeError)".contains("hidden_size must be between 1 and 4096"), "\(sizeError)")
         huge = Self.small
         huge.convolutionChannels = [6]
         #expect(throws: SENError.self) { try SpeechEncoder(huge) }
@@ -44,9 +46,9 @@ import S2IGANFormats
         for (yaml, expected) in [("speech_encoder:\n  hidden_size: 100000000\n", "hidden_size must be between 1 and 4096, got 100000000"),
                                  ("image_views: 1000000\n", "image_views must be between 0 and 64, got 1000000"),
                                  ("batch_size: 9223372036854775807\n", "batch_size must be at most 65536")] {
-            let error = #expect(throws: TrainingError.self) { try SENTrainingConfiguration.load(yaml: yaml, base: base, source: "big.yml") }
-            #expect("\(error!)".contains(expected), "\(error!)")
-            #expect("\(error!)".contains("big.yml"), "\(error!)")
+            let error = try #require(throws: TrainingError.self) { try SENTrainingConfiguration.load(yaml: yaml, base: base, source: "big.yml") }
+            #expect("\(error)".contains(expected), "\(error)")
+            #expect("\(error)".contains("big.yml"), "\(error)")
         }
     }
 
@@ -71,8 +73,8 @@ import S2IGANFormats
         encoder.conv1.weight.value = weight
         let url = folder.appendingPathComponent("nan.safetensors")
         try encoder.save(to: url)
-        let error = #expect(throws: (any Error).self) { try SpeechEncoder.load(from: url) }
-        #expect("\(error!)".contains("nan.safetensors") && "\(error!)".contains("NaN or infinite values in 'Conv1.weight'"), "\(error!)")
+        let error = try #require(throws: (any Error).self) { try SpeechEncoder.load(from: url) }
+        #expect("\(error)".contains("nan.safetensors") && "\(error)".contains("NaN or infinite values in 'Conv1.weight'"), "\(error)")
 
         let good = try SpeechEncoder(HostileSizesTests.small)
         good.eval()
@@ -82,7 +84,7 @@ import S2IGANFormats
         #expect(try SpeechEmbeddings.embed(encoder: good, featureFiles: [mel]).isFinite)
         features.withUnsafeMutableBufferPointer { $0[17] = .nan }
         try NPY.write(features, to: mel)
-        let nan = #expect(throws: DatasetError.self) { try SpeechEmbeddings.embed(encoder: good, featureFiles: [mel]) }
-        #expect("\(nan!)".contains("caption.npy") && "\(nan!)".contains("NaN or infinite"), "\(nan!)")
+        let nan = try #require(throws: DatasetError.self) { try SpeechEmbeddings.embed(encoder: good, featureFiles: [mel]) }
+        #expect("\(nan)".contains("caption.npy") && "\(nan)".contains("NaN or infinite"), "\(nan)")
     }
 }

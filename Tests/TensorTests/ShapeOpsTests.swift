@@ -83,11 +83,11 @@ import S2IGANFormats
 
 /// Shapes that cannot become tensors are errors, not traps or aborts.
 @Suite struct HostileShapeTests {
-    @Test func overflowingAndOversizedShapesThrow() {
-        let overflow = #expect(throws: TensorError.self) { try Tensor.zeros([1 << 40, 1 << 40]) }
-        #expect("\(overflow!)".contains("more elements than can be counted"))
-        let huge = #expect(throws: TensorError.self) { try Tensor.zeros([1 << 40]) }
-        #expect("\(huge!)".contains("4.4 TB, more than this machine's memory allows"), "\(huge!)")
+    @Test func overflowingAndOversizedShapesThrow() throws {
+        let overflow = try #require(throws: TensorError.self) { try Tensor.zeros([1 << 40, 1 << 40]) }
+        #expect("\(overflow)".contains("more elements than can be counted"))
+        let huge = try #require(throws: TensorError.self) { try Tensor.zeros([1 << 40]) }
+        #expect("\(huge)".contains("4.4 TB, more than this machine's memory allows"), "\(huge)")
         var rng = RandomGenerator(seed: 1)
         #expect(throws: TensorError.self) { try Tensor.normal([1 << 62, 4], using: &rng) }
         #expect(Shape.count([1 << 40, 1 << 40]) == Int.max)

@@ -60,9 +60,9 @@ import Testing
 
     @Test func absurdDeclaredSizesAreRefusedBeforeAllocating() throws {
         for name in ["png_huge_dims.png", "jpeg_huge_dims.jpg"] {
-            let error = #expect(throws: VisionError.self) { try RGBImage.read(fixtures.url(name)) }
-            #expect(error?.description.contains(name) == true)
-            #expect(error?.description.contains("exceeds the limit") == true, "\(String(describing: error))")
+            let error = try #require(throws: VisionError.self) { try RGBImage.read(fixtures.url(name)) }
+            #expect(error.description.contains(name) == true)
+            #expect(error.description.contains("exceeds the limit") == true, "\(String(describing: error))")
         }
     }
 
@@ -139,8 +139,8 @@ import Testing
         let crc = crc32(png[12..<29])
         for k in 0..<4 { png[29 + k] = UInt8(truncatingIfNeeded: crc >> (8 * (3 - k))) }
         for (data, name) in [(bigJPEG, "big.jpg"), (Data(png), "big.png")] {
-            let error = #expect(throws: VisionError.self) { try RGBImage.decode(data, path: name) }
-            let text = "\(error!)"
+            let error = try #require(throws: VisionError.self) { try RGBImage.decode(data, path: name) }
+            let text = "\(error)"
             #expect(text.contains(name) && text.contains("13000 x 13000") && text.contains("limit of 50000000 pixels"), "\(text)")
             #expect(text.contains("S2IGAN_MAX_IMAGE_PIXELS"), "\(text)")
         }

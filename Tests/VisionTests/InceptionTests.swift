@@ -168,9 +168,9 @@ import S2IGANFormats
         try reloaded.load(weights: url)
         #expect(reloaded.fc.weight.value.scalars == model.fc.weight.value.scalars)
         // A FID file is not a torchvision network: the classifier width and the auxiliary head differ.
-        let error = #expect(throws: StateDictError.self) { try Self.model(.torchvision).load(weights: url) }
-        #expect(error?.missing.contains("AuxLogits.fc.weight") == true)
-        #expect(error?.shapeMismatches.contains { $0.contains("'fc.weight'") } == true)
+        let error = try #require(throws: StateDictError.self) { try Self.model(.torchvision).load(weights: url) }
+        #expect(error.missing.contains("AuxLogits.fc.weight") == true)
+        #expect(error.shapeMismatches.contains { $0.contains("'fc.weight'") } == true)
     }
 
     @Test func featureExtractorRunsSortedFilesInBatchesAndListsFailures() throws {
