@@ -20,13 +20,14 @@ public struct ConvNetBenchmark {
 
     /// One record, with the medians of the forward, backward and optimiser phases.
     public func run(_ emit: (BenchmarkRecord) -> Void) throws {
-        Initialization.seed(0)
-        let model = Sequential(
-            try Conv2d(3, 64, kernelSize: 4, stride: 2, padding: 1, bias: false), LeakyReLU(negativeSlope: 0.2),
-            try Conv2d(64, 128, kernelSize: 4, stride: 2, padding: 1, bias: false), try BatchNorm2d(128), LeakyReLU(negativeSlope: 0.2),
-            try Conv2d(128, 256, kernelSize: 4, stride: 2, padding: 1, bias: false), try BatchNorm2d(256), LeakyReLU(negativeSlope: 0.2),
-            try Conv2d(256, 512, kernelSize: 4, stride: 2, padding: 1, bias: false), try BatchNorm2d(512), LeakyReLU(negativeSlope: 0.2),
-            try Conv2d(512, 1, kernelSize: 4, stride: 4), Sigmoid(), Flatten())
+        let model = try Initialization.seeded(0) {
+            Sequential(
+                try Conv2d(3, 64, kernelSize: 4, stride: 2, padding: 1, bias: false), LeakyReLU(negativeSlope: 0.2),
+                try Conv2d(64, 128, kernelSize: 4, stride: 2, padding: 1, bias: false), try BatchNorm2d(128), LeakyReLU(negativeSlope: 0.2),
+                try Conv2d(128, 256, kernelSize: 4, stride: 2, padding: 1, bias: false), try BatchNorm2d(256), LeakyReLU(negativeSlope: 0.2),
+                try Conv2d(256, 512, kernelSize: 4, stride: 2, padding: 1, bias: false), try BatchNorm2d(512), LeakyReLU(negativeSlope: 0.2),
+                try Conv2d(512, 1, kernelSize: 4, stride: 4), Sigmoid(), Flatten())
+        }
         let adam = try Adam(parameters: model.parameters(), learningRate: 2e-4, betas: (0.5, 0.999))
         var rng = RandomGenerator(seed: 1)
         let x = try Tensor.uniform([batch, 3, size, size], low: -1, high: 1, using: &rng)

@@ -42,6 +42,8 @@ public struct GANStepBenchmark {
                                        embedder: embedder, losses: RDGLossSettings(relation: relation ? 1 : 0))
         parallel?.prepare(networks)
         step.parallel = parallel
+        // Every rank has built its networks: the watchdog (--timeout) starts here, as it does in training.
+        try parallel?.startTraining()
         // The global batch's data, and this rank's rows of it.
         let rows = parallel?.shard(of: batch) ?? 0..<batch
         func mine(_ t: Tensor) throws -> Tensor { parallel == nil ? t : try t.slice(axis: 0, start: rows.lowerBound, end: rows.upperBound) }

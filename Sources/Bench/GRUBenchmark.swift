@@ -19,9 +19,8 @@ public struct GRUBenchmark {
 
     /// Two records per batch size: "forward" (no tape) and "forward_backward".
     public func run(_ emit: (BenchmarkRecord) -> Void) throws {
-        Initialization.seed(0)
         let steps = Self.paddedSteps
-        let gru = try GRU(inputSize: 128, hiddenSize: 512, layers: 2, bidirectional: true)
+        let gru = try Initialization.seeded(0) { try GRU(inputSize: 128, hiddenSize: 512, layers: 2, bidirectional: true) }
         for batch in batches {
             var rng = RandomGenerator(seed: 1)
             // Lengths uniform in 75...175 with one at 175, the padded length.

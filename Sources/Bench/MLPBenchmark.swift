@@ -20,9 +20,8 @@ public struct MLPBenchmark {
 
     /// One record: the taped step's median and the direct one's.
     public func run(_ emit: (BenchmarkRecord) -> Void) throws {
-        Initialization.seed(0)
         let sizes = Self.layerSizes
-        let layers = try zip(sizes, sizes.dropFirst()).map { try Linear($0, $1) }
+        let layers = try Initialization.seeded(0) { try zip(sizes, sizes.dropFirst()).map { try Linear($0, $1) } }
         let parameters = layers.flatMap { $0.parameters() }
         let adam = try Adam(parameters: parameters, learningRate: 1e-3)
         var rng = RandomGenerator(seed: 1)

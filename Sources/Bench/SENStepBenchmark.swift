@@ -35,15 +35,15 @@ public struct SENStepBenchmark {
 
     /// One "sen_step" record per batch size.
     public func run(_ emit: (BenchmarkRecord) -> Void) throws {
-        Initialization.seed(0)
-        let speech = try SpeechEncoder()
-        let minimum = speech.configuration.minimumFrames
-        let image = try InceptionImageEncoder()
-        let classifier = try SENClassifier(classes: 150)
-        let model = SENModel(speech: speech, image: image, classifier: classifier)
+        let model = try Initialization.seeded(0) {
+            SENModel(speech: try SpeechEncoder(), image: try InceptionImageEncoder(), classifier: try SENClassifier(classes: 150))
+        }
+        let minimum = model.speech.configuration.minimumFrames
         let step = try SENTrainingStep(model: model, configuration: .defaults(for: .cub))
         parallel?.prepare(model)
         step.parallel = parallel
+        // Every rank has built its model: the watchdog (--timeout) starts here, as it does in training.
+        try parallel?.startTraining()
         for batch in batches {
             var rng = RandomGenerator(seed: UInt64(1000 + batch))
             let low = Swift.max(minimum, Int(0.4 * Double(frames)))

@@ -2,7 +2,7 @@ import Foundation
 import S2IGANTensor
 
 /// Parameter initialisers with PyTorch's formulas, and the shared generator that layers draw their
-/// default initial values (and dropout masks) from. `Initialization.seed(_:)` makes model construction
+/// default initial values (and dropout masks) from. `Initialization.seeded(_:_:)` makes model construction
 /// reproducible.
 public enum Initialization {
     private final class Shared: @unchecked Sendable {
@@ -12,7 +12,8 @@ public enum Initialization {
     }
     private static let shared = Shared()
 
-    /// Reseeds the shared generator.
+    /// Reseeds the shared generator. What is built afterwards depends on the seed only if no other thread draws from
+    /// the generator in between; ``seeded(_:_:)`` holds it for the whole construction.
     public static func seed(_ seed: UInt64) {
         shared.lock.lock()
         shared.generator = RandomGenerator(seed: seed)

@@ -90,8 +90,7 @@ import S2IGANFormats
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UInt64.random(in: 0...UInt64.max)).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         func run(steps: Int, from checkpoint: URL?, saveTo: URL?) throws -> (Tensor, Tensor) {
-            Initialization.seed(5)
-            let model = Sequential(try Linear(4, 3), try BatchNorm1d(3))
+            let model = try Initialization.seeded(5) { Sequential(try Linear(4, 3), try BatchNorm1d(3)) }
             let adam = try Adam(parameters: model.parameters(), learningRate: 1e-2)
             let ema = try ExponentialMovingAverage(parameters: model.parameters(), decay: 0.9)
             var start = 0

@@ -54,9 +54,10 @@ import S2IGANFormats
     /// Finite differences through both directions of two layers with unequal lengths.
     @Test(arguments: [RecurrentCell.gru, .lstm])
     func finiteDifferencesAgree(_ cell: RecurrentCell) throws {
-        Initialization.seed(3)
-        let network: RecurrentNetwork = cell == .gru ? try GRU(inputSize: 3, hiddenSize: 2, layers: 2, bidirectional: true)
-                                                     : try LSTM(inputSize: 3, hiddenSize: 2, layers: 2, bidirectional: true)
+        let network: RecurrentNetwork = try Initialization.seeded(3) {
+            cell == .gru ? try GRU(inputSize: 3, hiddenSize: 2, layers: 2, bidirectional: true)
+                         : try LSTM(inputSize: 3, hiddenSize: 2, layers: 2, bidirectional: true)
+        }
         var rng = RandomGenerator(seed: 4)
         let x = Variable(try Tensor.normal([2, 4, 3], using: &rng))
         let h0 = Variable(try Tensor.normal([4, 2, 2], using: &rng))
@@ -94,10 +95,10 @@ import S2IGANFormats
 @Suite struct RecurrentEquationTests {
     @Test(arguments: [RecurrentCell.gru, .lstm])
     func wideCellsFollowTheEquations(_ cell: RecurrentCell) throws {
-        Initialization.seed(8)
         let (input, hidden, steps) = (5, 12, 4)
-        let network: RecurrentNetwork = cell == .gru ? try GRU(inputSize: input, hiddenSize: hidden)
-                                                     : try LSTM(inputSize: input, hiddenSize: hidden)
+        let network: RecurrentNetwork = try Initialization.seeded(8) {
+            cell == .gru ? try GRU(inputSize: input, hiddenSize: hidden) : try LSTM(inputSize: input, hiddenSize: hidden)
+        }
         var rng = RandomGenerator(seed: 9)
         let x = try Tensor.normal([2, steps, input], using: &rng)
         let out = try GradientMode.withoutGradient { try network.run(Variable(x)).output.value }
