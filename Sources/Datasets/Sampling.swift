@@ -16,15 +16,10 @@ public enum RandomStreams {
 
     /// FNV-1a over `bytes`, continuing from `hash`: a stable seed or fingerprint from names.
     public static func fnv1a<Bytes: Sequence>(_ bytes: Bytes, continuing hash: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 where Bytes.Element == UInt8 {
-        bytes.reduce(hash) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+        FNV1a.hash(bytes: bytes, continuing: hash)
     }
 
-    static func mix(_ value: UInt64) -> UInt64 {
-        var z = value
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    static func mix(_ value: UInt64) -> UInt64 { SplitMix64.mix(value) }
 }
 
 /// Which caption a SEN item carries (the reference's section 1.7).

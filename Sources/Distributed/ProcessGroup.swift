@@ -126,8 +126,7 @@ public final class ProcessGroup: @unchecked Sendable {
     /// Refuses to go on unless every rank holds the same `value` (a configuration, a code version): the ranks
     /// compare a 64-bit hash of it, and all of them throw, naming `what`, if any differs.
     public func requireSame(_ value: String, what: String) throws {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in value.utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+        let hash = FNV1a.hash(bytes: value.utf8)
         // max(h) and max(¬h) = ¬min(h): every rank sees whether the largest and the smallest hash are its own.
         var bounds = [Int64(bitPattern: hash), ~Int64(bitPattern: hash)]
         try allReduce(&bounds, .max)

@@ -1,4 +1,5 @@
 import Foundation
+import S2IGANTensor
 
 extension ProcessGroup {
     /// What ``check(elements:repetitions:version:)`` found.
@@ -68,12 +69,8 @@ extension ProcessGroup {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DistributedError.invalidRequest("cannot read the executable '\(path)' to compare builds across ranks")
         }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        data.withUnsafeBytes { raw in
-            let words = raw.count / 8
-            for i in 0..<words { hash = (hash ^ raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) &* 0x100_0000_01b3 }
-            for i in (words * 8)..<raw.count { hash = (hash ^ UInt64(raw[i])) &* 0x100_0000_01b3 }
-        }
-        return "\(data.count) bytes, \(String(hash, radix: 16))"
+        var hash = FNV1a()
+        data.withUnsafeBytes { hash.combine(words: $0) }
+        return "\(data.count) bytes, \(String(hash.value, radix: 16))"
     }
 }

@@ -181,10 +181,9 @@ public final class DataParallel {
             offset += n
         }
         // FNV-1a over the parameters' and buffers' bits, compared as four 16-bit pieces (exact in a Double sum).
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for (_, t) in model.stateDict() {
-            t.withUnsafeBufferPointer { for v in $0 { hash = (hash ^ UInt64(v.bitPattern)) &* 0x100_0000_01b3 } }
-        }
+        var fnv = FNV1a()
+        for (_, t) in model.stateDict() { t.withUnsafeBufferPointer { fnv.combine($0) } }
+        let hash = fnv.value
         let pieces = (0..<4).map { Double((hash >> (16 * UInt64($0))) & 0xFFFF) }
         var table = [Double](repeating: 0, count: 4 * count)
         for k in 0..<4 { table[rank * 4 + k] = pieces[k] }

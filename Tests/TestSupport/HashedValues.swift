@@ -4,22 +4,12 @@ import S2IGANTensor
 /// splitmix64-style mix of `hash + (j + 1)·golden`, the top 24 bits as a fraction in [0, 1). Computed in
 /// integers and doubles exactly as NumPy does, so the weights (and inputs) are bit-identical to the script's.
 public enum HashedValues {
-    public static func fnv1a64(_ name: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in name.utf8 {
-            h ^= UInt64(b)
-            h = h &* 0x100_0000_01b3
-        }
-        return h
-    }
+    public static func fnv1a64(_ name: String) -> UInt64 { FNV1a.hash(bytes: name.utf8) }
 
     public static func unit(_ name: String, count: Int) -> [Double] {
         let h = fnv1a64(name)
         return (0..<count).map { j in
-            var z = h &+ (UInt64(j) &+ 1) &* 0x9E37_79B9_7F4A_7C15
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
+            let z = SplitMix64.mix(h &+ (UInt64(j) &+ 1) &* 0x9E37_79B9_7F4A_7C15)
             return Double(z >> 40) / 16_777_216
         }
     }
