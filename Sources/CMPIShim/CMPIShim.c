@@ -18,6 +18,15 @@ int s2_mpi_finalize(void) { return MPI_Finalize(); }
 int s2_mpi_rank(int *rank) { return MPI_Comm_rank(MPI_COMM_WORLD, rank); }
 int s2_mpi_size(int *size) { return MPI_Comm_size(MPI_COMM_WORLD, size); }
 
+int s2_mpi_local_size(int *size) {
+    MPI_Comm local;
+    int rc = MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local);
+    if (rc != MPI_SUCCESS) return rc;
+    rc = MPI_Comm_size(local, size);
+    int freed = MPI_Comm_free(&local);
+    return rc != MPI_SUCCESS ? rc : freed;
+}
+
 static MPI_Op operation(s2_mpi_op op) {
     switch (op) {
     case S2_MPI_MAX: return MPI_MAX;

@@ -4,10 +4,17 @@ import S2IGANTensor
 public enum DistributedError: S2IGANError, Equatable {
     /// An MPI call failed: the operation, the rank and MPI's own message.
     case mpi(operation: String, rank: Int, message: String)
-    /// The ranks disagree about something they must share (configuration, code version).
+    /// The ranks disagree about something they must share (configuration, code version); every rank finds it in the
+    /// same collective.
     case mismatch(String)
     /// A value that cannot be distributed as asked.
     case invalidRequest(String)
+
+    /// Whether every rank finds this error together, in the same collective (so all of them can report it).
+    public var isFoundByEveryRank: Bool {
+        if case .mismatch = self { return true }
+        return false
+    }
 
     public var description: String {
         switch self {

@@ -11,6 +11,9 @@ public final class ProcessGroup: @unchecked Sendable {
     public let rank: Int
     /// The number of ranks.
     public let size: Int
+    /// The ranks on this rank's machine, this one included (those that share its memory, as MPI sees them): with
+    /// ``threadsPerRank``, what keeps ranks placed on one machine from oversubscribing its cores.
+    public let ranksOnThisMachine: Int
     /// Rank 0 writes logs, snapshots and checkpoints.
     public var isRoot: Bool { rank == 0 }
 
@@ -29,7 +32,13 @@ public final class ProcessGroup: @unchecked Sendable {
     nonisolated(unsafe) private static var shared: ProcessGroup?
     private static let lock = NSLock()
 
-    private init(rank: Int, size: Int) { (self.rank, self.size) = (rank, size) }
+    private init(rank: Int, size: Int, ranksOnThisMachine: Int) {
+        (self.rank, self.size, self.ranksOnThisMachine) = (rank, size, ranksOnThisMachine)
+    }
+
+    /// The worker threads one rank should use: this machine's cores shared equally among the ranks placed on it
+    /// (at least one).
+    public var threadsPerRank: Int { Swift.max(1, Parallel.coreCount / Swift.max(1, ranksOnThisMachine)) }
 
     /// Whether an MPI launcher started this process (`mpirun`/`mpiexec` of Open MPI, or a PMI/PMIx launcher such as
     /// SLURM's `srun --mpi=pmix`).
@@ -50,7 +59,9 @@ public final class ProcessGroup: @unchecked Sendable {
         var rank: Int32 = 0, size: Int32 = 0
         try check(s2_mpi_rank(&rank), "Comm_rank", rank: -1)
         try check(s2_mpi_size(&size), "Comm_size", rank: Int(rank))
-        let group = ProcessGroup(rank: Int(rank), size: Int(size))
+        var local: Int32 = 1
+        try check(s2_mpi_local_size(&local), "Comm_split_type", rank: Int(rank))
+        let group = ProcessGroup(rank: Int(rank), size: Int(size), ranksOnThisMachine: Int(local))
         shared = group
         return group
     }
@@ -136,9 +147,12 @@ public final class ProcessGroup: @unchecked Sendable {
         }
     }
 
-    /// Ends every rank of the job after writing `message` (prefixed with this rank) to standard error.
-    public func abort(_ message: String, code: Int32 = 1) -> Never {
+    /// Ends every rank of the job after writing `message` (prefixed with this rank) to standard error. `together`:
+    /// every rank is ending here for the same reason, found in the same collective (a ``DistributedError/mismatch``);
+    /// the ranks then wait for each other after writing, so that every rank's line is out before MPI ends the job.
+    public func abort(_ message: String, code: Int32 = 1, together: Bool = false) -> Never {
         FileHandle.standardError.write(Data("rank \(rank) of \(size): \(message)\n".utf8))
+        if together { _ = s2_mpi_barrier() }
         s2_mpi_abort(code)
         exit(code)
     }

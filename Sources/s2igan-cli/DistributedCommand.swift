@@ -21,7 +21,8 @@ struct DistributedCheck: ParsableCommand {
         discussion: """
         Run it under the launcher, e.g. `mpirun -np 2 s2igan distributed check` or with `--hostfile hosts` across \\
         machines. Every rank checks the same code version, a broadcast, a sum and a maximum over the ranks and a \\
-        barrier; rank 0 prints the result and the time of an all-reduce of --megabytes of floats.
+        barrier; rank 0 prints the result, how many ranks share its machine (they share its cores in training), and \
+        the time of an all-reduce of --megabytes of floats.
         """
     )
 
@@ -38,7 +39,7 @@ struct DistributedCheck: ParsableCommand {
         do {
             let report = try group.check(elements: max(1, Int(megabytes * 1024 * 1024 / 4)), repetitions: repetitions, version: ProcessGroup.executableIdentity())
             if group.isRoot {
-                print("\(report.ranks) rank(s): version, broadcast, all-reduce (sum, max) and barrier agree")
+                print("\(report.ranks) rank(s), \(group.ranksOnThisMachine) on rank 0's machine: version, broadcast, all-reduce (sum, max) and barrier agree")
                 if report.ranks == 1 {
                     print("all-reduce: one rank, nothing to exchange")
                 } else {
@@ -48,7 +49,7 @@ struct DistributedCheck: ParsableCommand {
             }
             try group.finalize()
         } catch {
-            group.abort("\(error)")
+            group.abort("\(error)", together: (error as? DistributedError)?.isFoundByEveryRank ?? false)
         }
     }
 }
@@ -64,7 +65,7 @@ func onEveryRank(_ group: ProcessGroup?, _ body: () throws -> Void) throws {
         try group.finalize()
         throw exit
     } catch {
-        if group.size > 1 { group.abort(readableDescription(of: error)) }
+        if group.size > 1 { group.abort(readableDescription(of: error), together: (error as? DistributedError)?.isFoundByEveryRank ?? false) }
         throw error
     }
     try group.finalize()
@@ -150,11 +151,7 @@ struct DataParallelOptions: ParsableArguments {
     func start(configuration: String, threads: Bool = true) throws -> (group: ProcessGroup, parallel: DataParallel)? {
         guard distributed else { return nil }
         let group = try ProcessGroup.world()
-        if threads {
-            let environment = ProcessInfo.processInfo.environment
-            let local = ["OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_NTASKS_PER_NODE", "MPI_LOCALNRANKS"].lazy.compactMap { environment[$0].flatMap(Int.init) }.first ?? 1
-            Parallel.workerCount = threadsPerRank ?? Swift.max(1, Parallel.coreCount / Swift.max(1, local))
-        }
+        if threads { Parallel.workerCount = threadsPerRank ?? group.threadsPerRank }
         try group.requireSame(try ProcessGroup.executableIdentity(), what: "build")
         try group.requireSame(configuration + "\nsync-batch-norm: \(syncBatchNorm)\nbucket-mb: \(bucketMb)\ntimeout: \(timeout)", what: "configuration")
         let parallel = try DataParallel(replicas: group, bucketMegabytes: bucketMb, synchroniseBatchNorm: syncBatchNorm)

@@ -26,14 +26,15 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         // Only rank 0 prints.
-        #expect(lines.first == "2 rank(s): version, broadcast, all-reduce (sum, max) and barrier agree", "\(result.stdout)")
+        // Both ranks are on this machine, as MPI's shared-memory split sees it.
+        #expect(lines.first == "2 rank(s), 2 on rank 0's machine: version, broadcast, all-reduce (sum, max) and barrier agree", "\(result.stdout)")
         #expect(lines.count == 2 && lines[1].hasPrefix("all-reduce of 4.0 MB: "), "\(result.stdout)")
     }
 
     @Test func oneProcessWithoutALauncherIsAGroupOfOne() throws {
         let result = try runCLI(["distributed", "check", "--megabytes", "1"], environment: Self.environment)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout == "1 rank(s): version, broadcast, all-reduce (sum, max) and barrier agree\nall-reduce: one rank, nothing to exchange\n",
+        #expect(result.stdout == "1 rank(s), 1 on rank 0's machine: version, broadcast, all-reduce (sum, max) and barrier agree\nall-reduce: one rank, nothing to exchange\n",
                 "\(result.stdout)")
     }
 

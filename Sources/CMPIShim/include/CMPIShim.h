@@ -18,6 +18,9 @@ int s2_mpi_init(void);
 int s2_mpi_finalize(void);
 int s2_mpi_rank(int *rank);
 int s2_mpi_size(int *size);
+/// The number of ranks that share this rank's memory (its machine): MPI_Comm_split_type with MPI_COMM_TYPE_SHARED.
+/// Collective: every rank calls it.
+int s2_mpi_local_size(int *size);
 /// In place, in chunks of at most INT_MAX elements.
 int s2_mpi_bcast_float(float *buffer, size_t count, int root);
 int s2_mpi_bcast_bytes(uint8_t *buffer, size_t count, int root);
