@@ -128,7 +128,8 @@ public struct CaptionIndex: Sendable {
         public var similarity: Float
     }
 
-    public let embeddings: [Float]
+    /// The captions' embeddings, `[captions, width]`.
+    public let embeddings: Tensor
     public let texts: [String]
     public let keys: [String]
     public let width: Int
@@ -157,19 +158,16 @@ public struct CaptionIndex: Sendable {
             }
         }
         guard !captionTexts.isEmpty else { return nil }
-        (embeddings, self.texts, keys, width) = (rows, captionTexts, captionKeys, embeddingSize)
+        embeddings = try Tensor(shape: [captionTexts.count, embeddingSize], scalars: rows)
+        (self.texts, keys, width) = (captionTexts, captionKeys, embeddingSize)
     }
 
     /// The `count` captions most similar to `query`, most similar first.
     public func nearest(_ query: [Float], count: Int) throws -> [Match] {
         guard query.count == width else { throw ServeError.refused(status: 500, message: "retrieval: a \(query.count)-d query for \(width)-d captions") }
-        var scored: [(Float, Int)] = []
-        scored.reserveCapacity(texts.count)
-        for i in texts.indices {
-            var dot: Float = 0
-            for j in 0..<width { dot += embeddings[i * width + j] * query[j] }
-            scored.append((dot, i))
-        }
-        return scored.sorted { $0.0 > $1.0 }.prefix(count).map { Match(text: texts[$0.1], key: keys[$0.1], similarity: $0.0) }
+        // One matrix–vector product for every caption's similarity (OpenBLAS), then the best `count`.
+        let similarities = try embeddings.matmul(Tensor(shape: [width, 1], scalars: query)).scalars
+        let best = similarities.indices.sorted { similarities[$0] > similarities[$1] }.prefix(count)
+        return best.map { Match(text: texts[$0], key: keys[$0], similarity: similarities[$0]) }
     }
 }
