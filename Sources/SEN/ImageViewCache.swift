@@ -51,13 +51,80 @@ public struct ImageViewCache: Sendable {
     /// and augmentation run on `workers` threads.
     public static func build(dataset: SpokenImageDataset, encoder: any SENImageEncoder, settings: Settings, batchSize: Int = 32,
                              workers: Int = 2, progress: (Int, Int) -> Void = { _, _ in }) throws -> ImageViewCache {
+        var storage = try emptyStorage(dataset: dataset, settings: settings)
+        let total = dataset.count * settings.views
+        try compute(dataset: dataset, encoder: encoder, settings: settings, batchSize: batchSize, workers: workers, into: &storage,
+                    batches: 0..<batchCount(total, batchSize), progress: progress)
+        return try ImageViewCache(inputs: Tensor(shape: [total] + settings.inputShape, scalars: storage), views: settings.views)
+    }
+
+    /// The cache at `url` if it was made with `settings`, else a new one, written there atomically.
+    ///
+    /// With `replicas` (the ranks of a data-parallel job), replica 0 alone reads and writes the file: if it holds a
+    /// valid cache, replica 0 sends it to the others; if not, every replica builds an equal share of the batches (the
+    /// same batches one process would prepare, so the values are the same), the shares are summed into every
+    /// replica's copy, and replica 0 writes it. The other replicas need no access to the folder, and the build takes
+    /// 1/N of the time. `progress` counts this replica's share.
+    public static func loadOrBuild(at url: URL, dataset: SpokenImageDataset, encoder: any SENImageEncoder, settings: Settings,
+                                   batchSize: Int = 32, workers: Int = 2, replicas: (any ReplicaGroup)? = nil,
+                                   progress: (Int, Int) -> Void = { _, _ in }) throws -> ImageViewCache {
+        let encoded = String(decoding: try JSONEncoder.sorted.encode(settings), as: UTF8.self)
+        let total = dataset.count * settings.views, shape = [total] + settings.inputShape
+        let isRoot = (replicas?.replicaIndex ?? 0) == 0
+        var stored: ImageViewCache?
+        if isRoot, FileManager.default.fileExists(atPath: url.path), let file = try? SafeTensorsFile.read(url),
+           file.metadata["settings"] == encoded, let inputs = file.arrays["inputs"]?.tensor(), inputs.shape == shape {
+            stored = try ImageViewCache(inputs: inputs, views: settings.views)
+        }
+        func written(_ cache: ImageViewCache) throws -> ImageViewCache {
+            guard isRoot else { return cache }
+            try createFolder(url.deletingLastPathComponent())
+            try SafeTensorsFile(tensors: ["inputs": cache.inputs], metadata: ["settings": encoded]).write(to: url)
+            return cache
+        }
+        guard let replicas, replicas.replicaCount > 1 else {
+            if let stored { return stored }
+            return try written(build(dataset: dataset, encoder: encoder, settings: settings, batchSize: batchSize, workers: workers, progress: progress))
+        }
+        var found: [UInt8] = [stored == nil ? 0 : 1]
+        try replicas.broadcastFromReplica(&found, root: 0)
+        if found[0] == 1 {
+            // Replica 0's file, sent to the others as bytes.
+            try Shape.validate(shape, "image view cache")
+            var bytes = stored.map { $0.inputs.scalars.withUnsafeBytes { [UInt8]($0) } } ?? [UInt8](repeating: 0, count: Shape.count(shape) * 4)
+            try replicas.broadcastFromReplica(&bytes, root: 0)
+            if let stored { return stored }
+            return try ImageViewCache(inputs: Tensor(shape: shape, scalars: bytes.withUnsafeBytes { [Float]($0.bindMemory(to: Float.self)) }), views: settings.views)
+        }
+        // Each replica prepares its batches; the others' entries stay zero, so the sum holds every share exactly.
+        var storage = try emptyStorage(dataset: dataset, settings: settings)
+        let batches = batchCount(total, batchSize), (rank, ranks) = (replicas.replicaIndex, replicas.replicaCount)
+        try compute(dataset: dataset, encoder: encoder, settings: settings, batchSize: batchSize, workers: workers, into: &storage,
+                    batches: rank * batches / ranks ..< (rank + 1) * batches / ranks, progress: progress)
+        try replicas.sumOverReplicas(&storage)
+        return try written(ImageViewCache(inputs: Tensor(shape: shape, scalars: storage), views: settings.views))
+    }
+
+    static func batchCount(_ total: Int, _ batchSize: Int) -> Int { (total + max(batchSize, 1) - 1) / max(batchSize, 1) }
+
+    /// Zeros for every view of every image of `dataset`, refusing sizes that cannot be held.
+    static func emptyStorage(dataset: SpokenImageDataset, settings: Settings) throws -> [Float] {
         let views = settings.views, total = dataset.count * views
         guard views >= 1, total > 0 else { throw SENError.invalidInput("image view cache: no images or views") }
+        try Shape.validate([total] + settings.inputShape, "image view cache")
+        return [Float](repeating: 0, count: total * settings.inputShape.reduce(1, *))
+    }
+
+    /// Prepares the entries of batches `batches` (of `batchSize` consecutive image-major entries) into `storage`.
+    static func compute(dataset: SpokenImageDataset, encoder: any SENImageEncoder, settings: Settings, batchSize: Int, workers: Int,
+                        into storage: inout [Float], batches: Range<Int>, progress: (Int, Int) -> Void) throws {
+        let views = settings.views, total = dataset.count * views, size = max(batchSize, 1)
         let width = settings.inputShape.reduce(1, *)
-        var storage = [Float](repeating: 0, count: total * width)
         let augment = settings.mode == .augmented
-        for start in stride(from: 0, to: total, by: batchSize) {
-            let range = start..<min(start + batchSize, total)
+        let share = batches.isEmpty ? 0 : min(batches.upperBound * size, total) - batches.lowerBound * size
+        var done = 0
+        for batch in batches {
+            let range = batch * size ..< min((batch + 1) * size, total)
             let images = Locked([RGBImage?](repeating: nil, count: range.count)), failure = Locked<Error?>(nil)
             Parallel.forEachItem(range.count, workers: workers) { k in
                 let flat = range.lowerBound + k, index = flat / views, view = flat % views
@@ -79,27 +146,9 @@ public struct ImageViewCache: Sendable {
                     _ = memcpy(target.baseAddress! + range.lowerBound * width, source.baseAddress!, range.count * width * 4)
                 }
             }
-            progress(range.upperBound, total)
+            done += range.count
+            progress(done, share)
         }
-        return try ImageViewCache(inputs: Tensor(shape: [total] + settings.inputShape, scalars: storage), views: views)
-    }
-
-    /// The cache at `url` if it was made with `settings`, else a new one, written there atomically (unless `write`
-    /// is false: the other ranks of a data-parallel run build theirs in memory, as their machine may not share the folder).
-    public static func loadOrBuild(at url: URL, dataset: SpokenImageDataset, encoder: any SENImageEncoder, settings: Settings,
-                                   batchSize: Int = 32, workers: Int = 2, write: Bool = true,
-                                   progress: (Int, Int) -> Void = { _, _ in }) throws -> ImageViewCache {
-        let encoded = String(decoding: try JSONEncoder.sorted.encode(settings), as: UTF8.self)
-        if FileManager.default.fileExists(atPath: url.path), let file = try? SafeTensorsFile.read(url),
-           file.metadata["settings"] == encoded, let inputs = file.arrays["inputs"]?.tensor(),
-           inputs.shape == [dataset.count * settings.views] + settings.inputShape {
-            return try ImageViewCache(inputs: inputs, views: settings.views)
-        }
-        let cache = try build(dataset: dataset, encoder: encoder, settings: settings, batchSize: batchSize, workers: workers, progress: progress)
-        guard write else { return cache }
-        try createFolder(url.deletingLastPathComponent())
-        try SafeTensorsFile(tensors: ["inputs": cache.inputs], metadata: ["settings": encoded]).write(to: url)
-        return cache
     }
 
     /// A short fingerprint of a dataset's image list (FNV-1a over the keys).

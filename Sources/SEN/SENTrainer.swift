@@ -306,7 +306,7 @@ public final class SENTrainer: @unchecked Sendable {
         let started = Date()
         trainViews = try ImageViewCache.loadOrBuild(at: folder.appendingPathComponent("train-views.safetensors"), dataset: trainSet,
                                                     encoder: encoder, settings: settings(trainSet, views: configuration.imageViews, mode: .augmented, seed: configuration.seed &+ 3),
-                                                    workers: configuration.workers, write: parallel?.isRoot ?? true)
+                                                    workers: configuration.workers, replicas: parallel?.replicas)
         let center = configuration.validationImages == .center
         // Only rank 0 validates, so the other ranks of a data-parallel run need no test views.
         if parallel?.isRoot ?? true {
