@@ -7,7 +7,7 @@ public typealias BenchmarkRecord = [String: Any]
 
 /// What every record starts from: the thread count, OpenBLAS's kernel family and the library's name.
 public func benchmarkContext() -> BenchmarkRecord {
-    ["threads": Parallel.workerCount, "openblas_core": BLAS.coreName ?? "unknown", "lib": "s2igan-swift"]
+    ["threads": Parallel.workerCount, "openblas_core": BLAS.coreName ?? "unknown", "openblas_detected": BLAS.detectedCore ?? "unknown", "lib": "s2igan-swift"]
 }
 
 /// `record` as one JSON line (keys sorted), without the newline; nil if it holds a value JSON cannot write.

@@ -4,12 +4,14 @@ import Foundation
 
 /// The BLAS library behind the matrix kernels, and which of its kernel sets is in use.
 ///
-/// Debian's OpenBLAS 0.3.21 picks its kernels when it loads, and on recent AMD CPUs it picks badly:
+/// Debian's OpenBLAS 0.3.21 picks its kernels when it loads, and on some CPUs it picks badly:
 /// AVX2 ("Haswell") kernels on Zen 5, which has full-width AVX-512 units and runs the AVX-512
 /// ("SkylakeX") kernels about twice as fast; AVX-512 ("Cooperlake") kernels on Zen 4, whose AVX-512 runs
 /// on 256-bit units and where the AVX2 kernels are up to 1.6× faster on the skinny products of
-/// convolutions. Before the first BLAS call this module re-runs OpenBLAS's selection with the better
-/// kernel set for such CPUs. Setting `OPENBLAS_CORETYPE` yourself keeps your choice and disables this.
+/// convolutions; and the SSE3 ("Prescott") kernels, its fallback for a model it does not know, on Intel
+/// Xeons newer than it (Emerald Rapids: 3–6× slower than its AVX-512 kernels there). Before the first
+/// BLAS call this module re-runs OpenBLAS's selection with the better kernel set for such CPUs. Setting
+/// `OPENBLAS_CORETYPE` yourself keeps your choice and disables this.
 ///
 /// OpenBLAS runs single-threaded: ``Parallel`` splits large products over its workers itself, so that
 /// OpenBLAS's threads (which spin for a while after every call) never compete with the library's.
@@ -36,6 +38,15 @@ public enum BLAS {
 
     /// The kernel set this module prefers on this CPU, or `nil` where OpenBLAS's own choice stands.
     public static var preferredCore: String? { s2_preferred_openblas_core().map { String(cString: $0) } }
+
+    /// The kernel set OpenBLAS chose itself when it loaded, before any switch.
+    public static var detectedCore: String? {
+        prepare()
+        return s2_openblas_detected_core().map { String(cString: $0) }
+    }
+
+    /// Whether this CPU (and its operating system) runs AVX2 with FMA, which every kernel set from Haswell on uses.
+    public static var cpuHasAVX2AndFMA: Bool { s2_cpu_supports_avx2_fma() != 0 }
 
     /// Splits a product of `m × n` outputs (`k` deep) into row or column blocks, one per worker, when
     /// it is big enough to share; a single block otherwise (or inside a parallel loop).

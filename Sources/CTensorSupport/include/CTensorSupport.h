@@ -5,6 +5,9 @@
 /// (F, CD, BW, DQ, VL) that OpenBLAS's SkylakeX kernels use, 0 otherwise.
 int s2_cpu_supports_avx512_skylakex(void);
 
+/// Returns 1 when the CPU and the operating system both support AVX2 and FMA (OpenBLAS's Haswell kernels).
+int s2_cpu_supports_avx2_fma(void);
+
 /// The CPU family of an AMD processor (0x19 for Zen 3/4, 0x1A for Zen 5), or 0 for other vendors.
 int s2_cpu_amd_family(void);
 
@@ -12,8 +15,12 @@ int s2_cpu_amd_family(void);
 /// library was built without runtime kernel selection.
 const char *s2_openblas_core_name(void);
 
+/// The kernel set OpenBLAS chose itself when it loaded (before any switch by `s2_openblas_select_core`).
+const char *s2_openblas_detected_core(void);
+
 /// The OpenBLAS kernel set this CPU runs fastest, where OpenBLAS 0.3.21's own detection is known to
-/// choose worse; NULL to keep OpenBLAS's choice.
+/// choose worse; NULL to keep OpenBLAS's choice. Judged from OpenBLAS's own choice, so the answer is the same
+/// before and after the switch.
 const char *s2_preferred_openblas_core(void);
 
 /// Switches the loaded OpenBLAS to `s2_preferred_openblas_core()` unless the user set
