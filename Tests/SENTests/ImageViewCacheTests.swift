@@ -35,18 +35,25 @@ import Testing
         let built = try run()
         let entries = dataset.count * 3
         #expect(built.map(\.prepared) == [9 * 5, 10 * 5, entries - 19 * 5], "each replica prepares its share only")
+        // Compared as one Bool, so that a failure does not print the arrays.
+        let expected = single.inputs.scalars
         for (rank, result) in built.enumerated() {
-            #expect(result.scalars == single.inputs.scalars, "replica \(rank) holds every view, as one process builds them")
+            let same = result.scalars == expected
+            #expect(same, "replica \(rank) must hold every view, as one process builds them")
         }
         // Replica 0 wrote the file; one process reads it back.
         let reread = try ImageViewCache.loadOrBuild(at: url, dataset: dataset, encoder: encoder, settings: settings) { _, _ in
             Issue.record("the written cache must be reused, not rebuilt")
         }
-        #expect(reread.inputs.scalars == single.inputs.scalars)
+        let reused = reread.inputs.scalars == expected
+        #expect(reused)
         // Next time replica 0 finds the file and sends it: nobody prepares anything.
         let again = try run()
         #expect(again.map(\.prepared) == [0, 0, 0])
-        for result in again { #expect(result.scalars == single.inputs.scalars) }
+        for (rank, result) in again.enumerated() {
+            let same = result.scalars == expected
+            #expect(same, "replica \(rank) must hold replica 0's file")
+        }
         // A cache made with other settings is not reused.
         var other = settings
         other.seed = 10

@@ -8,6 +8,9 @@ public final class ThreadReplicas: @unchecked Sendable {
     public let count: Int
     private let condition = NSCondition()
     private var contributions: [[Double]?]
+    /// The root's bytes of the round under way, and the results of the last finished round. A replica reads the
+    /// results after it wakes, possibly after the root has entered the next round, which only sets `pending`.
+    private var pending: [UInt8] = []
     private var bytes: [UInt8] = []
     private var result: [Double] = []
     private var arrived = 0, generation = 0
@@ -41,12 +44,12 @@ public final class ThreadReplicas: @unchecked Sendable {
         defer { condition.unlock() }
         let round = generation
         contributions[index] = values
-        if let root { bytes = root }
+        if let root { pending = root }
         arrived += 1
         if arrived == count {
             var sum = [Double](repeating: 0, count: values.count)
             for c in contributions { for (i, v) in c!.enumerated() { sum[i] += v } }
-            result = sum
+            (result, bytes) = (sum, pending)
             (arrived, generation) = (0, generation + 1)
             condition.broadcast()
         } else {
